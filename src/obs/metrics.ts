@@ -83,4 +83,14 @@ export const metrics = {
     labelNames: ['step', 'retriable'] as const,
     registers: [registry],
   }),
+  ready: new Gauge({
+    name: 'bioaug_ready',
+    help: 'Result of the last /readyz check (1 ready, 0 not ready)',
+    registers: [registry],
+  }),
+  eventLoopStalls: new Counter({
+    name: 'bioaug_event_loop_stalls_total',
+    help: 'Event loop stalls longer than the /healthz threshold',
+    registers: [registry],
+  }),
 };
