@@ -1,0 +1,42 @@
+/** Why a message could not be decoded; each kind is a dead-letter reason. */
+export type DecodeErrorKind = 'undecodable' | 'unknown-schema-id' | 'invalid-field' | 'wrong-schema';
+
+/** A message that cannot be decoded; never retriable (the same bytes fail the same way). */
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+  readonly retriable = false;
+  constructor(
+    readonly kind: DecodeErrorKind,
+    message: string,
+    /** Field paths at fault, for `invalid-field`. */
+    readonly paths: string[] = [],
+    /** The schema id read from the wire header, when one was read. */
+    readonly schemaId?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A value that does not match its schema, caught before encoding. Not retriable. */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+  readonly kind = 'invalid-field' as const;
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly paths: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Configuration or registry failure while setting up the codec (registry errors are retriable). */
+export class SchemaRegistryError extends Error {
+  override readonly name = 'SchemaRegistryError';
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+  ) {
+    super(message);
+  }
+}
