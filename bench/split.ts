@@ -1,0 +1,169 @@
+// Sentence-boundary benchmark on GENIA dev (hand-split MEDLINE abstracts), ours beside npm `sbd`.
+//
+// Scoring: every sentence contributes one boundary, the pair (pmid, end) where `end` is its end
+// offset into title + " " + abstract after trimming whitespace. Precision/recall/F1 are over the
+// set of predicted vs gold pairs. Both splitters get the same document handling: the title is one
+// sentence, the abstract is split by the splitter. Title ends and abstract ends are trivially
+// right for both, so `internal` repeats the scores without them (boundaries inside abstracts).
+// `--errors <file>` writes every disagreement with context.
+import { readFileSync, writeFileSync } from 'node:fs';
+import sbd from 'sbd';
+import { dataPath } from '../src/io/dataPath.ts';
+import { parsePubtator, type PubtatorDoc } from '../src/text/pubtator.ts';
+import { splitArticle, type SentenceSpan } from '../src/text/sentences.ts';
+
+interface Scores {
+  precision: number;
+  recall: number;
+  f1: number;
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+function score(pred: Set<string>, gold: Set<string>): Scores {
+  let tp = 0;
+  for (const p of pred) if (gold.has(p)) tp++;
+  const fp = pred.size - tp;
+  const fn = gold.size - tp;
+  const precision = pred.size ? tp / pred.size : 0;
+  const recall = gold.size ? tp / gold.size : 0;
+  const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+  return { precision: round(precision), recall: round(recall), f1: round(f1), tp, fp, fn };
+}
+
+function round(x: number, d = 5): number {
+  const k = 10 ** d;
+  return Math.round(x * k) / k;
+}
+
+/** Maps sbd's sentence strings back to offsets in `text` (sbd may drop or normalise whitespace). */
+function locate(text: string, sentences: string[]): SentenceSpan[] {
+  const out: SentenceSpan[] = [];
+  let cursor = 0;
+  for (const raw of sentences) {
+    const s = raw.trim();
+    if (!s) continue;
+    // Walk both strings, skipping whitespace, so normalised spacing still aligns.
+    let i = cursor;
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    const start = i;
+    let j = 0;
+    while (j < s.length && i < text.length) {
+      if (/\s/.test(s[j]!)) {
+        j++;
+        continue;
+      }
+      if (/\s/.test(text[i]!)) {
+        i++;
+        continue;
+      }
+      if (s[j] !== text[i])
+        throw new Error(`bench split: cannot align sbd output "${s.slice(0, 40)}" at ${i}`);
+      i++;
+      j++;
+    }
+    out.push({ start, end: i, text: text.slice(start, i) });
+    cursor = i;
+  }
+  return out;
+}
+
+function sbdArticle(doc: PubtatorDoc): SentenceSpan[] {
+  const off = doc.title.length + 1;
+  const spans: SentenceSpan[] = [{ start: 0, end: doc.title.trimEnd().length, text: doc.title }];
+  const sents = sbd.sentences(doc.abstract, { preserve_whitespace: true }) as string[];
+  for (const s of locate(doc.abstract, sents))
+    spans.push({ start: s.start + off, end: s.end + off, text: s.text });
+  return spans;
+}
+
+/** Runs the benchmark; the last stdout line is one JSON object. */
+export default async function run(args: string[]): Promise<void> {
+  const errIdx = args.indexOf('--errors');
+  const errFile = errIdx >= 0 ? args[errIdx + 1] : undefined;
+  const docs = parsePubtator(readFileSync(dataPath('sentences/genia_dev.pubtator'), 'utf8'));
+  const gold = new Set<string>();
+  const goldInternal = new Set<string>();
+  const trivial = new Set<string>();
+  for (const d of docs) {
+    trivial.add(`${d.pmid}:${d.title.length}`);
+    trivial.add(`${d.pmid}:${d.title.length + 1 + d.abstract.trimEnd().length}`);
+  }
+  for (const line of readFileSync(dataPath('sentences/genia_dev.gold.jsonl'), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const g = JSON.parse(line) as { pmid: string; end: number };
+    const k = `${g.pmid}:${g.end}`;
+    gold.add(k);
+    if (!trivial.has(k)) goldInternal.add(k);
+  }
+
+  const measure = (
+    fn: (d: PubtatorDoc) => SentenceSpan[],
+  ): { pred: Set<string>; spans: Map<string, SentenceSpan[]>; perS: number } => {
+    const pred = new Set<string>();
+    const spans = new Map<string, SentenceSpan[]>();
+    let n = 0;
+    const reps = 3;
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < reps; r++) {
+      for (const d of docs) {
+        const s = fn(d);
+        n += s.length;
+        if (r === 0) {
+          spans.set(d.pmid, s);
+          for (const x of s) pred.add(`${d.pmid}:${x.end}`);
+        }
+      }
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { pred, spans, perS: Math.round(n / secs) };
+  };
+
+  const ours = measure((d) => splitArticle(d));
+  const base = measure(sbdArticle);
+  const internal = (s: Set<string>): Set<string> => new Set([...s].filter((k) => !trivial.has(k)));
+  const oursScore = score(ours.pred, gold);
+  const baseScore = score(base.pred, gold);
+  const oursInt = score(internal(ours.pred), goldInternal);
+  const baseInt = score(internal(base.pred), goldInternal);
+
+  if (errFile) {
+    const lines: string[] = [];
+    for (const d of docs) {
+      const text = `${d.title} ${d.abstract}`;
+      for (const s of ours.spans.get(d.pmid) ?? []) {
+        const k = `${d.pmid}:${s.end}`;
+        if (!gold.has(k)) lines.push(`FP ${k}\t${ctx(text, s.end)}`);
+      }
+      for (const k of gold) {
+        if (!k.startsWith(`${d.pmid}:`) || ours.pred.has(k)) continue;
+        const end = Number(k.slice(d.pmid.length + 1));
+        lines.push(`FN ${k}\t${ctx(text, end)}`);
+      }
+    }
+    writeFileSync(errFile, lines.join('\n') + '\n');
+  }
+
+  console.log(`GENIA dev: ${docs.length} abstracts, ${gold.size} gold sentences`);
+  console.log(
+    `ours: P ${oursScore.precision} R ${oursScore.recall} F1 ${oursScore.f1} (internal F1 ${oursInt.f1}), ${ours.perS} sentences/s`,
+  );
+  console.log(
+    `sbd:  P ${baseScore.precision} R ${baseScore.recall} F1 ${baseScore.f1} (internal F1 ${baseInt.f1}), ${base.perS} sentences/s`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'split',
+      data: 'sentences/genia_dev',
+      scoring: 'set of (pmid, trimmed sentence end offset); title is one sentence for both',
+      ours: { ...oursScore, internal: oursInt, sentences_per_s: ours.perS },
+      baseline: { name: 'sbd', ...baseScore, internal: baseInt, sentences_per_s: base.perS },
+      ratio: round(oursScore.f1 / baseScore.f1, 4),
+    }),
+  );
+}
+
+function ctx(text: string, at: number): string {
+  return `${text.slice(Math.max(0, at - 50), at)}|${text.slice(at, at + 40)}`.replace(/\n/g, ' ');
+}
