@@ -4,7 +4,10 @@ import { Command } from 'commander';
 export type CommandModule = { register(program: Command): void };
 
 // Each subcommand lives in its own file under commands/; add new ones here.
-const modules: Array<() => Promise<CommandModule>> = [];
+const modules: Array<() => Promise<CommandModule>> = [
+  () => import('./commands/eval.ts'),
+  () => import('./commands/train.ts'),
+];
 
 /** Entry point of the `bioaug-stream` command. */
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,161 @@
+// `npm run train -- <recipe> [options]`: drives the Python recipes (Debian's /usr/bin/python3 with
+// PyTorch), then scores the exported bundle with the TypeScript runtime (`eval ner`) and writes the
+// figures into model.json and the model card, so the card always states what the engine reaches.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { dataPath } from '../src/io/dataPath.ts';
+import { finalizeBundle } from './lib/card.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+/** Recipes this runner knows (others, e.g. H6b's, may be added beside them). */
+export const RECIPES = ['word2vec', 'ner', 'keywords'] as const;
+
+const USAGE = `usage: npm run train -- <recipe> [options]
+recipes: ${RECIPES.join(', ')}
+  --data <ds>          ner: bc5cdr | ncbi | bc2gm | jnlpba | ebmnlp (default bc5cdr); keywords: ignored
+  --train <file> ...   training CoNLL file(s) instead of the shared data (repeat the flag)
+  --dev <file>         dev CoNLL file (model selection + reported metrics)
+  --out <dir>          bundle folder (default models/ner-<ds> or models/keywords)
+  --seed <n>           default 1
+  --epochs <n>         default 12 (ner), 8 (keywords)
+  --max-steps <n>      stop after n optimizer steps (smoke tests)
+  --max-train <n>      first n training sentences only;  --max-dev <n>: first n dev sentences only
+  --time-budget <min>  stop starting epochs after this many minutes (the card records the epochs run)
+  --w2v <file.kv>      word2vec vectors (default training/work/w2v/biomed.kv, trained first if missing)
+  --corpus <file>      word2vec corpus (default corpus/biomed_sentences.txt); --w2v-max-lines <n> for smoke
+  --no-eval            skip the TypeScript evaluation and model card
+  --python <path>      default /usr/bin/python3`;
+
+/** Thrown for a bad command line; the message lists the valid choices. */
+export class TrainUsageError extends Error {
+  readonly retriable = false;
+}
+
+function runPython(python: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const p = spawn('nice', ['-n', '10', python, ...args], { cwd, stdio: 'inherit' });
+    p.on('error', (e) => rej(new Error(`train: cannot start ${python}: ${e.message}`)));
+    p.on('exit', (code, sig) =>
+      code === 0 ? res() : rej(new Error(`train: ${python} ${args[0]} exited with ${code ?? sig}`)),
+    );
+  });
+}
+
+const KEYWORD_TRAIN = [
+  'keywords/bc5cdr/all/train.tsv',
+  'keywords/ncbi/all/train.tsv',
+  'keywords/bc2gm/500/train.tsv',
+  'keywords/jnlpba/500/train.tsv',
+  'keywords/ebmnlp/500/train.tsv',
+];
+
+/** Runs one recipe with `npm run train` arguments (argv without the node/script prefix). */
+export async function runTrain(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      train: { type: 'string', multiple: true },
+      dev: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      epochs: { type: 'string' },
+      'max-steps': { type: 'string' },
+      'max-train': { type: 'string' },
+      'max-dev': { type: 'string' },
+      'time-budget': { type: 'string' },
+      w2v: { type: 'string' },
+      corpus: { type: 'string' },
+      'w2v-max-lines': { type: 'string' },
+      'no-eval': { type: 'boolean', default: false },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const recipe = positionals[0];
+  if (v.help || !recipe) {
+    process.stdout.write(USAGE + '\n');
+    if (!recipe && !v.help) throw new TrainUsageError(`train: no recipe given; valid: ${RECIPES.join(', ')}`);
+    return;
+  }
+  if (!(RECIPES as readonly string[]).includes(recipe))
+    throw new TrainUsageError(
+      `train: unknown recipe ${JSON.stringify(recipe)}; valid: ${RECIPES.join(', ')}`,
+    );
+  const python = v.python!;
+  const w2v = resolve(v.w2v ?? resolve(here, 'work/w2v/biomed.kv'));
+  const corpus = v.corpus ?? dataPath('corpus/biomed_sentences.txt');
+  const ensureW2v = async (force: boolean) => {
+    if (existsSync(w2v) && !force) return;
+    const args = ['word2vec.py', '--corpus', corpus, '--out', w2v, '--seed', v.seed!];
+    if (v['w2v-max-lines']) args.push('--max-lines', v['w2v-max-lines']);
+    await runPython(python, args, here);
+  };
+  if (recipe === 'word2vec') return ensureW2v(true);
+
+  const ds = v.data ?? 'bc5cdr';
+  let train: string[];
+  let dev: string;
+  let out: string;
+  let name: string;
+  let tagColumn = 2;
+  if (recipe === 'ner') {
+    const all = dataPath('ner', ds, 'all', 'train.conll');
+    const fallback = dataPath('ner', ds, '500', 'train.conll');
+    train = v.train ?? [existsSync(all) ? all : fallback];
+    dev = v.dev ?? dataPath('ner', ds, 'dev.conll');
+    name = v.train ? 'ner-custom' : `ner-${ds}`;
+    out = v.out ?? resolve(root, 'models', name);
+  } else {
+    train = v.train ?? KEYWORD_TRAIN.map((p) => dataPath(p));
+    dev = v.dev ?? dataPath('keywords/ncbi/dev.tsv');
+    name = 'keywords';
+    out = v.out ?? resolve(root, 'models/keywords');
+    tagColumn = v.train ? 2 : 4;
+  }
+  for (const f of [...train, dev])
+    if (!existsSync(f)) throw new TrainUsageError(`train ${recipe}: data file ${f} does not exist`);
+  await ensureW2v(false);
+  const command = `npm run train -- ${argv.join(' ')}`;
+  const rel = (p: string) => (p.startsWith(dataPath()) ? relative(dataPath(), p) : p);
+  const args = [
+    recipe === 'ner' ? 'ner.py' : 'keywords.py',
+    '--train',
+    ...train,
+    '--dev',
+    dev,
+    '--w2v',
+    w2v,
+    '--out',
+    resolve(out),
+    '--name',
+    name,
+    '--seed',
+    v.seed!,
+    '--epochs',
+    v.epochs ?? (recipe === 'ner' ? '12' : '8'),
+    '--time-budget',
+    v['time-budget'] ?? '100000',
+    '--command',
+    command,
+    '--data-desc',
+    train.map(rel).join(' + '),
+  ];
+  if (recipe === 'keywords' && v.train) args.splice(1, 0, '--tag-col', '1');
+  for (const k of ['max-steps', 'max-train', 'max-dev'] as const) if (v[k]) args.push(`--${k}`, v[k]!);
+  await runPython(python, args, here);
+  if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runTrain(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(e instanceof TrainUsageError ? 2 : 1);
+  });
+}
