@@ -1,0 +1,186 @@
+import type { CrfParams } from '../bundle.ts';
+
+/** One decoded entity over word indices [tokenStart, tokenEnd) with a confidence in [0, 1]. */
+export interface WordSpan {
+  tokenStart: number;
+  tokenEnd: number;
+  type: string;
+  score: number;
+}
+
+/** BIO transition rule: I-X may only follow B-X or I-X (and may not start a sentence). */
+export function bioAllowed(prev: string | null, next: string): boolean {
+  if (!next.startsWith('I-')) return true;
+  if (prev === null || prev === 'O' || prev.length < 2) return false;
+  return prev.slice(2) === next.slice(2);
+}
+
+/**
+ * Viterbi over emissions [n, L] (row-major) with CRF transitions and BIO constraints; ties go to the lower
+ * label index. Returns the best label index per token and the path score.
+ */
+export function viterbi(
+  em: Float32Array,
+  n: number,
+  labels: readonly string[],
+  crf: CrfParams,
+): { path: number[]; score: number } {
+  const L = labels.length;
+  if (n === 0) return { path: [], score: 0 };
+  const allowed: boolean[][] = labels.map((a) => labels.map((b) => bioAllowed(a, b)));
+  let score = new Float64Array(L);
+  for (let j = 0; j < L; j++)
+    score[j] = bioAllowed(null, labels[j] ?? 'O') ? (crf.start[j] ?? 0) + (em[j] ?? 0) : -Infinity;
+  const back = new Int32Array(n * L);
+  for (let t = 1; t < n; t++) {
+    const next = new Float64Array(L);
+    for (let j = 0; j < L; j++) {
+      let best = -Infinity;
+      let arg = 0;
+      for (let i = 0; i < L; i++) {
+        if (!allowed[i]?.[j]) continue;
+        const s = (score[i] ?? -Infinity) + (crf.transitions[i]?.[j] ?? 0);
+        if (s > best) {
+          best = s;
+          arg = i;
+        }
+      }
+      next[j] = best + (em[t * L + j] ?? 0);
+      back[t * L + j] = arg;
+    }
+    score = next;
+  }
+  let best = -Infinity;
+  let arg = 0;
+  for (let j = 0; j < L; j++) {
+    const s = (score[j] ?? -Infinity) + (crf.end[j] ?? 0);
+    if (s > best) {
+      best = s;
+      arg = j;
+    }
+  }
+  const path = new Array<number>(n);
+  path[n - 1] = arg;
+  for (let t = n - 1; t > 0; t--) path[t - 1] = back[t * L + (path[t] ?? 0)] ?? 0;
+  return { path, score: best };
+}
+
+/** Per-token argmax over emissions [n, L]. */
+export function argmax(em: Float32Array, n: number, L: number): number[] {
+  const out = new Array<number>(n);
+  for (let t = 0; t < n; t++) {
+    let arg = 0;
+    for (let j = 1; j < L; j++) if ((em[t * L + j] ?? 0) > (em[t * L + arg] ?? 0)) arg = j;
+    out[t] = arg;
+  }
+  return out;
+}
+
+/** Softmax probability of the chosen label per token: the confidence reported for argmax and CRF tags. */
+export function chosenProbs(em: Float32Array, n: number, L: number, path: readonly number[]): number[] {
+  const out = new Array<number>(n);
+  for (let t = 0; t < n; t++) {
+    let m = -Infinity;
+    for (let j = 0; j < L; j++) m = Math.max(m, em[t * L + j] ?? 0);
+    let z = 0;
+    for (let j = 0; j < L; j++) z += Math.exp((em[t * L + j] ?? 0) - m);
+    out[t] = Math.exp((em[t * L + (path[t] ?? 0)] ?? 0) - m) / z;
+  }
+  return out;
+}
+
+/** Repairs an argmax tag sequence to valid BIO: an I-X that cannot continue becomes B-X (seqeval's reading). */
+export function repairBio(tags: string[]): string[] {
+  const out = tags.slice();
+  for (let i = 0; i < out.length; i++) {
+    const t = out[i] ?? 'O';
+    if (t.startsWith('I-') && !bioAllowed(i === 0 ? null : (out[i - 1] ?? 'O'), t)) out[i] = `B-${t.slice(2)}`;
+  }
+  return out;
+}
+
+/** Entities of a BIO tag sequence; score = mean token score over the span. */
+export function bioToSpans(tags: readonly string[], scores: readonly number[]): WordSpan[] {
+  const spans: WordSpan[] = [];
+  let cur: WordSpan | null = null;
+  let sum = 0;
+  const close = (end: number): void => {
+    if (cur) {
+      cur.tokenEnd = end;
+      cur.score = sum / (end - cur.tokenStart);
+      spans.push(cur);
+      cur = null;
+    }
+  };
+  for (let i = 0; i < tags.length; i++) {
+    const t = tags[i] ?? 'O';
+    if (t.startsWith('B-') || (t.startsWith('I-') && (!cur || cur.type !== t.slice(2)))) {
+      close(i);
+      cur = { tokenStart: i, tokenEnd: i + 1, type: t.slice(2), score: 0 };
+      sum = scores[i] ?? 0;
+    } else if (t.startsWith('I-')) {
+      sum += scores[i] ?? 0;
+    } else close(i);
+  }
+  close(tags.length);
+  return spans;
+}
+
+/**
+ * Span decoder (boundary detection + span classification; see docs/bundle-format.md): a span [i, i+w]
+ * is a candidate when sigmoid(start[i]) and sigmoid(end[i+w]) both reach `threshold`; its class is the
+ * argmax of span[i, w, :] and it is kept when that class is not labels[0] ("O"). Candidates may nest.
+ * Score = P(start) * P(end) * P(class).
+ */
+export function decodeSpans(
+  start: Float32Array,
+  end: Float32Array,
+  span: Float32Array,
+  n: number,
+  maxWidth: number,
+  labels: readonly string[],
+  threshold = 0.5,
+): WordSpan[] {
+  const C = labels.length;
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+  const out: WordSpan[] = [];
+  for (let i = 0; i < n; i++) {
+    const ps = sig(start[i] ?? -Infinity);
+    if (ps < threshold) continue;
+    for (let w = 0; w < maxWidth && i + w < n; w++) {
+      const pe = sig(end[i + w] ?? -Infinity);
+      if (pe < threshold) continue;
+      const base = (i * maxWidth + w) * C;
+      let arg = 0;
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) {
+        const v = span[base + c] ?? -Infinity;
+        if (v > m) {
+          m = v;
+          arg = c;
+        }
+      }
+      if (arg === 0) continue;
+      let z = 0;
+      for (let c = 0; c < C; c++) z += Math.exp((span[base + c] ?? 0) - m);
+      out.push({ tokenStart: i, tokenEnd: i + w + 1, type: labels[arg] ?? '', score: (ps * pe) / z });
+    }
+  }
+  return out.sort((a, b) => a.tokenStart - b.tokenStart || b.tokenEnd - a.tokenEnd);
+}
+
+/** Flat BIO tags from possibly nested spans: the highest-scoring non-overlapping ones win. */
+export function spansToBio(spans: readonly WordSpan[], n: number): string[] {
+  const tags = new Array<string>(n).fill('O');
+  const taken = new Uint8Array(n);
+  for (const s of [...spans].sort((a, b) => b.score - a.score || a.tokenStart - b.tokenStart)) {
+    let free = true;
+    for (let i = s.tokenStart; i < s.tokenEnd; i++) if (taken[i]) free = false;
+    if (!free) continue;
+    for (let i = s.tokenStart; i < s.tokenEnd; i++) {
+      taken[i] = 1;
+      tags[i] = `${i === s.tokenStart ? 'B' : 'I'}-${s.type}`;
+    }
+  }
+  return tags;
+}
