@@ -5,6 +5,8 @@ export type CommandModule = { register(program: Command): void };
 
 // Each subcommand lives in its own file under commands/; add new ones here.
 const modules: Array<() => Promise<CommandModule>> = [
+  () => import('./commands/augment.ts'),
+  () => import('./commands/trainingPairs.ts'),
   () => import('./commands/eval.ts'),
   () => import('./commands/train.ts'),
 ];
