@@ -28,6 +28,7 @@ recipes: ${RECIPES.join(', ')}
   --time-budget <min>  stop starting epochs after this many minutes (the card records the epochs run)
   --w2v <file.kv>      word2vec vectors (default training/work/w2v/biomed.kv, trained first if missing)
   --corpus <file>      word2vec corpus (default corpus/biomed_sentences.txt); --w2v-max-lines <n> for smoke
+  --tag-column <n>     1-based column of the tag (default 2 for ner, 4 for keywords)
   --no-eval            skip the TypeScript evaluation and model card
   --python <path>      default /usr/bin/python3`;
 
@@ -73,6 +74,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       w2v: { type: 'string' },
       corpus: { type: 'string' },
       'w2v-max-lines': { type: 'string' },
+      'tag-column': { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -117,8 +119,11 @@ export async function runTrain(argv: string[]): Promise<void> {
     dev = v.dev ?? dataPath('keywords/ncbi/dev.tsv');
     name = 'keywords';
     out = v.out ?? resolve(root, 'models/keywords');
-    tagColumn = v.train ? 2 : 4;
+    tagColumn = 4;
   }
+  if (v['tag-column']) tagColumn = Number(v['tag-column']);
+  if (!Number.isInteger(tagColumn) || tagColumn < 2)
+    throw new TrainUsageError(`train: --tag-column must be an integer >= 2, got ${v['tag-column']}`);
   for (const f of [...train, dev])
     if (!existsSync(f)) throw new TrainUsageError(`train ${recipe}: data file ${f} does not exist`);
   await ensureW2v(false);
@@ -147,7 +152,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     '--data-desc',
     train.map(rel).join(' + '),
   ];
-  if (recipe === 'keywords' && v.train) args.splice(1, 0, '--tag-col', '1');
+  args.push('--tag-col', String(tagColumn - 1));
   for (const k of ['max-steps', 'max-train', 'max-dev'] as const) if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });

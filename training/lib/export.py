@@ -1,6 +1,7 @@
 """Write a project token-classification bundle (docs/bundle-format.md)."""
 import json
 import os
+import warnings
 
 import torch
 import torch.nn as nn
@@ -68,6 +69,8 @@ def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constr
     c = torch.ones(2, 3, 4, dtype=torch.long)
     m = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
     onnx_path = os.path.join(out, "model.onnx")
+    # The LSTM batch-size warning does not apply: no initial states are exported, ORT takes any B.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
     torch.onnx.export(
         _Emissions(model), (w, c, m), onnx_path, opset_version=13,
         input_names=["word_ids", "char_ids", "mask"], output_names=["emissions"],

@@ -1,0 +1,88 @@
+// Trains the word2vec, NER and keyword recipes for a few steps on tiny slices of the shared data,
+// exports bundles into a temp dir and runs them through the engine's NER runtime.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { dataPath, hasData } from '../../src/io/dataPath.ts';
+import { loadTagger } from '../../src/eval/loadTagger.ts';
+import { runTrain } from '../../training/run.ts';
+
+const skip = !hasData() && !process.env.CI;
+if (skip) console.warn('training-smoke: skipped, shared data folder absent (set BIOSTREAM_DATA)');
+
+/** First n sentences (blank-line separated) of a CoNLL file, written with CRLF like files in the wild. */
+function slice(src: string, n: number, dst: string): string {
+  const text = readFileSync(src, 'utf8').replace(/\r/g, '');
+  const sents = text
+    .split(/\n\s*\n/)
+    .filter((s) => s.trim() !== '')
+    .slice(0, n);
+  writeFileSync(dst, sents.join('\n\n\n').replace(/\n/g, '\r\n') + '\r\n');
+  return dst;
+}
+
+describe.skipIf(skip)('training recipes (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h6a-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const corpus = join(dir, 'corpus.txt');
+  const w2v = join(dir, 'w2v.kv');
+
+  it('word2vec trains on 200 corpus lines', async () => {
+    const lines = readFileSync(dataPath('corpus/biomed_sentences.txt'), 'utf8').split('\n').slice(0, 200);
+    writeFileSync(corpus, lines.join('\n') + '\n');
+    await runTrain(['word2vec', '--corpus', corpus, '--w2v', w2v, '--seed', '1']);
+    expect(existsSync(w2v)).toBe(true);
+  }, 60_000);
+
+  for (const recipe of ['ner', 'keywords'] as const) {
+    it(`${recipe}: trains a few steps, exports a bundle the runtime loads and runs`, async () => {
+      const src = recipe === 'ner' ? 'ner/bc5cdr/all/train.conll' : 'keywords/ncbi/all/train.tsv';
+      const devSrc = recipe === 'ner' ? 'ner/bc5cdr/dev.conll' : 'keywords/ncbi/dev.tsv';
+      const train = slice(dataPath(src), 20, join(dir, `${recipe}-train.conll`));
+      const dev = slice(dataPath(devSrc), 20, join(dir, `${recipe}-dev.conll`));
+      const out = join(dir, `${recipe}-bundle`);
+      await runTrain(
+        [recipe, '--train', train, '--dev', dev, '--out', out, '--w2v', w2v, '--corpus', corpus].concat([
+          '--max-steps',
+          '3',
+          '--epochs',
+          '1',
+          '--seed',
+          '1',
+        ]),
+      );
+      const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
+        labels: string[];
+        decoder: string;
+        metrics: { dev: { f1: number; sentences: number } };
+        provenance: { command: string };
+      };
+      expect(meta.decoder).toBe('crf');
+      expect(meta.labels[0]).toBe('O');
+      if (recipe === 'keywords') expect(meta.labels).toEqual(['O', 'B-KEY', 'I-KEY']);
+      else expect(meta.labels).toEqual(['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']);
+      // The card's figures come from the engine-side evaluation of the 20 dev sentences.
+      expect(meta.metrics.dev.sentences).toBe(20);
+      expect(meta.metrics.dev.f1).toBeGreaterThanOrEqual(0);
+      expect(meta.provenance.command).toContain(`npm run train -- ${recipe}`);
+      expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('eval ner --model');
+      const tokenizer = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
+        model: { type: string };
+      };
+      expect(tokenizer.model.type).toBe('WordLevel');
+
+      const tagger = await loadTagger(out);
+      try {
+        const tokens = ['Cisplatin', '-', 'induced', 'nephrotoxicity', 'in', '12', 'rats', '.'];
+        const [res] = await tagger.predict([{ tokens }, { tokens: ['Aspirin'] }]);
+        expect(res!.tags).toHaveLength(tokens.length);
+        for (const t of res!.tags) expect(meta.labels).toContain(t);
+      } finally {
+        await tagger.close?.();
+      }
+    }, 90_000);
+  }
+});
