@@ -6,7 +6,8 @@
  *   addConfigOptions(cmd: Command): Command             registers --config, --brokers, ..., --set, --print-config
  *   printConfig(config): string                         YAML of the effective config, secrets redacted
  *   redactConfig(config): Config                        the same object with secrets replaced by '***'
- *   kafkaClientConfig(config): KafkaConfig              kafkajs client options (brokers, ssl, sasl) from the config
+ *   kafkaConnection(config): KafkaConnection            options for createKafka() in src/io/kafka/client.ts
+ *   kafkaClientConfig(config): KafkaConfig              raw kafkajs client options (brokers, ssl, sasl) from the config
  *   applyProcessConfig(config): void                    exports data.root as BIOSTREAM_DATA and sets the log level
  *   ENV_VARS / FLAG_OPTIONS                              the tables mapping env names and flags to config keys
  */
@@ -15,6 +16,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { parseDocument, stringify } from 'yaml';
+import type { KafkaConnection } from '../io/kafka/client.ts';
 import { z } from 'zod';
 import { logger } from '../obs/logger.ts';
 
@@ -466,6 +468,19 @@ export function kafkaClientConfig(config: Config): KafkaConfig {
     sasl: k.sasl ? (k.sasl as SASLOptions) : undefined,
     connectionTimeout: k.connectionTimeoutMs,
     requestTimeout: k.requestTimeoutMs,
+  };
+}
+
+/** Connection settings for createKafka() (src/io/kafka/client.ts) derived from the config. */
+export function kafkaConnection(config: Config): KafkaConnection {
+  const k = config.kafka;
+  return {
+    brokers: k.brokers,
+    clientId: k.clientId,
+    ssl: k.sslCaFile ? { ca: [readFileSync(k.sslCaFile, 'utf8')] } : k.ssl,
+    ...(k.sasl ? { sasl: k.sasl as SASLOptions } : {}),
+    connectionTimeoutMs: k.connectionTimeoutMs,
+    requestTimeoutMs: k.requestTimeoutMs,
   };
 }
 

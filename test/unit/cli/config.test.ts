@@ -8,6 +8,7 @@ import {
   addConfigOptions,
   ConfigError,
   kafkaClientConfig,
+  kafkaConnection,
   loadConfig,
   printConfig,
   redactConfig,
@@ -108,6 +109,7 @@ describe('loadConfig', () => {
     const k = kafkaClientConfig(c);
     expect(k.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
     expect(k.brokers).toEqual(['localhost:9092']);
+    expect(kafkaConnection(c)).toMatchObject({ brokers: ['localhost:9092'], ssl: false, sasl: c.kafka.sasl });
   });
 
   it('names the key, its source and the valid options for an invalid enum', () => {
