@@ -70,9 +70,44 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       expect(meta.provenance.command).toContain(`npm run train -- ${recipe}`);
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('eval ner --model');
       const tokenizer = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
-        model: { type: string };
+        model: { type: string; vocab: Record<string, number> };
       };
       expect(tokenizer.model.type).toBe('WordLevel');
+      // The HF tokenizer library reads the file and applies the training normaliser (lowercase, digits -> 0).
+      const hf = new Tokenizer(tokenizer as unknown as object, {});
+      const enc = hf.encode('The patients 12', { add_special_tokens: false });
+      expect(enc.tokens).toEqual(['the', 'patients', '00']);
+      for (const [i, t] of enc.tokens.entries())
+        expect(enc.ids[i]).toBe(tokenizer.model.vocab[t] ?? tokenizer.model.vocab['[UNK]']);
+
+      // The ONNX export reproduces PyTorch's emissions (fp16 embeddings: small tolerance).
+      const ref = JSON.parse(readFileSync(join(dir, `.${recipe}-bundle.verify.json`), 'utf8')) as {
+        word_ids: number[][];
+        char_ids: number[][][];
+        mask: number[][];
+        emissions: number[][][];
+      };
+      const B = ref.word_ids.length;
+      const T = ref.word_ids[0]!.length;
+      const C = ref.char_ids[0]![0]!.length;
+      const i64 = (a: number[], dims: number[]) =>
+        new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
+      const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+      const res = await session.run({
+        word_ids: i64(ref.word_ids.flat(), [B, T]),
+        char_ids: i64(ref.char_ids.flat(2), [B, T, C]),
+        mask: new ort.Tensor('float32', Float32Array.from(ref.mask.flat()), [B, T]),
+      });
+      const em = res.emissions!.data as Float32Array;
+      const L = meta.labels.length;
+      let maxDiff = 0;
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < T; t++)
+          if (ref.mask[b]![t])
+            for (let l = 0; l < L; l++)
+              maxDiff = Math.max(maxDiff, Math.abs(em[(b * T + t) * L + l]! - ref.emissions[b]![t]![l]!));
+      expect(maxDiff).toBeLessThan(1e-2);
+      await session.release();
 
       const tagger = await loadTagger(out);
       try {
