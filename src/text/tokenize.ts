@@ -148,7 +148,7 @@ export function tokenize(text: string, options: Partial<TokenizeOptions> = {}): 
         ? splitAll(text, s, e)
         : style === 'runs'
           ? runs(text, s, e)
-          : peel(text, s, e, last, c === 0, c + 1 < chunks.length ? text[chunks[c + 1]![0]]! : '');
+          : peel(text, s, e, last, c === 0);
     for (const [a, b] of pieces) out.push({ text: text.slice(a, b), start: a, end: b });
   }
   return out;
@@ -232,7 +232,6 @@ function peel(
   e: number,
   lastChunk: boolean,
   firstChunk: boolean,
-  nextCh: string,
 ): Array<[number, number]> {
   const front: Array<[number, number]> = [];
   const back: Array<[number, number]> = [];
@@ -263,7 +262,7 @@ function peel(
       const word = text.slice(s, e - 1);
       // The text's final period is always split off; one before ")" is not final ("(N.S.).").
       const atEnd = lastChunk && back.length === 0;
-      if (keepsPeriod(word, atEnd, nextCh)) break;
+      if (keepsPeriod(word, atEnd)) break;
       // "4. When apoptotic ...": an enumeration label opening the text keeps its period.
       if (firstChunk && !lastChunk && /^\d{1,2}$/.test(word) && front.length === 0) break;
     }
@@ -296,7 +295,7 @@ function hasOpen(text: string, s: number, e: number, open: string, close: string
 }
 
 /** Whether a word keeps its final period: abbreviations and initials inside a sentence. */
-function keepsPeriod(word: string, lastChunk: boolean, nextCh: string): boolean {
+function keepsPeriod(word: string, lastChunk: boolean): boolean {
   if (lastChunk || word === '') return false;
   const lw = word.toLowerCase();
   if (ABBREV.has(lw) || NON_FINAL_ABBREVIATIONS.has(lw)) return true;
