@@ -1,0 +1,175 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { bioToSpans, isValidBio } from '../../../src/text/bio.ts';
+import { parseConll } from '../../../src/text/conll.ts';
+
+const skipData = !hasData() && !process.env.CI;
+const dir = mkdtempSync(join(tmpdir(), 'h4-cli-'));
+
+async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  process.exitCode = 0;
+  try {
+    await main(['node', 'bioaug-stream', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stderr };
+}
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+describe('bioaug-stream augment', () => {
+  it.skipIf(skipData)(
+    'writes valid CoNLL for every method on ncbi/100/train.conll, same seed same bytes',
+    async () => {
+      const input = dataPath('ner', 'ncbi', '100', 'train.conll');
+      const src = parseConll(readFileSync(input, 'utf8'), { source: input });
+      for (const method of ['mr', 'lwtr', 'sis', 'sr', 'all4', 'corrupt']) {
+        const out = join(dir, `${method}.conll`);
+        const extra =
+          method === 'corrupt' ? ['--keywords', dataPath('keywords', 'ncbi', '100', 'train.tsv')] : [];
+        const r = await cli(
+          'augment',
+          '--method',
+          method,
+          '--input',
+          input,
+          '--n',
+          '3',
+          '--seed',
+          '1',
+          '--output',
+          out,
+          ...extra,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        const text = readFileSync(out, 'utf8');
+        const sents = parseConll(text, { source: out });
+        expect(sents).toHaveLength(src.length * 3);
+        for (const s of sents) expect(isValidBio(s.tags)).toBe(true);
+        // Entity counts are kept by every method here (MR/SR/corrupt keep mentions, LwTR/SiS keep tags).
+        sents.forEach((s, i) =>
+          expect(bioToSpans(s.tags).length).toBe(bioToSpans(src[Math.floor(i / 3)]!.tags).length),
+        );
+        if (method !== 'corrupt')
+          expect(sents.some((s, i) => s.tokens.join(' ') !== src[Math.floor(i / 3)]!.tokens.join(' '))).toBe(
+            true,
+          );
+        const again = join(dir, `${method}-again.conll`);
+        await cli(
+          'augment',
+          '--method',
+          method,
+          '--input',
+          input,
+          '--n',
+          '3',
+          '--seed',
+          '1',
+          '--output',
+          again,
+          ...extra,
+        );
+        expect(readFileSync(again, 'utf8')).toBe(text);
+      }
+    },
+  );
+
+  it('reports bad input with the file and line, and unknown methods with the valid ones', async () => {
+    const bad = join(dir, 'bad.conll');
+    writeFileSync(bad, 'a\tO\nb\tO\n\nc\tO\textra\n');
+    let r = await cli('augment', '--method', 'sis', '--input', bad, '--output', join(dir, 'x.conll'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.conll:4: expected 2 columns, found 3/);
+    r = await cli('augment', '--method', 'nope', '--input', bad, '--output', join(dir, 'x.conll'));
+    expect(r.stderr).toMatch(/unknown method "nope"; valid methods: mr, lwtr, sis, sr, all4, corrupt/);
+    const ctl = join(dir, 'ctl.conll');
+    writeFileSync(ctl, 'a\tO\nb\u0000\tO\n');
+    r = await cli('augment', '--method', 'sis', '--input', ctl, '--output', join(dir, 'x.conll'));
+    expect(r.stderr).toMatch(/ctl\.conll:2: control character/);
+  });
+
+  it('writes JSONL and saves state', async () => {
+    const input = join(dir, 'small.conll');
+    writeFileSync(input, 'colon\tB-Disease\ncancer\tI-Disease\nhurts\tO\n\nfever\tB-Disease\nnow\tO\n\n');
+    const out = join(dir, 'small.jsonl');
+    const st = join(dir, 'state.json');
+    const r = await cli(
+      'augment',
+      '--method',
+      'mr',
+      '--p',
+      '1',
+      '--input',
+      input,
+      '--n',
+      '2',
+      '--format',
+      'jsonl',
+      '--output',
+      out,
+      '--save-state',
+      st,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; tags: string[] });
+    expect(lines.map((l) => l.id)).toEqual([
+      `${input}:0:mr:0`,
+      `${input}:0:mr:1`,
+      `${input}:1:mr:0`,
+      `${input}:1:mr:1`,
+    ]);
+    expect(JSON.parse(readFileSync(st, 'utf8')).mentions.Disease).toEqual([['colon', 'cancer'], ['fever']]);
+  });
+});
+
+describe('bioaug-stream training-pairs', () => {
+  it.skipIf(skipData)('writes {id, source_id, n, input, target} JSONL for ncbi/100', async () => {
+    const out = join(dir, 'pairs.jsonl');
+    const r = await cli(
+      'training-pairs',
+      '--dataset',
+      'ncbi',
+      '--size',
+      '100',
+      '--seed',
+      '1',
+      '--n',
+      '3',
+      '--output',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const pairs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(pairs).toHaveLength(300);
+    expect(Object.keys(pairs[0]!)).toEqual(['id', 'source_id', 'n', 'input', 'target']);
+    expect(pairs[0]!.source_id).toBe('ncbi/100/train:0');
+    expect(pairs.filter((p) => String(p.input).includes(' </s> ')).length).toBeGreaterThan(200);
+    expect(r.stderr).toMatch(/300 pairs from 100 sentences/);
+  });
+
+  it('explains missing options', async () => {
+    const r = await cli('training-pairs', '--output', join(dir, 'p.jsonl'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/give --dataset <name>.*or --input <file>/);
+  });
+});
