@@ -37,6 +37,25 @@ const k8sDocs = ['deployments', 'services', 'pdb', 'scaledobjects'].flatMap((f) 
 );
 const ofKind = (kind: string) => k8sDocs.filter((d) => d.kind === kind);
 
+// The subset of RFC 6902 kustomize patches here use (test, replace, remove), to check an overlay's result.
+function applyJsonPatch(doc: Doc, ops: Doc[]): Doc {
+  for (const op of ops) {
+    const parts = (op.path as string).split('/').slice(1);
+    const last = parts.pop()!;
+    let node: Doc = doc;
+    for (const p of parts) {
+      node = node[p] as Doc;
+      if (node === undefined) throw new Error(`patch path ${op.path as string} does not exist`);
+    }
+    if (!(last in node)) throw new Error(`patch path ${op.path as string} does not exist`);
+    if (op.op === 'test') expect(node[last], op.path as string).toEqual(op.value);
+    else if (op.op === 'replace') node[last] = op.value;
+    else if (op.op === 'remove') delete node[last];
+    else throw new Error(`unsupported patch op ${op.op as string}`);
+  }
+  return doc;
+}
+
 function panelExprs(): string[] {
   const exprs: string[] = [];
   const visit = (panels: Doc[]) => {
@@ -241,6 +260,24 @@ describe('kubernetes manifests', () => {
     for (const r of [...(k.resources as string[]), ...k.configMapGenerator.flatMap((g: Doc) => g.files)]) {
       expect(existsSync(join(deployDir, 'k8s/base', r)), r).toBe(true);
     }
+  });
+
+  it('the cpu-only overlay patches augment and ingest to CPU: no GPU, cpu image, cpu provider', () => {
+    const k = yamlDocs('deploy/k8s/overlays/cpu-only/kustomization.yaml')[0]!;
+    expect(k.resources).toEqual(['../../base']);
+    const patch = yamlDocs(`deploy/k8s/overlays/cpu-only/${k.patches[0].path}`)[0] as unknown as Doc[];
+    const targets = new RegExp(`^(${k.patches[0].target.name})$`);
+    const patched = deployments
+      .filter((d) => targets.test(d.metadata.name as string))
+      .map((d) => applyJsonPatch(structuredClone(d), patch));
+    expect(patched.map((d) => d.metadata.name).sort()).toEqual(['augment', 'ingest']);
+    for (const d of patched) {
+      const c = d.spec.template.spec.containers[0] as Doc;
+      expect(JSON.stringify(d)).not.toContain('nvidia.com/gpu');
+      expect(c.image).toBe('bioaug-stream-cpu');
+      expect(c.env.find((e: Doc) => e.name === 'BIOSTREAM_PROVIDER').value).toBe('cpu');
+    }
+    expect(k.images.map((i: Doc) => i.name)).toContain('bioaug-stream-cpu');
   });
 
   it('each topology Deployment probes /healthz and /readyz, mounts config, and takes SASL from a Secret', () => {
