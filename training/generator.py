@@ -228,7 +228,8 @@ def main(argv=None):
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--ffn", type=int, default=512)
-    p.add_argument("--max-len", type=int, default=96, help="longest input/target in pieces used for training")
+    p.add_argument("--max-len", type=int, default=96, help="longest corpus sentence in pieces used for pretraining")
+    p.add_argument("--ft-max-len", type=int, default=128, help="longest fine-tuning input/target in pieces")
     p.add_argument("--pretrain-minutes", type=float, default=25)
     p.add_argument("--finetune-minutes", type=float, default=20)
     p.add_argument("--max-steps", type=int, default=0, help="per-stage step cap (smoke tests)")
@@ -242,6 +243,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--restart", action="store_true", help="ignore existing checkpoints")
+    p.add_argument("--reference", action="store_true", help="also write reference.json (PyTorch greedy ids) for parity tests")
     a = p.parse_args(argv)
     valid = ["tokenizer", "pretrain", "finetune", "export"]
     stages = [s for s in a.stages.split(",") if s]
@@ -314,8 +316,8 @@ def main(argv=None):
     if "finetune" in stages:
         if not a.train_pairs:
             sys.exit("generator: finetune needs --train-pairs (write them with `bioaug-stream training-pairs`)")
-        train = load_pairs(a.train_pairs, tok, a.max_len)
-        dev = load_pairs(a.dev_pairs, tok, a.max_len) if a.dev_pairs else []
+        train = load_pairs(a.train_pairs, tok, a.ft_max_len)
+        dev = load_pairs(a.dev_pairs, tok, a.ft_max_len) if a.dev_pairs else []
         if not train:
             sys.exit(f"generator: {a.train_pairs} holds no usable pairs")
 
@@ -383,6 +385,16 @@ def main(argv=None):
         }
         with open(os.path.join(a.out, "model.json"), "w", encoding="utf-8") as f:
             json.dump(mj, f, indent=1)
+        if a.reference:
+            from common.bart import reference_greedy
+
+            refs = []
+            for text in ["<mask> <b-disease> cancer <b-disease> <mask> .", "<mask> in <mask> cells <mask>"]:
+                ids = tok.encode(text)
+                out, score = reference_greedy(model, ids, 24)
+                refs.append({"input": text, "inputIds": ids, "greedyIds": out, "score": score})
+            with open(os.path.join(a.out, "reference.json"), "w", encoding="utf-8") as f:
+                json.dump({"items": refs}, f)
         log(f"exported -> {a.out}")
 
 

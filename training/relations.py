@@ -226,6 +226,22 @@ def export(model, vocab, labels, outdir, meta):
         json.dump(mj, f, indent=1, ensure_ascii=False)
 
 
+def write_reference(model, vocab, sents, labels, path):
+    """PyTorch logits for a few pairs, one pair per row as the exported graph sees them."""
+    import torch
+
+    model.eval()
+    items = []
+    with torch.no_grad():
+        for s in sents:
+            for (h0, h1), (t0, t1), lab in s["pairs"][:2]:
+                wid, cid, mask, rows, hm, tm, _ = tensorize([{"words": s["words"], "pairs": [((h0, h1), (t0, t1), lab)]}], vocab)
+                logits = model(wid, cid, mask, hm, tm)[0]
+                items.append({"words": s["words"], "head": [h0, h1], "tail": [t0, t1], "logits": [round(float(x), 6) for x in logits], "silver": labels[lab]})
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"items": items}, f, ensure_ascii=False)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="relation classifier distilled from the silver UMLS triples")
     p.add_argument("--data", default=None, help="shared data root (default $BIOSTREAM_DATA or ../shared/data)")
@@ -240,6 +256,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--reference", action="store_true", help="also write reference.json (PyTorch logits) for parity tests")
     a = p.parse_args(argv)
 
     import torch
@@ -308,6 +325,8 @@ def main(argv=None):
         "metrics": {"heldout": m},
     }
     export(model, vocab, labels, a.out, meta)
+    if a.reference:
+        write_reference(model, vocab, held[:3], labels, os.path.join(a.out, "reference.json"))
     print(f"relations: final held-out {json.dumps(m)}; bundle -> {a.out}", flush=True)
     print(json.dumps({"recipe": "relations", "out": a.out, "heldout": m}), flush=True)
 
