@@ -6,17 +6,17 @@
  *   addConfigOptions(cmd: Command): Command             registers --config, --brokers, ..., --set, --print-config
  *   printConfig(config): string                         YAML of the effective config, secrets redacted
  *   redactConfig(config): Config                        the same object with secrets replaced by '***'
- *   kafkaConnection(config): KafkaConnection            options for createKafka() in src/io/kafka/client.ts
+ *   kafkaConnection(config): KafkaConnectionSettings    options for createKafka() in src/io/kafka/client.ts
  *   kafkaClientConfig(config): KafkaConfig              raw kafkajs client options (brokers, ssl, sasl) from the config
  *   applyProcessConfig(config): void                    exports data.root as BIOSTREAM_DATA and sets the log level
  *   ENV_VARS / FLAG_OPTIONS                              the tables mapping env names and flags to config keys
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import type { Command } from 'commander';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { parseDocument, stringify } from 'yaml';
-import type { KafkaConnection } from '../io/kafka/client.ts';
 import { z } from 'zod';
 import { logger } from '../obs/logger.ts';
 
@@ -471,8 +471,18 @@ export function kafkaClientConfig(config: Config): KafkaConfig {
   };
 }
 
+/** Structurally the KafkaConnection of src/io/kafka/client.ts (kept local so config has no io dependency). */
+export type KafkaConnectionSettings = {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean | ConnectionOptions;
+  sasl?: SASLOptions;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+};
+
 /** Connection settings for createKafka() (src/io/kafka/client.ts) derived from the config. */
-export function kafkaConnection(config: Config): KafkaConnection {
+export function kafkaConnection(config: Config): KafkaConnectionSettings {
   const k = config.kafka;
   return {
     brokers: k.brokers,
