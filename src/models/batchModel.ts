@@ -1,0 +1,203 @@
+import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { z } from 'zod';
+import { derive, type Envelope } from '../engine/envelope.ts';
+import { metrics } from '../obs/metrics.ts';
+import { ModelError } from './errors.ts';
+
+export const batchConfigSchema = z
+  .object({
+    stepId: z.string().min(1),
+    maxBatch: z.number().int().min(1).max(4096).default(32),
+    maxWaitMs: z.number().min(0).default(10),
+    concurrency: z.number().int().min(1).max(64).default(1),
+    /** Width of a length bucket: items whose length / bucketWidth floors equal are batched together. */
+    bucketWidth: z.number().int().min(1).default(16),
+    /**
+     * Hard bound on items held (buffered + in flight). The source's credit window (maxInFlight) is what keeps
+     * the operator below it; exceeding it means an upstream without credits, which is reported as an error
+     * rather than buffered without a bound.
+     */
+    maxBuffered: z.number().int().min(1).default(10_000),
+  })
+  .strict();
+export type BatchConfig = z.input<typeof batchConfigSchema> & {
+  /** Length of an item for bucketing (e.g. token count); omitted: one bucket. */
+  bucketBy?: (value: unknown) => number;
+  /** Timer scheduler (tests inject a virtual one). */
+  scheduler?: SchedulerLike;
+};
+
+/** Validates a batch config merged over defaults; the error names the step and the bad fields. */
+export function resolveBatchConfig(cfg: z.input<typeof batchConfigSchema>): z.infer<typeof batchConfigSchema> {
+  const r = batchConfigSchema.safeParse(cfg);
+  if (!r.success)
+    throw new ModelError(
+      'config',
+      `${cfg.stepId ?? '(batch)'}: batch config invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}
+
+interface Item<A> {
+  env: Envelope<A>;
+  seq: number;
+}
+
+/**
+ * Dynamic batching in front of a batched `predict`: collects up to maxBatch envelopes per length bucket or
+ * until the bucket's oldest item has waited maxWaitMs, runs at most `concurrency` batches at once, and emits
+ * each input's result as a derived envelope carrying the input's ack token, in input order per key (envelopes
+ * with a null key are emitted as soon as ready). A failing batch nacks its envelopes (they go to the dead
+ * letters upstream) and the stream goes on. Backpressure: RxJS pushes, so the bound comes from the
+ * credit-based source: every held item is an unacked envelope, and the source stops at maxInFlight.
+ */
+export function batchModel<A, B>(
+  config: BatchConfig,
+  predict: (batch: A[]) => Promise<B[]>,
+): OperatorFunction<Envelope<A>, Envelope<B>> {
+  const { bucketBy: by, scheduler: sch, ...plain } = config;
+  const cfg = resolveBatchConfig(plain);
+  const bucketBy = by as ((v: A) => number) | undefined;
+  const scheduler = sch ?? asyncScheduler;
+  const step = cfg.stepId;
+  return (source) =>
+    new Observable<Envelope<B>>((out) => {
+      const buckets = new Map<number, { items: Item<A>[]; timer: Subscription | null }>();
+      const ready: Item<A>[][] = [];
+      const orders = new Map<string, { seqs: number[]; done: Map<number, Envelope<B> | null> }>();
+      let seq = 0;
+      let held = 0;
+      let running = 0;
+      let completed = false;
+      let closed = false;
+
+      const emitInOrder = (key: string): void => {
+        const o = orders.get(key);
+        if (!o) return;
+        while (o.seqs.length && o.done.has(o.seqs[0]!)) {
+          const s = o.seqs.shift()!;
+          const env = o.done.get(s);
+          o.done.delete(s);
+          if (env) out.next(env);
+        }
+        if (o.seqs.length === 0) orders.delete(key);
+      };
+      const settle = (it: Item<A>, result: Envelope<B> | null): void => {
+        held--;
+        const key = it.env.key;
+        if (key === null) {
+          if (result) out.next(result);
+          return;
+        }
+        orders.get(key)?.done.set(it.seq, result);
+        emitInOrder(key);
+      };
+      const maybeComplete = (): void => {
+        if (completed && held === 0 && !closed) {
+          closed = true;
+          out.complete();
+        }
+      };
+      const pump = (): void => {
+        while (running < cfg.concurrency && ready.length) {
+          const batch = ready.shift()!;
+          running++;
+          const t0 = performance.now();
+          metrics.batchSize.observe({ step }, batch.length);
+          let p: Promise<B[]>;
+          try {
+            p = predict(batch.map((i) => i.env.value));
+          } catch (e) {
+            p = Promise.reject(e);
+          }
+          p.then(
+            (results) => {
+              if (results.length !== batch.length)
+                throw new ModelError(
+                  'runtime',
+                  `${step}: predict returned ${results.length} results for ${batch.length} inputs`,
+                  { retriable: false },
+                );
+              metrics.stepLatency.observe({ step }, (performance.now() - t0) / 1000);
+              batch.forEach((it, k) => settle(it, derive(it.env, results[k] as B, it.env.ack)));
+            },
+          )
+            .catch((e: unknown) => {
+              const err = e instanceof ModelError ? e : new ModelError('runtime', `${step}: ${String((e as Error)?.message ?? e)}`, { cause: e });
+              metrics.errors.inc({ step, retriable: String(err.retriable) });
+              for (const it of batch) {
+                it.env.ack.nack(err, 'model', step);
+                settle(it, null);
+              }
+            })
+            .finally(() => {
+              running--;
+              if (!closed) {
+                pump();
+                maybeComplete();
+              }
+            });
+        }
+      };
+      const flush = (b: number): void => {
+        const bucket = buckets.get(b);
+        if (!bucket || bucket.items.length === 0) return;
+        bucket.timer?.unsubscribe();
+        buckets.delete(b);
+        ready.push(bucket.items);
+        pump();
+      };
+      const sub = source.subscribe({
+        next: (env) => {
+          if (held >= cfg.maxBuffered) {
+            const err = new ModelError(
+              'config',
+              `${step}: more than maxBuffered=${cfg.maxBuffered} items held; the source must bound its in-flight envelopes (maxInFlight)`,
+              { retriable: false },
+            );
+            env.ack.nack(err, 'model', step);
+            out.error(err);
+            return;
+          }
+          let len = 0;
+          if (bucketBy) {
+            try {
+              len = bucketBy(env.value);
+            } catch (e) {
+              env.ack.nack(e, 'model', step);
+              return;
+            }
+          }
+          const b = bucketBy ? Math.floor(len / cfg.bucketWidth) : 0;
+          const it: Item<A> = { env, seq: seq++ };
+          held++;
+          if (env.key !== null) {
+            let o = orders.get(env.key);
+            if (!o) orders.set(env.key, (o = { seqs: [], done: new Map() }));
+            o.seqs.push(it.seq);
+          }
+          let bucket = buckets.get(b);
+          if (!bucket) {
+            bucket = { items: [], timer: null };
+            buckets.set(b, bucket);
+            bucket.timer = scheduler.schedule(() => flush(b), cfg.maxWaitMs);
+          }
+          bucket.items.push(it);
+          if (bucket.items.length >= cfg.maxBatch) flush(b);
+        },
+        error: (e) => out.error(e),
+        complete: () => {
+          completed = true;
+          for (const b of [...buckets.keys()]) flush(b);
+          maybeComplete();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+        for (const b of buckets.values()) b.timer?.unsubscribe();
+        buckets.clear();
+        ready.length = 0;
+      };
+    });
+}

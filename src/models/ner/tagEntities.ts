@@ -1,0 +1,47 @@
+import type { OperatorFunction } from 'rxjs';
+import type { Envelope } from '../../engine/envelope.ts';
+import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { createTokenTagger, type TaggerInput, type TaggerOptions, type TaggerOutput, type TokenTagger } from './tokenTagger.ts';
+
+/** A sentence tagged by the model: the input plus tags, per-token confidences and entities. */
+export type Tagged<S> = S & { tags: string[]; tagScores: number[]; entities: TaggerOutput['entities'] };
+
+export type TagEntitiesConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
+  stepId?: string;
+  /** An already created tagger (injected; the caller disposes it) or a bundle folder loaded on first use. */
+  tagger?: TokenTagger | Promise<TokenTagger>;
+  model?: string;
+  taggerOptions?: TaggerOptions;
+};
+
+/** Lazily resolves the tagger from config (an injected one, else the bundle at `model`). */
+export function taggerSource(cfg: TagEntitiesConfig, step: string): () => Promise<TokenTagger> {
+  let p: Promise<TokenTagger> | null = null;
+  return () => {
+    if (!p) {
+      if (cfg.tagger) p = Promise.resolve(cfg.tagger);
+      else if (cfg.model) p = createTokenTagger(cfg.model, { stepId: step, ...cfg.taggerOptions });
+      else p = Promise.reject(new Error(`${step}: config needs "tagger" or "model" (a bundle folder)`));
+    }
+    return p;
+  };
+}
+
+/** NER over envelopes of tokenized sentences: dynamic batches through the tagger, bucketed by length. */
+export function tagEntities<S extends TaggerInput>(
+  config: TagEntitiesConfig,
+): OperatorFunction<Envelope<S>, Envelope<Tagged<S>>> {
+  const step = config.stepId ?? 'ner';
+  const get = taggerSource(config, step);
+  const { tagger: _t, model: _m, taggerOptions: _o, ...batch } = config;
+  return batchModel<S, Tagged<S>>(
+    { ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length },
+    async (items) => {
+      const res = await (await get()).predict(items);
+      return items.map((s, i) => {
+        const r = res[i]!;
+        return { ...s, tags: r.tags, tagScores: r.scores, entities: r.entities };
+      });
+    },
+  );
+}
