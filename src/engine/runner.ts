@@ -1,0 +1,106 @@
+import { merge, type Observable } from 'rxjs';
+import type { Envelope } from './envelope.ts';
+import type { DeadLetterWriter, Sink, Source } from './types.ts';
+import { logger } from '../obs/logger.ts';
+
+/** Named input streams handed to a topology's build function. */
+export type SourceStreams = Record<string, Observable<Envelope<unknown>>>;
+/** Named sinks handed to a topology's build function. */
+export type SinkMap = Record<string, Sink<unknown>>;
+
+/**
+ * A topology: pure wiring from source streams to sink writes. It returns the stream(s) of written
+ * envelopes (the output of `sink.write()`); the runner subscribes to them.
+ */
+export type BuildFn<C = unknown> = (
+  sources: SourceStreams,
+  sinks: SinkMap,
+  config: C,
+) => Observable<unknown> | Array<Observable<unknown>>;
+
+/** What `runTopology` needs. */
+export interface RunOptions<C = unknown> {
+  sources: Record<string, Source<unknown>>;
+  sinks: SinkMap;
+  build: BuildFn<C>;
+  config: C;
+  deadLetters?: DeadLetterWriter;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+/** Counts of one run. */
+export interface RunResult {
+  outputs: number;
+  stoppedBy: 'end' | 'signal' | 'stop';
+}
+
+/** A running topology. */
+export interface RunningTopology {
+  done: Promise<RunResult>;
+  /** Stops fetching, drains in-flight work, flushes sinks and commits; resolves when finished. */
+  stop(): Promise<RunResult>;
+}
+
+/** Builds and runs a topology until its sources end or `stop()` (or a signal) is called. */
+export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
+  const streams: SourceStreams = {};
+  for (const [name, src] of Object.entries(opts.sources)) streams[name] = src.open();
+  const built = opts.build(streams, opts.sinks, opts.config);
+  const out = Array.isArray(built) ? merge(...built) : built;
+  let outputs = 0;
+  let stoppedBy: RunResult['stoppedBy'] = 'end';
+  let stopping: Promise<unknown> | null = null;
+
+  const onSignal = (sig: NodeJS.Signals): void => {
+    logger.info({ signal: sig }, 'signal received: stopping (drain, flush, commit)');
+    stoppedBy = 'signal';
+    void stopSources();
+  };
+  const signals = opts.handleSignals ?? true;
+  if (signals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  const stopSources = (): Promise<unknown> => {
+    stopping ??= Promise.all(Object.values(opts.sources).map((s) => s.stop()));
+    return stopping;
+  };
+
+  const closeAll = async (): Promise<void> => {
+    if (signals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    await Promise.allSettled(Object.values(opts.sinks).map((s) => s.close()));
+    if (opts.deadLetters) await opts.deadLetters.close().catch(() => undefined);
+  };
+
+  const done = new Promise<RunResult>((resolve, reject) => {
+    out.subscribe({
+      next: () => {
+        outputs += 1;
+      },
+      error: (e: unknown) => {
+        logger.error({ err: e }, 'topology failed');
+        void stopSources()
+          .catch(() => undefined)
+          .then(closeAll)
+          .then(() => reject(e as Error));
+      },
+      complete: () => {
+        void closeAll().then(() => resolve({ outputs, stoppedBy }));
+      },
+    });
+  });
+
+  return {
+    done,
+    stop: async () => {
+      if (stoppedBy === 'end') stoppedBy = 'stop';
+      await stopSources();
+      return done;
+    },
+  };
+}

@@ -1,0 +1,302 @@
+import { isUtf8 } from 'node:buffer';
+import { Observable, type Subscriber } from 'rxjs';
+import { z } from 'zod';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { AckToken, envelope, type Envelope } from '../../engine/envelope.ts';
+import type { DeadLetterWriter, Source } from '../../engine/types.ts';
+import { CreditGate } from '../../engine/credits.ts';
+import { PartitionOffsets } from '../../engine/offsetTracker.ts';
+import { writeDeadLetter } from '../../engine/deadLetters.ts';
+import { metrics } from '../../obs/metrics.ts';
+import { stepLogger } from '../../obs/logger.ts';
+import { createKafka, headersToStrings, type KafkaConnection } from './client.ts';
+import { InvalidUtf8Error, NullValueError, OversizedMessageError } from './errors.ts';
+
+/** What a decoder sees besides the raw bytes. */
+export interface RecordMeta {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+}
+
+const optionsSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    topics: z.array(z.string().min(1)).min(1),
+    groupId: z.string().min(1),
+    fromBeginning: z.boolean().default(true),
+    maxInFlight: z.number().int().positive().default(1000),
+    lowWater: z.number().int().nonnegative().optional(),
+    text: z.boolean().default(false),
+    maxMessageBytes: z.number().int().positive().default(1_048_576),
+    commitIntervalMs: z.number().int().positive().default(200),
+    drainTimeoutMs: z.number().int().positive().default(30_000),
+    heartbeatIntervalMs: z.number().int().positive().default(1000),
+    sessionTimeoutMs: z.number().int().positive().default(10_000),
+    rebalanceTimeoutMs: z.number().int().positive().default(20_000),
+    partitionsConsumedConcurrently: z.number().int().positive().default(1),
+    maxBytesPerPartition: z.number().int().positive().default(1_048_576),
+  })
+  .strict();
+
+/** Tunables of a Kafka source (validated, merged over defaults). */
+export type KafkaSourceOptions = z.input<typeof optionsSchema>;
+
+/** Everything a Kafka source needs: connection, options, the decoder, and where dead letters go. */
+export type KafkaSourceConfig<T> = KafkaConnection &
+  KafkaSourceOptions & {
+    decode: (raw: Buffer, meta: RecordMeta) => T;
+    deadLetters?: DeadLetterWriter;
+    /** An injected kafkajs client (tests); otherwise one is created from the connection. */
+    kafka?: Kafka;
+  };
+
+/**
+ * Consumer-group source: eachBatch with autoCommit off, credit backpressure (pause at maxInFlight,
+ * resume at low water), per-partition contiguous-ack commits, dead letters for undecodable records.
+ */
+export class KafkaSource<T> implements Source<T> {
+  readonly id: string;
+  readonly gate: CreditGate;
+  private readonly opts: z.output<typeof optionsSchema>;
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private subscriber: Subscriber<Envelope<T>> | null = null;
+  private epoch = 0;
+  private trackers = new Map<string, { topic: string; partition: number; offsets: PartitionOffsets }>();
+  private assigned = new Set<string>();
+  private stopping = false;
+  private stopPromise: Promise<void> | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private committing: Promise<void> = Promise.resolve();
+  private readonly log;
+  /** Counters for tests and the CLI summary. */
+  readonly stats = { consumed: 0, acked: 0, deadLettered: 0, commits: 0, rebalances: 0 };
+
+  constructor(private readonly config: KafkaSourceConfig<T>) {
+    const { decode: _d, deadLetters: _dl, kafka, brokers, clientId, ssl, sasl, ...rest } = config;
+    delete (rest as Record<string, unknown>).connectionTimeoutMs;
+    delete (rest as Record<string, unknown>).requestTimeoutMs;
+    const parsed = optionsSchema.safeParse(rest);
+    if (!parsed.success)
+      throw new Error(
+        `KafkaSource: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    this.opts = parsed.data;
+    this.id = this.opts.id ?? `kafka:${this.opts.topics.join(',')}`;
+    this.log = stepLogger(this.id);
+    this.kafka = kafka ?? createKafka({ brokers, clientId, ssl, sasl });
+    const inFlight = metrics.inFlight.labels(this.id);
+    const paused = metrics.pausedPartitions.labels(this.id);
+    this.gate = new CreditGate(
+      this.opts.maxInFlight,
+      this.opts.lowWater ?? Math.floor(this.opts.maxInFlight / 2),
+      () => {
+        paused.set(this.assigned.size);
+        this.consumer?.pause(this.opts.topics.map((topic) => ({ topic })));
+      },
+      () => {
+        paused.set(0);
+        if (!this.stopping) this.consumer?.resume(this.opts.topics.map((topic) => ({ topic })));
+      },
+    );
+    this.inFlightGauge = inFlight;
+  }
+
+  private readonly inFlightGauge;
+
+  /** Connects, joins the group and emits envelopes until `stop()`. */
+  open(): Observable<Envelope<T>> {
+    return new Observable<Envelope<T>>((sub) => {
+      if (this.subscriber) {
+        sub.error(new Error(`KafkaSource ${this.id}: open() may be subscribed once`));
+        return;
+      }
+      this.subscriber = sub;
+      this.start().catch((e: unknown) => {
+        this.log.error({ err: e }, 'kafka source failed to start');
+        sub.error(e);
+      });
+      return () => {
+        void this.stop();
+      };
+    });
+  }
+
+  private async start(): Promise<void> {
+    const o = this.opts;
+    const consumer = this.kafka.consumer({
+      groupId: o.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: o.sessionTimeoutMs,
+      rebalanceTimeout: o.rebalanceTimeoutMs,
+      heartbeatInterval: Math.min(o.heartbeatIntervalMs, Math.floor(o.sessionTimeoutMs / 3)),
+      maxBytesPerPartition: o.maxBytesPerPartition,
+      maxWaitTimeInMs: 100,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
+    await consumer.connect();
+    for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning });
+    if (this.stopping) return;
+    this.commitTimer = setInterval(() => void this.commit(), o.commitIntervalMs);
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const epoch = this.epoch;
+        const key = `${batch.topic}:${batch.partition}`;
+        const live = (): boolean =>
+          isRunning() && !isStale() && !this.stopping && epoch === this.epoch && this.assigned.has(key);
+        for (const m of batch.messages) {
+          if (!live()) return;
+          while (!this.gate.available) {
+            // Long downstream work: keep the group session alive while waiting for credits.
+            await this.gate.waitForCredit(o.heartbeatIntervalMs);
+            await heartbeat();
+            if (!live()) return;
+          }
+          this.emit(batch.topic, batch.partition, m, epoch);
+          resolveOffset(m.offset);
+        }
+        await heartbeat();
+      },
+    });
+  }
+
+  private onJoin(assignment: Record<string, number[]>): void {
+    // A new generation: trackers of the old one are dropped (their acks no longer commit), and
+    // kafkajs refetches from the committed offsets, so unacked records of lost partitions replay elsewhere.
+    this.epoch += 1;
+    this.stats.rebalances += 1;
+    this.trackers = new Map();
+    this.assigned = new Set(
+      Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)),
+    );
+    this.log.info({ epoch: this.epoch, assigned: [...this.assigned] }, 'group assignment');
+  }
+
+  private trackerFor(topic: string, partition: number): PartitionOffsets {
+    const key = `${topic}:${partition}`;
+    let t = this.trackers.get(key);
+    if (!t) {
+      t = { topic, partition, offsets: new PartitionOffsets() };
+      this.trackers.set(key, t);
+    }
+    return t.offsets;
+  }
+
+  private emit(topic: string, partition: number, m: KafkaMessage, epoch: number): void {
+    const sub = this.subscriber;
+    if (!sub) return;
+    const o = this.opts;
+    const tracker = this.trackerFor(topic, partition);
+    const slot = tracker.register(BigInt(m.offset));
+    this.gate.take();
+    this.inFlightGauge.set(this.gate.current);
+    this.stats.consumed += 1;
+    metrics.consumed.labels(this.id, topic, String(partition)).inc();
+    const origin = { kind: 'kafka' as const, topic, partition, offset: m.offset };
+    const key = m.key ? m.key.toString('utf8') : null;
+    const headers = headersToStrings(m.headers as Record<string, unknown> | undefined);
+    const raw = m.value;
+    const done = (): void => {
+      if (epoch === this.epoch) tracker.ack(slot);
+      this.gate.release();
+      this.inFlightGauge.set(this.gate.current);
+    };
+    const ack = AckToken.root((s) => {
+      if (s.failures.length === 0) {
+        this.stats.acked += 1;
+        metrics.acked.labels(this.id).inc();
+        done();
+        return;
+      }
+      this.stats.deadLettered += 1;
+      // The offset advances only once the dead letter is durable.
+      void writeDeadLetter(
+        this.config.deadLetters,
+        { raw, key, headers, origin, failures: s.failures },
+        this.id,
+      ).then(done);
+    });
+    if (raw === null) return ack.nack(new NullValueError(), 'decode', `${this.id}.decode`);
+    if (raw.length > o.maxMessageBytes)
+      return ack.nack(
+        new OversizedMessageError(raw.length, o.maxMessageBytes),
+        'decode',
+        `${this.id}.max-bytes`,
+      );
+    if (o.text && !isUtf8(raw))
+      return ack.nack(new InvalidUtf8Error(raw.length), 'decode', `${this.id}.utf8`);
+    let value: T;
+    try {
+      value = this.config.decode(raw, { topic, partition, offset: m.offset, key, headers });
+    } catch (e) {
+      return ack.nack(e, 'decode', `${this.id}.decode`);
+    }
+    sub.next(envelope(value, { key, headers, origin, ack }));
+  }
+
+  /** Commits, per partition of the current generation, the highest contiguous acked offset. */
+  commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const consumer = this.consumer;
+      if (!consumer) return;
+      const pending: Array<{ topic: string; partition: number; offset: string; bump: () => void }> = [];
+      for (const t of this.trackers.values()) {
+        const off = t.offsets.pendingCommit();
+        if (off !== null)
+          pending.push({
+            topic: t.topic,
+            partition: t.partition,
+            offset: off.toString(),
+            bump: () => t.offsets.markCommitted(off),
+          });
+      }
+      if (pending.length === 0) return;
+      try {
+        await consumer.commitOffsets(
+          pending.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        );
+        for (const p of pending) {
+          p.bump();
+          metrics.committed.labels(this.opts.groupId, p.topic).inc();
+        }
+        this.stats.commits += 1;
+      } catch (e) {
+        // A rebalance or coordinator move: the next tick (or the next owner) commits instead.
+        this.log.warn({ err: e }, 'offset commit failed; will retry');
+      }
+    });
+    return this.committing;
+  }
+
+  /** Stops fetching, drains in-flight records (bounded by drainTimeoutMs), commits, leaves the group. */
+  stop(): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    this.stopping = true;
+    this.stopPromise = (async () => {
+      const consumer = this.consumer;
+      if (consumer) {
+        try {
+          consumer.pause(this.opts.topics.map((topic) => ({ topic })));
+        } catch {
+          // Not running yet: nothing to pause.
+        }
+        const drained = await this.gate.drain(this.opts.drainTimeoutMs);
+        if (!drained)
+          this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');
+        await this.commit();
+        if (this.commitTimer) clearInterval(this.commitTimer);
+        await consumer.disconnect().catch((e: unknown) => this.log.warn({ err: e }, 'disconnect failed'));
+      }
+      if (this.commitTimer) clearInterval(this.commitTimer);
+      this.subscriber?.complete();
+    })();
+    return this.stopPromise;
+  }
+}
