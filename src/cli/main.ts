@@ -9,6 +9,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/trainingPairs.ts'),
   () => import('./commands/eval.ts'),
   () => import('./commands/train.ts'),
+  () => import('./commands/split.ts'),
 ];
 
 /** Entry point of the `bioaug-stream` command. */

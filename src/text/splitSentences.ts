@@ -1,0 +1,75 @@
+// Stream operator: one PubMed article in, one envelope per sentence out (fan-out with acks).
+import { mergeMap, type OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import { derive, type Envelope } from '../engine/envelope.ts';
+import { metrics } from '../obs/metrics.ts';
+import { splitArticle, type SplitOptions } from './sentences.ts';
+
+/** The fields of a PubmedArticle the splitter reads. */
+export interface ArticleLike {
+  pmid: string;
+  title: string;
+  abstract: string;
+}
+
+/** One sentence (the Sentence schema): offsets into title + " " + abstract. */
+export interface SentenceRecord {
+  pmid: string;
+  index: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Config of {@link splitSentences}; every field has a default. */
+export const SplitSentencesConfig = z.object({
+  stepId: z.string().min(1).default('split-sentences'),
+  maxBracketSpan: z.number().int().min(0).default(400),
+  controlChars: z.enum(['error', 'space']).default('error'),
+  headings: z.boolean().default(true),
+  enumerations: z.enum(['separate', 'attach']).default('attach'),
+});
+
+/** Effective config of {@link splitSentences}. */
+export type SplitSentencesConfig = z.output<typeof SplitSentencesConfig>;
+
+/** Splits an article into sentence records (pure). */
+export function articleSentences(
+  article: ArticleLike,
+  options: Partial<SplitOptions> = {},
+): SentenceRecord[] {
+  return splitArticle(article, options).map((s, index) => ({
+    pmid: article.pmid,
+    index,
+    start: s.start,
+    end: s.end,
+    text: s.text,
+  }));
+}
+
+/**
+ * Stream operator: each article becomes its sentences, keyed `pmid:index`, each holding a share of
+ * the article's ack token (the article is acked when all its sentences are). An article with no
+ * text settles at once; invalid text nacks it with this step's id (it goes to the dead letters).
+ */
+export function splitSentences(
+  config: Partial<z.input<typeof SplitSentencesConfig>> = {},
+): OperatorFunction<Envelope<ArticleLike>, Envelope<SentenceRecord>> {
+  const c = SplitSentencesConfig.parse(config);
+  const latency = metrics.stepLatency.labels(c.stepId);
+  const errors = metrics.errors.labels(c.stepId, 'false');
+  return mergeMap((env: Envelope<ArticleLike>) => {
+    const t0 = performance.now();
+    let sentences: SentenceRecord[];
+    try {
+      sentences = articleSentences(env.value, c);
+    } catch (e) {
+      errors.inc();
+      env.ack.nack(e, 'split', c.stepId);
+      return [];
+    }
+    const tokens = env.ack.split(sentences.length);
+    latency.observe((performance.now() - t0) / 1000);
+    return sentences.map((s, i) => derive(env, s, tokens[i]!, `${s.pmid}:${s.index}`));
+  });
+}
