@@ -60,7 +60,9 @@ export async function evalGenerator(
           try {
             return JSON.parse(l) as Pair;
           } catch (e) {
-            throw new Error(`eval-generator: ${file}:${i + 1}: not JSON (${(e as Error).message})`);
+            throw new Error(`eval-generator: ${file}:${i + 1}: not JSON (${(e as Error).message})`, {
+              cause: e,
+            });
           }
         }),
         o.seed,
