@@ -10,10 +10,13 @@
  *   - /readyz: 200 when readiness() resolves true (e.g. consumer joined, models loaded), 503 when
  *     it resolves false, throws, or takes longer than readinessTimeoutMs.
  *   - /metrics: the prom-client registry of src/obs/metrics.ts.
+ *   startObservabilityFromConfig(config, readiness?) => Promise<ObservabilityServer | undefined>
+ *     the same, from the `metrics` section of the loaded config (undefined when metrics.enabled is false).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { Config } from '../cli/config.ts';
 import { stepLogger } from './logger.ts';
 import { metrics, registry as defaultRegistry } from './metrics.ts';
 
@@ -168,6 +171,21 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
         server.close(() => resolveClose());
       }),
   };
+}
+
+/** Starts the server on config.metrics (host, port, blockedThresholdMs); undefined when metrics are disabled. */
+export async function startObservabilityFromConfig(
+  config: Pick<Config, 'metrics'>,
+  readiness?: () => boolean | Promise<boolean>,
+): Promise<ObservabilityServer | undefined> {
+  const m = config.metrics;
+  if (!m.enabled) return undefined;
+  return startObservabilityServer({
+    port: m.port,
+    host: m.host,
+    blockedThresholdMs: m.blockedThresholdMs,
+    ...(readiness ? { readiness } : {}),
+  });
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { metrics, registry } from '../../../src/obs/metrics.ts';
-import { startObservabilityServer, type ObservabilityServer } from '../../../src/obs/server.ts';
+import { loadConfig } from '../../../src/cli/config.ts';
+import {
+  startObservabilityFromConfig,
+  startObservabilityServer,
+  type ObservabilityServer,
+} from '../../../src/obs/server.ts';
 
 const open: ObservabilityServer[] = [];
 afterEach(async () => {
@@ -125,5 +130,15 @@ describe('observability server', () => {
     await expect(startObservabilityServer({ port: s.port, host: '127.0.0.1' })).rejects.toThrow(
       /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\).*--metrics-port/,
     );
+  });
+
+  it('starts from the loaded config, or not at all when metrics are disabled', async () => {
+    const config = loadConfig({ env: { METRICS_HOST: '127.0.0.1' }, flags: { metricsPort: '0' } });
+    const s = await startObservabilityFromConfig(config, () => true);
+    expect(s).toBeDefined();
+    open.push(s!);
+    expect((await fetch(`${s!.url}/readyz`)).status).toBe(200);
+    const off = loadConfig({ env: {}, flags: { set: ['metrics.enabled=false'] } });
+    expect(await startObservabilityFromConfig(off)).toBeUndefined();
   });
 });
