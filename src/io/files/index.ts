@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Sink, Source } from '../../engine/types.ts';
+import { readConll, formatConllSentence, type ConllReadOptions } from './conll.ts';
+import { FileUriError } from './errors.ts';
+import { readJsonl, toJsonLine, type JsonlReadOptions } from './jsonl.ts';
+import { openInput } from './lines.ts';
+import { readPubmedXml } from './pubmedXml.ts';
+import { formatPubtatorDocument, readPubtator, type PubtatorReadOptions } from './pubtator.ts';
+import { RecordSource, type FileSourceOptions, type ParsedRecord } from './recordSource.ts';
+import { FileSink, type FileSinkOptions } from './fileSink.ts';
+
+export {
+  RecordSource,
+  type FileSourceOptions,
+  type ParsedRecord,
+  type FileSourceStats,
+} from './recordSource.ts';
+export { FileSink, type FileSinkOptions } from './fileSink.ts';
+export { FileDeadLetterWriter, deadLetterValue, deadLetterOrigin } from './deadLetterFile.ts';
+export { FileFormatError, FileUriError } from './errors.ts';
+export { readLines, openInput, type Line } from './lines.ts';
+export { readPubtator, parsePubtatorDocument, formatPubtatorDocument } from './pubtator.ts';
+export { readPubmedXml, joinAbstract } from './pubmedXml.ts';
+export { readJsonl, toJsonLine, defaultKeyOf } from './jsonl.ts';
+export { readConll, parseConllSentence, formatConllSentence } from './conll.ts';
+
+/** Data formats the file layer reads or writes. */
+export const FILE_FORMATS = ['pubtator', 'pubmed-xml', 'jsonl', 'conll'] as const;
+/** One of the file formats. */
+export type FileFormat = (typeof FILE_FORMATS)[number];
+/** Schemes accepted by `openSource` / `openSink`. */
+export const FILE_SCHEMES = [...FILE_FORMATS, 'stdin', 'stdout'] as const;
+
+/** A parsed file URI. */
+export interface FileUri {
+  format: FileFormat;
+  /** Absolute path, or null for stdin/stdout. */
+  path: string | null;
+  stdio: 'stdin' | 'stdout' | null;
+}
+
+const USAGE =
+  'valid: pubtator:<path>, pubmed-xml:<path|dir>, jsonl:<path>, conll:<path>, stdin:[<format>], stdout:[<format>]';
+
+/** True when `uri` names one of the file schemes (the CLI sends the rest, e.g. kafka:, elsewhere). */
+export function isFileUri(uri: string): boolean {
+  const scheme = uri.slice(0, uri.indexOf(':'));
+  return (FILE_SCHEMES as readonly string[]).includes(scheme);
+}
+
+/** Parses `scheme:rest`; throws FileUriError listing the valid schemes. */
+export function parseFileUri(uri: string): FileUri {
+  const i = uri.indexOf(':');
+  if (i <= 0) throw new FileUriError(`file URI '${uri}' has no scheme; ${USAGE}`);
+  const scheme = uri.slice(0, i);
+  const rest = uri.slice(i + 1);
+  if (scheme === 'stdin' || scheme === 'stdout') {
+    const format = rest === '' ? 'jsonl' : rest;
+    if (!(FILE_FORMATS as readonly string[]).includes(format)) {
+      throw new FileUriError(
+        `file URI '${uri}': unknown format '${format}'; valid formats: ${FILE_FORMATS.join(', ')}`,
+      );
+    }
+    return { format: format as FileFormat, path: null, stdio: scheme };
+  }
+  if (!(FILE_FORMATS as readonly string[]).includes(scheme)) {
+    const hint = scheme === 'kafka' ? ' (kafka: URIs are opened by the Kafka source, src/io/kafka)' : '';
+    throw new FileUriError(`file URI '${uri}': unknown scheme '${scheme}'${hint}; ${USAGE}`);
+  }
+  if (rest === '') throw new FileUriError(`file URI '${uri}' has no path; ${USAGE}`);
+  return { format: scheme as FileFormat, path: resolve(rest.replace(/^\/\/(?=\/)/, '')), stdio: null };
+}
+
+/** Options of `openSource`. */
+export interface OpenSourceOptions extends FileSourceOptions {
+  /** Source id in logs, errors and dead letters (default: the URI). */
+  id?: string;
+  jsonl?: JsonlReadOptions;
+  pubtator?: PubtatorReadOptions;
+  conll?: ConllReadOptions;
+  /** Stream read by `stdin:` (default process.stdin); injectable for tests. */
+  stdin?: Readable;
+}
+
+function filesOf(path: string, format: FileFormat): string[] {
+  if (!existsSync(path)) throw new FileUriError(`${format}:${path}: no such file or directory`);
+  if (!statSync(path).isDirectory()) return [path];
+  // A folder such as a PubMed baseline: its files in name order (pubmed25n0001.xml.gz, ...).
+  const want = format === 'pubmed-xml' ? /\.xml(\.gz)?$/i : /./;
+  const files = readdirSync(path)
+    .filter((f) => want.test(f) && statSync(join(path, f)).isFile())
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0) throw new FileUriError(`${format}:${path}: directory holds no input files`);
+  return files;
+}
+
+function reader(
+  format: FileFormat,
+  opts: OpenSourceOptions,
+): (stream: Readable, path: string) => AsyncIterable<ParsedRecord<unknown>> {
+  switch (format) {
+    case 'pubtator':
+      return (s, p) => readPubtator(s, p, opts.pubtator);
+    case 'pubmed-xml':
+      return (s, p) => readPubmedXml(s, p);
+    case 'jsonl':
+      return (s, p) => readJsonl(s, p, opts.jsonl);
+    case 'conll':
+      return (s, p) => readConll(s, p, opts.conll);
+  }
+}
+
+/**
+ * Opens a streaming source for a file URI (`pubtator:data/x.pubtator`, `pubmed-xml:baseline/`,
+ * `jsonl:-`, `stdin:conll`, ...). Gzip input is detected by its magic bytes.
+ */
+export function openSource<T = unknown>(
+  uri: string,
+  opts: OpenSourceOptions = {},
+): Source<T> & RecordSource<T> {
+  const u = parseFileUri(uri);
+  if (u.stdio === 'stdout')
+    throw new FileUriError(`'${uri}' is a sink URI; a source needs a file path or stdin:`);
+  const id = opts.id ?? uri;
+  const read = reader(u.format, opts);
+  if (u.stdio === 'stdin') {
+    const input = opts.stdin ?? process.stdin;
+    return new RecordSource<T>(
+      id,
+      '-',
+      () => read(openInput(input), '-') as AsyncIterable<ParsedRecord<T>>,
+      opts,
+    );
+  }
+  const files = filesOf(u.path as string, u.format);
+  if (files.length === 1) {
+    const p = files[0] as string;
+    return new RecordSource<T>(id, p, () => read(openInput(p), p) as AsyncIterable<ParsedRecord<T>>, opts);
+  }
+  return new RecordSource<T>(
+    id,
+    u.path as string,
+    async function* () {
+      // Each record names its own file, so origins point into the right file of the folder.
+      for (const p of files) {
+        for await (const r of read(openInput(p), p) as AsyncIterable<ParsedRecord<T>>)
+          yield { ...r, path: p };
+      }
+    },
+    opts,
+  );
+}
+
+/** Options of `openSink`. */
+export interface OpenSinkOptions extends FileSinkOptions {
+  id?: string;
+  /** Stream written by `stdout:` (default process.stdout); injectable for tests. */
+  stdout?: Writable;
+}
+
+/** The serializer of a sink format. */
+export function serializerOf(format: FileFormat): (value: unknown) => string {
+  switch (format) {
+    case 'jsonl':
+      return toJsonLine;
+    case 'pubtator':
+      return (v) => formatPubtatorDocument(v as Parameters<typeof formatPubtatorDocument>[0]) + '\n';
+    case 'conll':
+      return (v) => formatConllSentence(v as Parameters<typeof formatConllSentence>[0]);
+    case 'pubmed-xml':
+      throw new FileUriError('pubmed-xml is read-only; sink formats: jsonl, pubtator, conll');
+  }
+}
+
+/** Opens a sink for a file URI (`jsonl:out/preds.jsonl`, `pubtator:out.pubtator`, `conll:aug.conll`, `stdout:`). */
+export function openSink<T = unknown>(uri: string, opts: OpenSinkOptions = {}): Sink<T> & FileSink<T> {
+  const u = parseFileUri(uri);
+  if (u.stdio === 'stdin')
+    throw new FileUriError(`'${uri}' is a source URI; a sink needs a file path or stdout:`);
+  const serialize = serializerOf(u.format) as (v: T) => string;
+  const id = opts.id ?? uri;
+  if (u.stdio === 'stdout') return new FileSink<T>(id, opts.stdout ?? process.stdout, serialize, opts);
+  const path = u.path as string;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new FileUriError(`${uri}: is a directory; a sink writes one file`);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  return new FileSink<T>(id, path, serialize, opts);
+}

@@ -1,0 +1,186 @@
+import { Observable } from 'rxjs';
+import {
+  AckToken,
+  envelope,
+  type Envelope,
+  type Failure,
+  type Origin,
+  type Settlement,
+} from '../../engine/envelope.ts';
+import type { DeadLetterWriter, Source } from '../../engine/types.ts';
+import { logger } from '../../obs/logger.ts';
+
+/** One record parsed from a file: a value, or the error that made it unparseable. */
+export type ParsedRecord<T> = (
+  | { ok: true; value: T; key: string | null; line: number; raw: Buffer | null }
+  | { ok: false; error: Error; key: string | null; line: number; raw: Buffer | null }
+) & {
+  /** The file it came from, when the source reads several (a folder). */
+  path?: string;
+};
+
+/** Options shared by every file source. */
+export interface FileSourceOptions {
+  /** Most records emitted and not yet settled; reading pauses at this count (default 1000). */
+  maxInFlight?: number;
+  /** Where nacked and unparseable records go; without one they are logged as errors. */
+  deadLetters?: DeadLetterWriter;
+}
+
+/** Counts of a file source, for logs and tests. */
+export interface FileSourceStats {
+  emitted: number;
+  acked: number;
+  failed: number;
+  peakInFlight: number;
+}
+
+/**
+ * A Source over a parsed file: emits one envelope per record, at most `maxInFlight` unsettled at a
+ * time (reading waits for credits, so memory stays bounded however large the file), nacks
+ * unparseable records straight to the dead letters, and completes once every record has settled.
+ */
+export class RecordSource<T> implements Source<T> {
+  readonly stats: FileSourceStats = { emitted: 0, acked: 0, failed: 0, peakInFlight: 0 };
+  private stopped = false;
+  private inFlight = 0;
+  private wake: (() => void) | null = null;
+  private readonly maxInFlight: number;
+
+  constructor(
+    readonly id: string,
+    /** Origin path reported in envelopes (`-` for stdin). */
+    private readonly path: string,
+    private readonly records: () => AsyncIterable<ParsedRecord<T>>,
+    private readonly opts: FileSourceOptions = {},
+  ) {
+    this.maxInFlight = opts.maxInFlight ?? 1000;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+      throw new RangeError(`${id}: maxInFlight must be a positive integer, got ${opts.maxInFlight}`);
+    }
+  }
+
+  /** Records currently emitted and not settled. */
+  get currentInFlight(): number {
+    return this.inFlight;
+  }
+
+  open(): Observable<Envelope<T>> {
+    return new Observable<Envelope<T>>((sub) => {
+      let cancelled = false;
+      const iterable = this.records();
+      const iterator = iterable[Symbol.asyncIterator]();
+      const run = async (): Promise<void> => {
+        let index = 0;
+        while (!this.stopped && !cancelled) {
+          while (this.inFlight >= this.maxInFlight && !cancelled) {
+            await new Promise<void>((r) => (this.wake = r));
+          }
+          if (cancelled || this.stopped) break;
+          const next = await iterator.next();
+          if (next.done) break;
+          const rec = next.value;
+          const origin: Origin = {
+            kind: 'file',
+            path: rec.path ?? this.path,
+            index: index++,
+            line: rec.line,
+          };
+          this.take();
+          const ack = AckToken.root((s) => this.settled(s, rec, origin));
+          if (!rec.ok) {
+            ack.nack(rec.error, 'source', this.id);
+            continue;
+          }
+          this.stats.emitted += 1;
+          sub.next(envelope(rec.value, { key: rec.key, origin, ack }));
+        }
+        await iterator.return?.();
+        while (this.inFlight > 0 && !cancelled) await new Promise<void>((r) => (this.wake = r));
+        if (!cancelled) sub.complete();
+      };
+      run().catch((e: unknown) => sub.error(e));
+      return () => {
+        cancelled = true;
+        this.signal();
+      };
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.signal();
+    return Promise.resolve();
+  }
+
+  private take(): void {
+    this.inFlight += 1;
+    if (this.inFlight > this.stats.peakInFlight) this.stats.peakInFlight = this.inFlight;
+  }
+
+  private release(): void {
+    this.inFlight -= 1;
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private settled(s: Settlement, rec: ParsedRecord<T>, origin: Origin): void {
+    if (s.failures.length === 0) {
+      this.stats.acked += 1;
+      this.release();
+      return;
+    }
+    this.stats.failed += 1;
+    // The credit is returned only once the dead letter is durable, like a Kafka offset.
+    void writeDeadLetterFile(
+      this.opts.deadLetters,
+      { raw: rec.raw, key: rec.key, headers: {}, origin, failures: s.failures },
+      this.id,
+    ).finally(() => this.release());
+  }
+}
+
+function describe(f: Failure): { stage: string; step: string; error: string } {
+  return { stage: f.stage, step: f.stepId, error: `${f.error.name}: ${f.error.message}` };
+}
+
+/**
+ * Writes one dead letter, retrying with capped backoff until durable; without a writer the record
+ * is logged with its context (never silently dropped).
+ */
+export async function writeDeadLetterFile(
+  writer: DeadLetterWriter | undefined,
+  record: Parameters<DeadLetterWriter['write']>[0],
+  sourceId: string,
+): Promise<void> {
+  if (!writer) {
+    logger.error(
+      { source: sourceId, origin: record.origin, failures: record.failures.map(describe) },
+      'dead letter (no dead-letter writer configured)',
+    );
+    return;
+  }
+  let delay = 100;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writer.write(record);
+      return;
+    } catch (e) {
+      if (attempt >= 10) {
+        logger.error(
+          { source: sourceId, origin: record.origin, err: e },
+          'dead-letter write failed; giving up',
+        );
+        return;
+      }
+      logger.warn({ source: sourceId, err: e }, 'dead-letter write failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AckToken, envelope } from '../../../src/engine/envelope.ts';
+import type { PubmedArticle } from '../../../src/io/avro/index.ts';
+import { createCodec } from '../../../src/io/avro/index.ts';
+import { dataPath, hasData, projectRoot } from '../../../src/io/dataPath.ts';
+import { openSink, openSource } from '../../../src/io/files/index.ts';
+import { CollectingDeadLetters, readAll } from './helpers.ts';
+
+const fixture = (f: string): string => resolve(projectRoot, 'test/fixtures/io', f);
+const tmp = mkdtempSync(join(tmpdir(), 'h2-pubtator-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('PubTator source', () => {
+  it('reads documents with gold annotations and relations, offsets matching title + " " + abstract', async () => {
+    const src = openSource<PubmedArticle>(`pubtator:${fixture('sample.pubtator')}`);
+    const envs = await readAll(src);
+    expect(envs.map((e) => e.key)).toEqual(['100', '200']);
+    const [a, b] = envs.map((e) => e.value) as [PubmedArticle, PubmedArticle];
+    expect(a.title).toBe('Lithium carbonate toxicity in a newborn.');
+    expect(a.annotations).toHaveLength(4);
+    expect(a.annotations[2]).toEqual({
+      start: 56,
+      end: 80,
+      text: 'congestive heart failure',
+      type: 'Disease',
+      conceptId: 'D006333',
+    });
+    expect(a.relations).toEqual([{ type: 'CID', arg1: 'D016651', arg2: 'D064420' }]);
+    const doc = `${b.title} ${b.abstract}`;
+    for (const m of b.annotations) expect(doc.slice(m.start, m.end)).toBe(m.text);
+    expect(b.abstract).toBe('');
+    expect(envs[1]?.origin).toMatchObject({ kind: 'file', index: 1, line: 10 });
+    expect(src.stats).toMatchObject({ emitted: 2, acked: 2, failed: 0 });
+  });
+
+  it('sends bad documents to the dead letters with line numbers and keeps the good ones', async () => {
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(
+      openSource<PubmedArticle>(`pubtator:${fixture('bad.pubtator')}`, { deadLetters: dlq }),
+    );
+    expect(envs.map((e) => e.key)).toEqual(['300', '303']);
+    expect(dlq.records.map((r) => r.key)).toEqual(['301', '302']);
+    expect(dlq.messages[0]).toMatch(/bad\.pubtator line 6: mention "Xyz" does not match/);
+    expect(dlq.messages[1]).toMatch(/bad\.pubtator line 10: cannot parse/);
+    expect(dlq.records[0]?.raw?.toString()).toContain('301|t|Bad offsets.');
+    expect(dlq.records[0]?.origin).toMatchObject({ kind: 'file', line: 4 });
+    expect(dlq.records[0]?.failures[0]).toMatchObject({ stage: 'source' });
+  });
+
+  it('round-trips: write with the PubTator sink, read back the same articles', async () => {
+    const original = (await readAll(openSource<PubmedArticle>(`pubtator:${fixture('sample.pubtator')}`))).map(
+      (e) => e.value,
+    );
+    const out = join(tmp, 'rt.pubtator');
+    const sink = openSink<PubmedArticle>(`pubtator:${out}`);
+    const acked: number[] = [];
+    const envs = original.map((v, i) =>
+      envelope(v, {
+        key: v.pmid,
+        origin: { kind: 'memory', source: 't', index: i },
+        // The sink acks only after the write reached the file: the text is there when the ack runs.
+        ack: AckToken.root(() => {
+          expect(readFileSync(out, 'utf8')).toContain(`${v.pmid}|t|`);
+          acked.push(i);
+        }),
+      }),
+    );
+    const written = await lastValueFrom(from(envs).pipe(sink.write(), toArray()));
+    await sink.close();
+    expect(written).toHaveLength(2);
+    expect(acked).toEqual([0, 1]);
+    const back = (await readAll(openSource<PubmedArticle>(`pubtator:${out}`))).map((e) => e.value);
+    expect(back).toEqual(original);
+  });
+
+  it('nacks an article whose text would break the format, writing the others', async () => {
+    const out = join(tmp, 'nl.pubtator');
+    const sink = openSink<PubmedArticle>(`pubtator:${out}`);
+    const failures: string[] = [];
+    const mk = (pmid: string, title: string, i: number) =>
+      envelope(
+        { pmid, title, abstract: 'x', journal: null, year: null, mesh: [], annotations: [], relations: [] },
+        {
+          origin: { kind: 'memory', source: 't', index: i },
+          ack: AckToken.root((s) =>
+            failures.push(...s.failures.map((f) => `${f.stage}/${f.stepId}: ${f.error.message}`)),
+          ),
+        },
+      );
+    const written = await lastValueFrom(
+      from([mk('1', 'ok', 0), mk('2', 'bad\ntitle', 1)]).pipe(sink.write(), toArray()),
+    );
+    await sink.close();
+    expect(written.map((e) => e.value.pmid)).toEqual(['1']);
+    expect(failures).toEqual([
+      expect.stringMatching(/^sink\/pubtator:.*title of PMID 2 contains a line break/),
+    ]);
+  });
+});
+
+describe.skipIf(!hasData() && !process.env.CI)('PubTator on the shared CDR dev set', () => {
+  it('reads 500 articles from cdr_dev.pubtator whose annotation offsets match the text', async () => {
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(
+      openSource<PubmedArticle>(`pubtator:${dataPath('pubtator', 'cdr_dev.pubtator')}`, { deadLetters: dlq }),
+    );
+    expect(dlq.messages).toEqual([]);
+    expect(envs).toHaveLength(500);
+    let mentions = 0;
+    for (const { value: a } of envs) {
+      const doc = `${a.title} ${a.abstract}`;
+      for (const m of a.annotations) {
+        expect(doc.slice(m.start, m.end)).toBe(m.text);
+        mentions += 1;
+      }
+    }
+    expect(mentions).toBeGreaterThan(9000);
+    expect(envs.every((e) => e.value.annotations.length > 0)).toBe(true);
+    // Every article is a valid PubmedArticle for the Avro codec.
+    const codec = await createCodec();
+    for (const { value } of envs)
+      expect(codec.decode(codec.encode('PubmedArticle', value), 'PubmedArticle')).toEqual(value);
+  });
+});
+
+if (!hasData() && !process.env.CI) console.warn('skipping CDR dev test: no shared data (set BIOSTREAM_DATA)');
