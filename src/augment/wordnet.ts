@@ -44,21 +44,24 @@ export function loadSynonyms(dir?: string): Synonyms {
     );
   const hit = cache.get(chosen);
   if (hit) return hit;
-  // word -> set of synonym lemmas (joined with '_'), deduplicated across synsets.
-  const sets = new Map<string, Set<string>>();
+  // Synsets as word lists, and word -> synset ids; synonym lists are built on first lookup and
+  // cached, which keeps the load to one pass over the files.
+  const synsets: string[][] = [];
+  const byWord = new Map<string, number[]>();
   for (const f of POS_FILES) {
     const path = join(chosen, f);
     if (!existsSync(path)) continue;
-    const text = readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'latin1');
     let pos = 0;
     while (pos < text.length) {
       let nl = text.indexOf('\n', pos);
       if (nl < 0) nl = text.length;
-      const line = text.slice(pos, nl);
+      const start = pos;
       pos = nl + 1;
       // License header lines start with two spaces.
-      if (line.startsWith(' ') || line.length === 0) continue;
-      const parts = line.split(' ', 64);
+      if (text.charCodeAt(start) === 32 || nl === start) continue;
+      // offset lex_filenum ss_type w_cnt word lex_id [word lex_id...] p_cnt ...
+      const parts = text.slice(start, Math.min(nl, start + 2000)).split(' ', 4 + 2 * 64);
       const count = parseInt(parts[3] ?? '', 16);
       if (!Number.isFinite(count) || count < 2) continue;
       const words: string[] = [];
@@ -67,25 +70,29 @@ export function loadSynonyms(dir?: string): Synonyms {
         // Adjective lemmas carry a syntactic marker such as "(a)" or "(ip)".
         if (w) words.push(w.replace(/\([a-z]+\)$/, '').toLowerCase());
       }
+      const id = synsets.length;
+      synsets.push(words);
       for (const w of words) {
-        let set = sets.get(w);
-        if (!set) sets.set(w, (set = new Set()));
-        for (const o of words) if (o !== w) set.add(o);
+        const ids = byWord.get(w);
+        if (ids) ids.push(id);
+        else byWord.set(w, [id]);
       }
     }
   }
-  const map = new Map<string, string[][]>();
-  for (const [w, set] of sets)
-    if (set.size > 0)
-      map.set(
-        w,
-        [...set].map((x) => x.split('_').filter(Boolean)),
-      );
-  const syn: Synonyms = {
-    get: (word) => map.get(word.toLowerCase()) ?? [],
-    size: map.size,
-    dir: chosen,
+  const built = new Map<string, string[][]>();
+  const get = (word: string): string[][] => {
+    const w = word.toLowerCase();
+    const hit = built.get(w);
+    if (hit) return hit;
+    const ids = byWord.get(w);
+    if (!ids) return [];
+    const set = new Set<string>();
+    for (const id of ids) for (const o of synsets[id]!) if (o !== w) set.add(o);
+    const list = [...set].map((x) => x.split('_').filter(Boolean));
+    built.set(w, list);
+    return list;
   };
+  const syn: Synonyms = { get, size: byWord.size, dir: chosen };
   cache.set(chosen, syn);
   return syn;
 }
