@@ -215,7 +215,10 @@ function isBoundary(
     if (punct !== '.') return false;
     if (!(GENE_LIKE.test(nextCore) || GREEK_LETTERS.has(nextCore.toLowerCase().replace(/[^a-z].*$/, ''))))
       return false;
-    if (/^\p{Lu}$/u.test(core) || DOTTED.test(core) || MAYBE_FINAL_ABBREVIATIONS.has(lc)) return false;
+    if (DOTTED.test(core) || MAYBE_FINAL_ABBREVIATIONS.has(lc)) return false;
+    // After a capital initial, "E. coli" and "E. coli-derived" continue; "NF-kappa B. p53 ..." and
+    // "protein kinase C. cAMP ..." start a sentence (a digit or a capital inside the next word).
+    if (/^\p{Lu}$/u.test(core) && !/^\p{Ll}+[\p{Lu}\p{Nd}]/u.test(nextCore)) return false;
     return true;
   }
   if (punct === '.') {
@@ -244,7 +247,7 @@ export function sentenceSpans(text: string, options: Partial<SplitOptions> = {})
   const cover = bracketCover(text, opts.maxBracketSpan);
   const cuts: number[] = [];
   let sentStart = 0;
-  const CAND = /[.?!]+(?:["'”’)\]}»]*)(?=\s|$)|\n[^\S\n]*\n/gu;
+  const CAND = /[.?!]+(?:["'”’)\]}»]*)(?=[\s\p{Cc}]|$)|\n[^\S\n]*\n/gu;
   // Heading positions are candidates too: a heading opens a sentence even without punctuation.
   const headingCuts = new Set<number>();
   if (opts.headings) {
