@@ -118,6 +118,18 @@ def build_model(nwords, nchars, nlabels, dim=128, wdim=96, cdim=24, cfilters=48)
             ctx = (h + (mask.unsqueeze(-1) - 1.0) * 1e4).max(dim=1).values
             return self.head(self.drop(torch.cat([hh, tt, hh * tt, hh - tt, ctx], dim=-1)))
 
+        def classify_grouped(self, h, mask, hm, tm, valid):
+            """Training/eval path: hm/tm [B, P, T] pair masks per sentence, pooled with bmm (no [pairs, T, D] copy).
+
+            Same arithmetic as classify (masked means, masked max), so the exported one-pair-per-row graph
+            reproduces these logits."""
+            hh = torch.bmm(hm, h) / hm.sum(2, keepdim=True).clamp(min=1.0)
+            tt = torch.bmm(tm, h) / tm.sum(2, keepdim=True).clamp(min=1.0)
+            ctx = (h + (mask.unsqueeze(-1) - 1.0) * 1e4).max(dim=1).values
+            ctx = ctx.unsqueeze(1).expand(-1, hm.shape[1], -1)
+            feats = torch.cat([hh, tt, hh * tt, hh - tt, ctx], dim=-1)[valid]
+            return self.head(self.drop(feats))
+
         def forward(self, word_ids, char_ids, mask, head_mask, tail_mask):
             return self.classify(self.encode(word_ids, char_ids, mask), mask, head_mask, tail_mask)
 
@@ -125,31 +137,31 @@ def build_model(nwords, nchars, nlabels, dim=128, wdim=96, cdim=24, cfilters=48)
 
 
 def tensorize(batch, vocab):
-    """Pad a batch of sentences into word/char/mask tensors plus the flat pair list (row, head, tail, label)."""
+    """Pad a batch of sentences: word/char/mask tensors, per-sentence pair masks [B, P, T], validity, labels."""
     import torch
 
     t = max(len(s["words"]) for s in batch)
     c = max(min(len(w), MAX_WORD_LEN) for s in batch for w in s["words"])
+    pmax = max(len(s["pairs"]) for s in batch)
     wid = torch.zeros(len(batch), t, dtype=torch.long)
     cid = torch.zeros(len(batch), t, c, dtype=torch.long)
     mask = torch.zeros(len(batch), t)
-    rows, hm, tm, y = [], [], [], []
+    hm = torch.zeros(len(batch), pmax, t)
+    tm = torch.zeros(len(batch), pmax, t)
+    valid = torch.zeros(len(batch), pmax, dtype=torch.bool)
+    y = []
     for r, s in enumerate(batch):
         n = len(s["words"])
         wid[r, :n] = torch.tensor(vocab.word_ids(s["words"]))
         for k, ch in enumerate(vocab.char_ids(s["words"])):
             cid[r, k, : len(ch)] = torch.tensor(ch)
         mask[r, :n] = 1
-        for (h0, h1), (t0, t1), lab in s["pairs"]:
-            a = torch.zeros(t)
-            a[h0:h1] = 1
-            b = torch.zeros(t)
-            b[t0:t1] = 1
-            rows.append(r)
-            hm.append(a)
-            tm.append(b)
+        for k, ((h0, h1), (t0, t1), lab) in enumerate(s["pairs"]):
+            hm[r, k, h0:h1] = 1
+            tm[r, k, t0:t1] = 1
+            valid[r, k] = True
             y.append(lab)
-    return wid, cid, mask, torch.tensor(rows), torch.stack(hm), torch.stack(tm), torch.tensor(y)
+    return wid, cid, mask, hm, tm, valid, torch.tensor(y)
 
 
 def evaluate(model, data, vocab, na_id, bs=64):
@@ -160,9 +172,8 @@ def evaluate(model, data, vocab, na_id, bs=64):
     gold, pred = [], []
     with torch.no_grad():
         for k in range(0, len(data), bs):
-            wid, cid, mask, rows, hm, tm, y = tensorize(data[k : k + bs], vocab)
-            h = model.encode(wid, cid, mask)
-            logits = model.classify(h[rows], mask[rows], hm, tm)
+            wid, cid, mask, hm, tm, valid, y = tensorize(data[k : k + bs], vocab)
+            logits = model.classify_grouped(model.encode(wid, cid, mask), mask, hm, tm, valid)
             gold.extend(y.tolist())
             pred.extend(logits.argmax(-1).tolist())
     model.train()
@@ -235,8 +246,8 @@ def write_reference(model, vocab, sents, labels, path):
     with torch.no_grad():
         for s in sents:
             for (h0, h1), (t0, t1), lab in s["pairs"][:2]:
-                wid, cid, mask, rows, hm, tm, _ = tensorize([{"words": s["words"], "pairs": [((h0, h1), (t0, t1), lab)]}], vocab)
-                logits = model(wid, cid, mask, hm, tm)[0]
+                wid, cid, mask, hm, tm, _, _ = tensorize([{"words": s["words"], "pairs": [((h0, h1), (t0, t1), lab)]}], vocab)
+                logits = model(wid, cid, mask, hm[:, 0], tm[:, 0])[0]
                 items.append({"words": s["words"], "head": [h0, h1], "tail": [t0, t1], "logits": [round(float(x), 6) for x in logits], "silver": labels[lab]})
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"items": items}, f, ensure_ascii=False)
@@ -294,9 +305,9 @@ def main(argv=None):
         for k in range(0, len(order), a.batch):
             if step >= total:
                 break
-            wid, cid, mask, rows, hm, tm, y = tensorize([train[i] for i in order[k : k + a.batch]], vocab)
-            h = model.encode(wid, cid, mask)
-            loss = torch.nn.functional.cross_entropy(model.classify(h[rows], mask[rows], hm, tm), y, label_smoothing=0.05)
+            wid, cid, mask, hm, tm, valid, y = tensorize([train[i] for i in order[k : k + a.batch]], vocab)
+            logits = model.classify_grouped(model.encode(wid, cid, mask), mask, hm, tm, valid)
+            loss = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasData } from '../../src/io/dataPath.ts';
 import { float32, int64, f32 } from '../../src/models/backend.ts';
 import { disposeBundle, loadBundle, type RelationBundle } from '../../src/models/bundle.ts';
+import { createRelationClassifier } from '../../src/models/relations/relationClassifier.ts';
 import { createGenerator } from '../../src/models/seq2seq/generator.ts';
 import { runGenRecipe } from '../../training/gen/recipes.ts';
 
@@ -74,6 +75,22 @@ describe.skipIf(skip)('relation + generator recipes (smoke)', () => {
       }
     } finally {
       await disposeBundle(b);
+    }
+    // the engine's classifier (batched over pairs) picks the same relation with the same probability
+    const rc = await createRelationClassifier(out, { stepId: 'smoke-relations' });
+    try {
+      const ref = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as RelRef;
+      const got = await rc.predict(
+        ref.items.map((r) => ({ tokens: r.words, pairs: [{ head: r.head, tail: r.tail }] })),
+      );
+      ref.items.forEach((r, i) => {
+        const m = Math.max(...r.logits);
+        const z = r.logits.reduce((a, x) => a + Math.exp(x - m), 0);
+        expect(got[i]?.[0]?.label).toBe(meta.labels[r.logits.indexOf(m)]);
+        expect(got[i]?.[0]?.probability).toBeCloseTo(1 / z, 4);
+      });
+    } finally {
+      await rc.dispose();
     }
   }, 90_000);
 
