@@ -269,7 +269,12 @@ export async function createCodec(opts: CodecOptions = {}): Promise<Codec> {
       const s = schemaByName(name);
       let value: unknown;
       try {
-        value = s.type.clone(json, { coerceBuffers: true });
+        try {
+          value = s.type.clone(json);
+        } catch {
+          // JSON has no bytes type: accept Buffer's own JSON form ({type:'Buffer',data}) as well.
+          value = s.type.clone(json, { coerceBuffers: true });
+        }
       } catch (e) {
         const paths = invalidPaths(s.type, json);
         throw new DecodeError(

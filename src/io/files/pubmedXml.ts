@@ -42,7 +42,7 @@ function targetOf(stack: string[]): Collect {
 /** Joins a structured abstract the way PubMed displays it: `LABEL: text` sections separated by a space. */
 export function joinAbstract(parts: Array<{ label: string | null; text: string }>): string {
   return parts
-    .map((p) => (p.label ? `${p.label}: ${p.text.trim()}` : p.text.trim()))
+    .map((p) => (p.label ? `${p.label}: ${p.text.trim()}` : p.text).trim())
     .filter((s) => s.length > 0)
     .join(' ');
 }

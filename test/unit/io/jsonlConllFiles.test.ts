@@ -1,0 +1,292 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AckToken, envelope, type Envelope } from '../../../src/engine/envelope.ts';
+import { createCodec, DecodeError, type LabeledSentence } from '../../../src/io/avro/index.ts';
+import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import {
+  FileDeadLetterWriter,
+  FileUriError,
+  openSink,
+  openSource,
+  parseFileUri,
+} from '../../../src/io/files/index.ts';
+import { CollectingDeadLetters, readAll } from './helpers.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'h2-files-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, content: string | Buffer): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+describe('JSONL source', () => {
+  it('emits one value per line and nacks invalid lines with their line number', async () => {
+    const p = file(
+      'a.jsonl',
+      Buffer.concat([
+        Buffer.from('{"id":"a","n":1}\n\n{"id":"b"\r\n{"pmid":"c"}\r\n'),
+        Buffer.from([0x7b, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]),
+        Buffer.from('[1,2]'),
+      ]),
+    );
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(openSource(`jsonl:${p}`, { deadLetters: dlq }));
+    expect(envs.map((e) => e.value)).toEqual([{ id: 'a', n: 1 }, { pmid: 'c' }, [1, 2]]);
+    expect(envs.map((e) => e.key)).toEqual(['a', 'c', null]);
+    expect(envs.map((e) => e.origin)).toMatchObject([{ line: 1 }, { line: 4 }, { line: 6 }]);
+    expect(dlq.messages).toEqual([
+      expect.stringMatching(/a\.jsonl line 3: invalid JSON/),
+      expect.stringMatching(/a\.jsonl line 5: invalid UTF-8/),
+    ]);
+    expect(dlq.records[0]?.raw?.toString()).toBe('{"id":"b"');
+    expect(dlq.records[1]?.raw).toEqual(
+      Buffer.from([0x7b, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    );
+  });
+
+  it('validates lines against an Avro schema, naming the bad field', async () => {
+    const codec = await createCodec();
+    const p = file(
+      's.jsonl',
+      '{"pmid":"1","index":0,"start":0,"end":3,"text":"abc"}\n{"pmid":"2","index":"x"}\n',
+    );
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(
+      openSource(`jsonl:${p}`, {
+        deadLetters: dlq,
+        jsonl: { validate: (v) => codec.fromJson('Sentence', v) },
+      }),
+    );
+    expect(envs).toHaveLength(1);
+    expect(dlq.messages).toEqual([
+      expect.stringMatching(/s\.jsonl line 2: Sentence: invalid field\(s\) index/),
+    ]);
+  });
+
+  it('turns an over-long line into an error and goes on', async () => {
+    const p = file('long.jsonl', `{"a":"${'x'.repeat(5000)}"}\n{"b":1}\n`);
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(openSource(`jsonl:${p}`, { deadLetters: dlq, jsonl: { maxLineBytes: 1000 } }));
+    expect(envs.map((e) => e.value)).toEqual([{ b: 1 }]);
+    expect(dlq.messages).toEqual([expect.stringMatching(/line 1: line longer than 1000 bytes/)]);
+  });
+});
+
+const CONLL =
+  '-DOCSTART-\tO\r\n\r\n' +
+  'Famotidine\tB-Chemical  \r\n' +
+  'induced\tO\r\n' +
+  'delirium\tB-Disease \r\n' +
+  '\r\n\r\n   \r\n' +
+  'No  O\n' +
+  'tabs   O\n' +
+  '\n\n\n' +
+  'bad\tO\textra\n' +
+  'sentence\tO\n' +
+  '\n' +
+  'wrong\tX-Tag\n' +
+  '\n' +
+  'last\tO';
+
+describe('CoNLL source', () => {
+  it('tolerates CRLF, blank runs, trailing spaces, space columns and -DOCSTART-, nacking bad sentences by line', async () => {
+    const p = file('mini.conll', CONLL);
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(openSource<LabeledSentence>(`conll:${p}`, { deadLetters: dlq }));
+    expect(envs.map((e) => e.value)).toEqual([
+      {
+        id: 'mini:0',
+        tokens: ['Famotidine', 'induced', 'delirium'],
+        tags: ['B-Chemical', 'O', 'B-Disease'],
+        keywordTags: null,
+        source: p,
+      },
+      { id: 'mini:1', tokens: ['No', 'tabs'], tags: ['O', 'O'], keywordTags: null, source: p },
+      { id: 'mini:4', tokens: ['last'], tags: ['O'], keywordTags: null, source: p },
+    ]);
+    expect(envs[0]?.origin).toMatchObject({ line: 3 });
+    expect(dlq.records.map((r) => r.key)).toEqual(['mini:2', 'mini:3']);
+    expect(dlq.messages).toEqual([
+      expect.stringMatching(/mini\.conll line 14: expected 2 columns \(token, tag\) or 4/),
+      expect.stringMatching(/mini\.conll line 17: tag "X-Tag" is not O/),
+    ]);
+  });
+
+  it('reads 4-column keyword files into keywordTags', async () => {
+    const p = file('kw.tsv', 'BRCA1\tO\tNOUN\tB\nis\tO\tAUX\tO\n\n');
+    const envs = await readAll(openSource<LabeledSentence>(`conll:${p}`));
+    expect(envs[0]?.value).toMatchObject({ id: 'kw:0', tokens: ['BRCA1', 'is'], keywordTags: ['B', 'O'] });
+  });
+
+  it('round-trips: write with the CoNLL sink, read back the same sentences', async () => {
+    const sentences: LabeledSentence[] = [
+      { id: 'x:0', tokens: ['a', 'b'], tags: ['B-Disease', 'I-Disease'], keywordTags: null, source: 's' },
+      { id: 'x:1', tokens: ['c'], tags: ['O'], keywordTags: ['B'], source: 's' },
+    ];
+    const out = join(tmp, 'out', 'x.conll');
+    const sink = openSink<LabeledSentence>(`conll:${out}`);
+    await lastValueFrom(
+      from(
+        sentences.map((s, i) =>
+          envelope(s, { origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+        ),
+      ).pipe(sink.write(), toArray()),
+    );
+    await sink.close();
+    expect(readFileSync(out, 'utf8')).toBe('a\tB-Disease\nb\tI-Disease\n\nc\tO\t_\tB\n\n');
+    const back = await readAll(openSource<LabeledSentence>(`conll:${out}`, { conll: { source: 's' } }));
+    expect(back.map((e) => e.value)).toEqual(sentences);
+  });
+});
+
+describe.skipIf(!hasData() && !process.env.CI)('CoNLL on the shared corpora', () => {
+  it('reads every NCBI dev sentence and the 4-column keyword file', async () => {
+    const dlq = new CollectingDeadLetters();
+    const ner = await readAll(
+      openSource<LabeledSentence>(`conll:${dataPath('ner/ncbi/dev.conll')}`, { deadLetters: dlq }),
+    );
+    expect(dlq.messages).toEqual([]);
+    expect(ner).toHaveLength(923);
+    const kw = await readAll(
+      openSource<LabeledSentence>(`conll:${dataPath('keywords/ncbi/dev.tsv')}`, { deadLetters: dlq }),
+    );
+    expect(dlq.messages).toEqual([]);
+    expect(kw).toHaveLength(923);
+    expect(kw.every((e) => e.value.keywordTags?.length === e.value.tokens.length)).toBe(true);
+  });
+});
+
+describe('stdin/stdout and the URI factory', () => {
+  it('reads stdin:<format> and writes stdout:<format>', async () => {
+    const stdin = Readable.from([Buffer.from('{"id":"q"}\n{"id'), Buffer.from('":"r"}\n')]);
+    const envs = await readAll(openSource('stdin:', { stdin }));
+    expect(envs.map((e) => e.value)).toEqual([{ id: 'q' }, { id: 'r' }]);
+    expect(envs[0]?.origin).toMatchObject({ kind: 'file', path: '-' });
+    const stdout = new PassThrough();
+    const chunks: string[] = [];
+    stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const sink = openSink('stdout:jsonl', { stdout });
+    await lastValueFrom(
+      from(envs.map((e) => ({ ...e, ack: AckToken.noop() }))).pipe(sink.write(), toArray()),
+    );
+    await sink.close();
+    expect(chunks.join('')).toBe('{"id":"q"}\n{"id":"r"}\n');
+    const conll = await readAll(
+      openSource<LabeledSentence>('stdin:conll', { stdin: Readable.from(['a\tO\n\nb\tO\n']) }),
+    );
+    expect(conll.map((e) => e.value.tokens)).toEqual([['a'], ['b']]);
+  });
+
+  it('rejects bad URIs with errors listing the valid schemes', () => {
+    expect(() => parseFileUri('csv:x.csv')).toThrow(
+      /unknown scheme 'csv'.*valid: pubtator:<path>, pubmed-xml/,
+    );
+    expect(() => parseFileUri('kafka:topic')).toThrow(/opened by the Kafka source/);
+    expect(() => parseFileUri('stdin:yaml')).toThrow(/valid formats: pubtator, pubmed-xml, jsonl, conll/);
+    expect(() => parseFileUri('plainpath')).toThrow(FileUriError);
+    expect(() => openSource(`jsonl:${join(tmp, 'missing.jsonl')}`)).toThrow(/no such file/);
+    expect(() => openSink(`pubmed-xml:${join(tmp, 'o.xml')}`)).toThrow(/read-only/);
+    expect(parseFileUri('stdout:pubtator')).toEqual({ format: 'pubtator', path: null, stdio: 'stdout' });
+  });
+});
+
+describe('backpressure', () => {
+  it('never has more than maxInFlight records unacked, and reads no further while they are held', async () => {
+    const p = file(
+      'many.jsonl',
+      Array.from({ length: 5000 }, (_, i) => JSON.stringify({ id: String(i) })).join('\n'),
+    );
+    const src = openSource(`jsonl:${p}`, { maxInFlight: 7 });
+    const held: Array<Envelope<unknown>> = [];
+    let seen = 0;
+    const done = new Promise<void>((resolve, reject) =>
+      src.open().subscribe({
+        next: (e) => {
+          seen += 1;
+          expect(src.currentInFlight).toBeLessThanOrEqual(7);
+          held.push(e);
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toBe(7);
+    // Release in bursts: the source follows the credits.
+    while (seen < 5000) {
+      for (const e of held.splice(0)) e.ack.ack();
+      await new Promise((r) => setImmediate(r));
+    }
+    for (const e of held.splice(0)) e.ack.ack();
+    await done;
+    expect(src.stats).toMatchObject({ emitted: 5000, acked: 5000, peakInFlight: 7 });
+  });
+
+  it('stop() ends the stream early once in-flight records settle', async () => {
+    const p = file('stop.jsonl', Array.from({ length: 100 }, (_, i) => `{"i":${i}}`).join('\n'));
+    const src = openSource(`jsonl:${p}`, { maxInFlight: 10 });
+    let n = 0;
+    await new Promise<void>((resolve, reject) =>
+      src.open().subscribe({
+        next: (e) => {
+          n += 1;
+          if (n === 5) void src.stop();
+          e.ack.ack();
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(n).toBeLessThan(100);
+  });
+});
+
+describe('file dead-letter writer', () => {
+  it('writes DeadLetter records as JSONL (raw base64, stage, step, error, origin) that the Avro codec accepts', async () => {
+    const out = join(tmp, 'dlq.jsonl');
+    const w = new FileDeadLetterWriter(out, () => 1234);
+    const err = new DecodeError('unknown-schema-id', 'decode: unknown schema id 9');
+    await w.write({
+      raw: Buffer.from([0, 0, 0, 0, 9, 1]),
+      key: 'k1',
+      headers: { h: 'v' },
+      origin: { kind: 'kafka', topic: 'pubmed.abstracts', partition: 2, offset: '41' },
+      failures: [{ stage: 'decode', stepId: 'decode-abstracts', error: err }],
+    });
+    const p = file('dl-src.jsonl', '{"ok":1}\nnot json\n');
+    await readAll(openSource(`jsonl:${p}`, { deadLetters: w }));
+    await w.close();
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      raw: Buffer.from([0, 0, 0, 0, 9, 1]).toString('base64'),
+      key: 'k1',
+      stage: 'decode',
+      step: 'decode-abstracts',
+      errorClass: 'DecodeError',
+      message: 'decode: unknown schema id 9',
+      origin: { kind: 'kafka', topic: 'pubmed.abstracts', partition: 2, offset: '41' },
+      timestamp: 1234,
+    });
+    expect(lines[1]).toMatchObject({
+      raw: Buffer.from('not json').toString('base64'),
+      stage: 'source',
+      step: `jsonl:${p}`,
+      errorClass: 'FileFormatError',
+      origin: { kind: 'file', path: p, position: 1, line: 2 },
+    });
+    const codec = await createCodec();
+    for (const l of lines) {
+      const v = codec.fromJson('DeadLetter', { ...l, raw: Buffer.from(l.raw as string, 'base64') });
+      expect(() => codec.encode('DeadLetter', v)).not.toThrow();
+    }
+  });
+});

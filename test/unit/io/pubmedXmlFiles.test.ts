@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PubmedArticle } from '../../../src/io/avro/index.ts';
+import { projectRoot } from '../../../src/io/dataPath.ts';
+import { joinAbstract, openSource } from '../../../src/io/files/index.ts';
+import { CollectingDeadLetters, readAll } from './helpers.ts';
+
+const xmlPath = resolve(projectRoot, 'test/fixtures/io/pubmed-sample.xml');
+const tmp = mkdtempSync(join(tmpdir(), 'h2-pubmed-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function read(path: string, dlq = new CollectingDeadLetters()) {
+  const envs = await readAll(openSource<PubmedArticle>(`pubmed-xml:${path}`, { deadLetters: dlq }));
+  return { envs, values: envs.map((e) => e.value), dlq };
+}
+
+describe('PubMed XML source', () => {
+  it('reads PubmedArticle elements: structured abstracts, inline markup, dates, MeSH', async () => {
+    const { values, dlq } = await read(xmlPath);
+    expect(values.map((v) => v.pmid)).toEqual(['1001', '1002', '1004']);
+    const [a, b, c] = values as [PubmedArticle, PubmedArticle, PubmedArticle];
+    expect(a.title).toBe('Effects of lithium on renal function.');
+    expect(a.abstract).toBe(
+      'BACKGROUND: Lithium is nephrotoxic. METHODS: We studied 10 patients & 5 controls. ' +
+        'CONCLUSIONS: Renal function fell (p < 0.05).',
+    );
+    expect(a).toMatchObject({ journal: 'Journal of Testing', year: 2019, mesh: ['Lithium', 'Kidney'] });
+    expect(b).toMatchObject({
+      abstract: 'Plain text of the abstract with H2O.',
+      year: 1998,
+      journal: 'Old Journal',
+    });
+    expect(c).toMatchObject({ abstract: '', year: 2020, annotations: [] });
+    // The article without a PMID is a dead letter naming its line; DeleteCitation is not an article.
+    expect(dlq.messages).toEqual([
+      expect.stringMatching(/pubmed-sample\.xml line 42: PubmedArticle without/),
+    ]);
+  });
+
+  it('reads gzip-compressed files (detected by magic bytes) and folders of them in name order', async () => {
+    const dir = join(tmp, 'baseline');
+    mkdirSync(dir);
+    const xml = readFileSync(xmlPath);
+    writeFileSync(join(dir, 'pubmed25n0002.xml.gz'), gzipSync(xml.toString().replaceAll('>100', '>200')));
+    writeFileSync(join(dir, 'pubmed25n0001.xml.gz'), gzipSync(xml));
+    writeFileSync(join(dir, 'README.txt'), 'not xml');
+    const one = await read(join(dir, 'pubmed25n0001.xml.gz'));
+    expect(one.values.map((v) => v.pmid)).toEqual(['1001', '1002', '1004']);
+    const all = await read(dir);
+    expect(all.values.map((v) => v.pmid)).toEqual(['1001', '1002', '1004', '2001', '2002', '2004']);
+    expect(all.envs[3]?.origin).toMatchObject({
+      kind: 'file',
+      path: join(dir, 'pubmed25n0002.xml.gz'),
+      line: 4,
+    });
+    expect(all.dlq.records).toHaveLength(2);
+  });
+
+  it('reports malformed XML inside an article and a truncated file as dead letters, keeping earlier articles', async () => {
+    const text = readFileSync(xmlPath, 'utf8');
+    const broken = text.replace(
+      '<ArticleTitle>An unstructured abstract.</ArticleTitle>',
+      '<ArticleTitle>Bad</Title>',
+    );
+    const p1 = join(tmp, 'broken.xml');
+    writeFileSync(p1, broken);
+    const r1 = await read(p1);
+    expect(r1.values[0]?.pmid).toBe('1001');
+    expect(r1.dlq.messages.some((m) => /broken\.xml line \d+: XML error/.test(m))).toBe(true);
+    const p2 = join(tmp, 'truncated.xml');
+    writeFileSync(p2, text.slice(0, text.indexOf('<PMID Version="1">1002')));
+    const r2 = await read(p2);
+    expect(r2.values.map((v) => v.pmid)).toEqual(['1001']);
+    expect(r2.dlq.records.length).toBeGreaterThanOrEqual(1);
+    expect(r2.dlq.messages[0]).toMatch(/truncated\.xml line 29: XML error at line 31: Unclosed root tag/);
+  });
+
+  it('joins abstract sections the way PubMed displays them', () => {
+    expect(
+      joinAbstract([
+        { label: 'OBJECTIVE', text: ' a ' },
+        { label: null, text: 'b' },
+        { label: 'EMPTY', text: '' },
+      ]),
+    ).toBe('OBJECTIVE: a b EMPTY:');
+  });
+});
