@@ -98,15 +98,22 @@ export class CharVocab {
     );
   }
 
-  /** Writes the ids of `word` into out[offset .. offset+maxWordLength). */
+  private readonly memo = new Memo<BigInt64Array>();
+
+  /** Writes the ids of `word` into out[offset .. offset+maxWordLength) (memoized per word: BigInt is slow). */
   fill(word: string, out: BigInt64Array, offset: number): void {
-    let i = 0;
-    for (const ch of word) {
-      if (i >= this.maxWordLength) break;
-      out[offset + i] = BigInt(this.vocab.get(ch) ?? this.unk);
-      i++;
-    }
-    for (; i < this.maxWordLength; i++) out[offset + i] = BigInt(this.pad);
+    out.set(
+      this.memo.get(word, () => {
+        const ids = new BigInt64Array(this.maxWordLength).fill(BigInt(this.pad));
+        let i = 0;
+        for (const ch of word) {
+          if (i >= this.maxWordLength) break;
+          ids[i++] = BigInt(this.vocab.get(ch) ?? this.unk);
+        }
+        return ids;
+      }),
+      offset,
+    );
   }
 }
 
