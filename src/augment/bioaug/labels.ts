@@ -18,6 +18,16 @@ export function labelToken(prefix: 'B' | 'I', type: string): string {
   return `<${prefix.toLowerCase()}-${type.toLowerCase()}>`;
 }
 
+/** Every label token of a set of entity types (`<b-x>`, `<i-x>` per type, sorted): tokenizer additions. */
+export function labelTokensFor(types: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const t of types) {
+    out.add(labelToken('B', t));
+    out.add(labelToken('I', t));
+  }
+  return [...out].sort();
+}
+
 /** Maps lowercased type names (as in label tokens) back to the corpus spelling. */
 export class LabelVocabulary {
   private readonly byLower = new Map<string, string>();

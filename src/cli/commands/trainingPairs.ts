@@ -5,11 +5,13 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { CorruptConfig } from '../../augment/bioaug/corrupt.ts';
 import { silverKnowledge, type KnowledgeSource } from '../../augment/bioaug/knowledge.ts';
+import { labelTokensFor } from '../../augment/bioaug/labels.ts';
 import { makeTrainingPair } from '../../augment/bioaug/trainingPairs.ts';
 import { attachKeywords, readLabeled } from '../../augment/corpus.ts';
 import type { LabeledSentence } from '../../augment/types.ts';
 import { createRng } from '../../engine/rng.ts';
 import { dataPath } from '../../io/dataPath.ts';
+import { entityTypes } from '../../text/bio.ts';
 import { LineWriter } from './augment.ts';
 
 const DATASETS = ['bc2gm', 'bc5cdr', 'ebmnlp', 'jnlpba', 'ncbi'];
@@ -119,8 +121,9 @@ export function register(program: Command): void {
         });
         out.close();
         bar.stop();
+        const labels = labelTokensFor(entityTypes(sentences.map((x) => x.tags)));
         process.stderr.write(
-          `training-pairs: ${written} pairs from ${sentences.length} sentences, ${withKnowledge} with knowledge\n`,
+          `training-pairs: ${written} pairs from ${sentences.length} sentences, ${withKnowledge} with knowledge; label tokens: ${labels.join(' ')}\n`,
         );
       } catch (e) {
         // Input and usage errors are reported as one line, not a stack trace.
