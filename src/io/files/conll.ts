@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { LabeledSentence } from '../avro/types.generated.ts';
+import { ConllParseError, parseConll, type ConllSentence } from '../../text/conll.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -14,41 +15,47 @@ export interface ConllReadOptions {
   maxTokens?: number;
 }
 
-const TAG = /^(O|[BIES](-\S+)?)$/;
+const KEYWORD_TAG = /^(O|[BIES](-\S+)?)$/;
 
 /**
- * Parses the lines of one CoNLL sentence: `token<TAB>tag` (2 columns) or
- * `token<TAB>tag<TAB>POS<TAB>keyword-tag` (4 columns, the keywords corpus). Columns split on tabs,
- * or on runs of spaces when a line has no tab; trailing whitespace is ignored.
+ * Parses the lines of one CoNLL sentence with the shared parser (src/text/conll.ts):
+ * `token<TAB>tag` (2 columns) or `token<TAB>tag<TAB>POS<TAB>keyword-tag` (4 columns, the keywords
+ * corpus, whose keyword tags may be bare B/I/O). Throws FileFormatError naming the file line.
  */
 export function parseConllSentence(lines: Line[], path: string, id: string, source: string): LabeledSentence {
-  const fail = (line: number, msg: string): never => {
-    throw new FileFormatError('conll', path, line, msg);
-  };
-  const tokens: string[] = [];
-  const tags: string[] = [];
-  const keywordTags: string[] = [];
-  let width = 0;
-  for (const l of lines) {
-    const text = l.text.replace(/\s+$/, '');
-    const cols = text.includes('\t') ? text.split('\t').map((c) => c.trim()) : text.trim().split(/\s+/);
-    if (cols.length !== 2 && cols.length !== 4) {
-      fail(l.line, `expected 2 columns (token, tag) or 4 (token, tag, POS, keyword tag), got ${cols.length}`);
-    }
-    if (width === 0) width = cols.length;
-    else if (cols.length !== width) fail(l.line, `${cols.length} columns where the sentence has ${width}`);
-    const [token, tag] = cols as [string, string];
-    if (token === '') fail(l.line, 'empty token');
-    if (!TAG.test(tag)) fail(l.line, `tag "${tag}" is not O, B[-X] or I[-X]`);
-    tokens.push(token);
-    tags.push(tag);
-    if (width === 4) {
-      const kw = cols[3] as string;
-      if (!TAG.test(kw)) fail(l.line, `keyword tag "${kw}" is not O, B[-X] or I[-X]`);
-      keywordTags.push(kw);
-    }
+  const lineOf = (rel: number): number | undefined => lines[rel - 1]?.line;
+  let sentence: ConllSentence | undefined;
+  try {
+    sentence = parseConll(lines.map((l) => l.text).join('\n'), {
+      source: path,
+      maxTokens: Number.MAX_SAFE_INTEGER,
+    })[0];
+  } catch (e) {
+    if (!(e instanceof ConllParseError)) throw e;
+    throw new FileFormatError('conll', path, lineOf(e.line), e.detail);
   }
-  return { id, tokens, tags, keywordTags: width === 4 ? keywordTags : null, source };
+  if (!sentence) throw new FileFormatError('conll', path, lineOf(1), 'empty sentence');
+  const width = 2 + sentence.extra.length;
+  if (width !== 2 && width !== 4) {
+    throw new FileFormatError(
+      'conll',
+      path,
+      lineOf(1),
+      `expected 2 columns (token, tag) or 4 (token, tag, POS, keyword tag), got ${width}`,
+    );
+  }
+  const keywordTags = width === 4 ? (sentence.extra[1] as string[]) : null;
+  keywordTags?.forEach((t, i) => {
+    if (!KEYWORD_TAG.test(t)) {
+      throw new FileFormatError(
+        'conll',
+        path,
+        lineOf(sentence.lines[i] ?? 1),
+        `keyword tag "${t}" is not O, B[-X] or I[-X]`,
+      );
+    }
+  });
+  return { id, tokens: sentence.tokens, tags: sentence.tags, keywordTags, source };
 }
 
 /** Formats one labeled sentence as CoNLL lines plus the blank separator line. */

@@ -1,4 +1,5 @@
-import type { GoldAnnotation, GoldRelation, PubmedArticle } from '../avro/types.generated.ts';
+import type { PubmedArticle } from '../avro/types.generated.ts';
+import { PubtatorParseError, parsePubtator, pubtatorText, type PubtatorDoc } from '../../text/pubtator.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -12,9 +13,11 @@ export interface PubtatorReadOptions {
 }
 
 const TITLE = /^([^|\t]+)\|t\|(.*)$/;
-const ABSTRACT = /^([^|\t]+)\|a\|(.*)$/;
 
-/** Parses the lines of one PubTator document; throws FileFormatError naming the line at fault. */
+/**
+ * Parses the lines of one PubTator document with the shared parser (src/text/pubtator.ts), maps it
+ * to a PubmedArticle and checks mention offsets; throws FileFormatError naming the file line.
+ */
 export function parsePubtatorDocument(
   lines: Line[],
   path: string,
@@ -23,75 +26,48 @@ export function parsePubtatorDocument(
   const fail = (line: number | undefined, msg: string): never => {
     throw new FileFormatError('pubtator', path, line, msg);
   };
-  let pmid: string | null = null;
-  let title: string | null = null;
-  let abstract: string | null = null;
-  const annotations: Array<GoldAnnotation & { line: number }> = [];
-  const relations: GoldRelation[] = [];
-  const samePmid = (id: string, l: Line): void => {
-    if (pmid === null) pmid = id;
-    else if (id !== pmid)
-      fail(l.line, `PMID ${id} inside the document of PMID ${pmid} (missing blank line?)`);
-  };
-  for (const l of lines) {
-    const text = l.text;
-    let m: RegExpExecArray | null;
-    if ((m = TITLE.exec(text))) {
-      samePmid(m[1] as string, l);
-      if (title !== null) fail(l.line, 'second title line in one document');
-      title = m[2] as string;
-    } else if ((m = ABSTRACT.exec(text))) {
-      samePmid(m[1] as string, l);
-      if (abstract !== null) fail(l.line, 'second abstract line in one document');
-      abstract = m[2] as string;
-    } else {
-      const cols = text.replace(/\s+$/, '').split('\t');
-      samePmid(cols[0] as string, l);
-      if (cols.length >= 5 && /^\d+$/.test(cols[1] ?? '') && /^\d+$/.test(cols[2] ?? '')) {
-        const start = Number(cols[1]);
-        const end = Number(cols[2]);
-        if (end < start) fail(l.line, `mention end ${end} is before its start ${start}`);
-        annotations.push({
-          start,
-          end,
-          text: cols[3] as string,
-          type: cols[4] as string,
-          conceptId: cols[5] !== undefined && cols[5] !== '' ? cols[5] : null,
-          line: l.line,
-        });
-      } else if (cols.length === 4) {
-        relations.push({ type: cols[1] as string, arg1: cols[2] as string, arg2: cols[3] as string });
-      } else {
-        fail(
-          l.line,
-          `cannot parse "${text.slice(0, 80)}": expected PMID|t|title, PMID|a|abstract, ` +
-            'PMID<TAB>start<TAB>end<TAB>mention<TAB>type[<TAB>id] or PMID<TAB>relation<TAB>arg1<TAB>arg2',
-        );
-      }
-    }
+  let docs: PubtatorDoc[];
+  try {
+    docs = parsePubtator(lines.map((l) => l.text).join('\n'));
+  } catch (e) {
+    if (!(e instanceof PubtatorParseError)) throw e;
+    // The shared parser counts lines from the document's start; report the file's line.
+    return fail(lines[e.line - 1]?.line, e.message.replace(/^pubtator: line \d+: /, ''));
   }
   const first = lines[0]?.line;
-  if (pmid === null) return fail(first, 'empty document');
-  if (title === null) fail(first, `document ${pmid} has no title line (PMID|t|...)`);
-  const doc = `${title ?? ''} ${abstract ?? ''}`;
+  const doc = docs[0];
+  if (!doc) return fail(first, 'empty document');
+  if (docs.length > 1) {
+    const other = docs[1] as PubtatorDoc;
+    const at = lines.find((l) => l.text.startsWith(`${other.pmid}|`))?.line;
+    fail(at, `PMID ${other.pmid} inside the document of PMID ${doc.pmid} (missing blank line?)`);
+  }
+  const text = pubtatorText(doc);
   if (opts.checkOffsets ?? true) {
-    for (const a of annotations) {
-      if (a.end > doc.length)
-        fail(a.line, `mention ${a.start}-${a.end} is past the end of the text (${doc.length})`);
-      const got = doc.slice(a.start, a.end);
-      if (got !== a.text)
-        fail(a.line, `mention "${a.text}" does not match the text at ${a.start}-${a.end}: "${got}"`);
+    for (const a of doc.annotations) {
+      const at = lines.find((l) => l.text.startsWith(`${doc.pmid}\t${a.start}\t${a.end}\t`))?.line;
+      if (a.end > text.length)
+        fail(at, `mention ${a.start}-${a.end} is past the end of the text (${text.length})`);
+      const got = text.slice(a.start, a.end);
+      if (got !== a.mention)
+        fail(at, `mention "${a.mention}" does not match the text at ${a.start}-${a.end}: "${got}"`);
     }
   }
   return {
-    pmid,
-    title: title ?? '',
-    abstract: abstract ?? '',
+    pmid: doc.pmid,
+    title: doc.title,
+    abstract: doc.abstract,
     journal: null,
     year: null,
     mesh: [],
-    annotations: annotations.map(({ line: _line, ...a }) => a),
-    relations,
+    annotations: doc.annotations.map((a) => ({
+      start: a.start,
+      end: a.end,
+      text: a.mention,
+      type: a.type,
+      conceptId: a.id === '' ? null : a.id,
+    })),
+    relations: doc.relations,
   };
 }
 

@@ -45,7 +45,7 @@ describe('PubTator source', () => {
     expect(envs.map((e) => e.key)).toEqual(['300', '303']);
     expect(dlq.records.map((r) => r.key)).toEqual(['301', '302']);
     expect(dlq.messages[0]).toMatch(/bad\.pubtator line 6: mention "Xyz" does not match/);
-    expect(dlq.messages[1]).toMatch(/bad\.pubtator line 10: cannot parse/);
+    expect(dlq.messages[1]).toMatch(/bad\.pubtator line 10: expected 4 columns .* got 2/);
     expect(dlq.records[0]?.raw?.toString()).toContain('301|t|Bad offsets.');
     expect(dlq.records[0]?.origin).toMatchObject({ kind: 'file', line: 4 });
     expect(dlq.records[0]?.failures[0]).toMatchObject({ stage: 'source' });
