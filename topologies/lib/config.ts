@@ -1,0 +1,37 @@
+// Config shapes shared by the topologies: a model step is a bundle folder plus batching and backend.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from '../../src/io/dataPath.ts';
+import { PROVIDERS } from '../../src/models/backend.ts';
+
+/** A default bundle shipped in models/. */
+export function defaultModel(name: string): string {
+  return resolve(projectRoot, 'models', name);
+}
+
+/** One model operator: which bundle, how to batch it, where to run it. */
+export const ModelStepConfig = z
+  .object({
+    /** Bundle folder (project layout or Hugging Face Optimum export). */
+    model: z.string().optional(),
+    maxBatch: z.number().int().min(1).max(4096).default(32),
+    maxWaitMs: z.number().min(0).default(10),
+    concurrency: z.number().int().min(1).max(64).default(1),
+    providers: z.array(z.enum(PROVIDERS)).min(1).default(['cpu']),
+    threads: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type ModelStepConfig = z.output<typeof ModelStepConfig>;
+
+/** The batching part of a model step config, in the shape the model operators take. */
+export function batching(c: ModelStepConfig): { maxBatch: number; maxWaitMs: number; concurrency: number } {
+  return { maxBatch: c.maxBatch, maxWaitMs: c.maxWaitMs, concurrency: c.concurrency };
+}
+
+/** The backend part of a model step config. */
+export function backend(c: ModelStepConfig): {
+  executionProviders: ModelStepConfig['providers'];
+  intraOpNumThreads: number;
+} {
+  return { executionProviders: c.providers, intraOpNumThreads: c.threads };
+}
