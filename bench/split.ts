@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import sbd from 'sbd';
 import { dataPath } from '../src/io/dataPath.ts';
-import { parsePubtator, type PubtatorDoc } from '../src/text/pubtator.ts';
+import { parseConll } from '../src/text/conll.ts';
+import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
 import { splitArticle, type SentenceSpan } from '../src/text/sentences.ts';
 
 interface Scores {
@@ -145,9 +146,14 @@ export default async function run(args: string[]): Promise<void> {
     writeFileSync(errFile, lines.join('\n') + '\n');
   }
 
+  const cdr = compareCdr(errFile ? `${errFile}.cdr` : undefined);
+
   console.log(`GENIA dev: ${docs.length} abstracts, ${gold.size} gold sentences`);
   console.log(
     `ours: P ${oursScore.precision} R ${oursScore.recall} F1 ${oursScore.f1} (internal F1 ${oursInt.f1}), ${ours.perS} sentences/s`,
+  );
+  console.log(
+    `CDR dev vs bc5cdr/dev.conll sentence ends (not gold): agree ${cdr.agree}, only ours ${cdr.only_ours}, only conll ${cdr.only_conll} (${cdr.only_conll_inside_number} of them inside a number)`,
   );
   console.log(
     `sbd:  P ${baseScore.precision} R ${baseScore.recall} F1 ${baseScore.f1} (internal F1 ${baseInt.f1}), ${base.perS} sentences/s`,
@@ -160,10 +166,116 @@ export default async function run(args: string[]): Promise<void> {
       ours: { ...oursScore, internal: oursInt, sentences_per_s: ours.perS },
       baseline: { name: 'sbd', ...baseScore, internal: baseInt, sentences_per_s: base.perS },
       ratio: round(oursScore.f1 / baseScore.f1, 4),
+      cdr_vs_bc5cdr_conll: cdr,
     }),
   );
 }
 
 function ctx(text: string, at: number): string {
   return `${text.slice(Math.max(0, at - 50), at)}|${text.slice(at, at + 40)}`.replace(/\n/g, ' ');
+}
+
+/**
+ * Splits the 500 CDR dev abstracts and compares the sentence ends with those of bc5cdr/dev.conll
+ * (the same abstracts, tokenized and split by another tool). Not a gold standard: that corpus
+ * splits inside decimals ("47." / "9%"), counted apart as `only_conll_inside_number`.
+ */
+function compareCdr(errFile?: string): {
+  agree: number;
+  only_ours: number;
+  only_conll: number;
+  only_conll_inside_number: number;
+  conll_sentences_unaligned: number;
+  conll_ends_skipped: number;
+  ours_not_compared: number;
+} {
+  const docs = parsePubtator(readFileSync(dataPath('pubtator/cdr_dev.pubtator'), 'utf8'));
+  const sents = parseConll(readFileSync(dataPath('ner/bc5cdr/dev.conll'), 'utf8'), {
+    source: 'bc5cdr/dev.conll',
+    validateTags: false,
+  });
+  // Non-space characters of all documents in order, with their document and offset.
+  const texts = docs.map(pubtatorText);
+  const chars: string[] = [];
+  const docOf: number[] = [];
+  const offOf: number[] = [];
+  texts.forEach((t, d) => {
+    for (let i = 0; i < t.length; i++)
+      if (!/\s/u.test(t[i]!)) {
+        chars.push(t[i]!);
+        docOf.push(d);
+        offOf.push(i);
+      }
+  });
+  // Locate each conll sentence in the character stream. Some conll sentences are cut short (text
+  // dropped after them); their ends are not sentence ends of that tool, so only ends followed
+  // directly by the next sentence (or by the end of a document) are compared.
+  const stream = chars.join('');
+  const spans: Array<[number, number]> = [];
+  let cursor = 0;
+  let unaligned = 0;
+  for (const s of sents) {
+    const str = s.tokens.join('').replace(/\s/gu, '');
+    const at = stream.indexOf(str, cursor);
+    if (at < 0 || at - cursor > 20_000) {
+      unaligned++;
+      continue;
+    }
+    spans.push([at, at + str.length]);
+    cursor = at + str.length;
+  }
+  const conllEnds = new Set<string>();
+  let skipped = 0;
+  spans.forEach(([, end], i) => {
+    const next = spans[i + 1];
+    const docEnd = end === stream.length || docOf[end] !== docOf[end - 1];
+    if ((next && next[0] === end) || docEnd) conllEnds.add(`${docOf[end - 1]}:${offOf[end - 1]! + 1}`);
+    else skipped++;
+  });
+  // Our ends are compared only where conll has text (it drops some abstracts' last sentences).
+  const covered = new Uint8Array(stream.length);
+  for (const [a, b] of spans) covered.fill(1, a, b);
+  const streamIdx = new Map<string, number>();
+  docOf.forEach((d, i) => streamIdx.set(`${d}:${offOf[i]}`, i));
+  const ours = new Set<string>();
+  let oursUncovered = 0;
+  docs.forEach((d, i) => {
+    for (const s of splitArticle(d)) {
+      const at = streamIdx.get(`${i}:${s.end - 1}`);
+      if (at !== undefined && covered[at] && conllEndsCovered(at)) ours.add(`${i}:${s.end}`);
+      else oursUncovered++;
+    }
+  });
+  // An end is comparable when conll also has the character after it (or the document ends there).
+  function conllEndsCovered(at: number): boolean {
+    return at + 1 >= stream.length || docOf[at + 1] !== docOf[at] || covered[at + 1] === 1;
+  }
+  let agree = 0;
+  const lines: string[] = [];
+  for (const e of ours) {
+    if (conllEnds.has(e)) agree++;
+    else {
+      const [d, off] = e.split(':').map(Number) as [number, number];
+      lines.push(`only-ours ${docs[d]!.pmid}:${off}\t${ctx(texts[d]!, off)}`);
+    }
+  }
+  let insideNumber = 0;
+  for (const e of conllEnds) {
+    if (ours.has(e)) continue;
+    const [d, off] = e.split(':').map(Number) as [number, number];
+    const t = texts[d]!;
+    const inNum = /(?:\d|^|\s)\.$/.test(t.slice(0, off)) && /^\s*\d/.test(t.slice(off));
+    if (inNum) insideNumber++;
+    else lines.push(`only-conll ${docs[d]!.pmid}:${off}\t${ctx(t, off)}`);
+  }
+  if (errFile) writeFileSync(errFile, lines.join('\n') + '\n');
+  return {
+    agree,
+    only_ours: ours.size - agree,
+    only_conll: conllEnds.size - agree,
+    only_conll_inside_number: insideNumber,
+    conll_sentences_unaligned: unaligned,
+    conll_ends_skipped: skipped,
+    ours_not_compared: oursUncovered,
+  };
 }

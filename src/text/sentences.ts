@@ -36,6 +36,11 @@ export interface SplitOptions {
    * splits do both; `attach` agrees with more of them).
    */
   enumerations: 'separate' | 'attach';
+  /**
+   * `splitArticle` only: split the title like the abstract. Off by default: GENIA's hand splits
+   * never split a title; CDR-style titles with a subtitle ("X. A case report.") split when on.
+   */
+  splitTitle: boolean;
 }
 
 /** Defaults of `SplitOptions`. */
@@ -44,6 +49,7 @@ export const defaultSplitOptions: SplitOptions = {
   controlChars: 'error',
   headings: true,
   enumerations: 'attach',
+  splitTitle: false,
 };
 
 /** Thrown for text the splitter or tokenizer refuses (not a string, control characters). */
@@ -336,7 +342,7 @@ export interface TitledText {
 
 /**
  * Splits a PubMed article: offsets index into title + " " + abstract. The title is one sentence
- * (PubMed titles are, and GENIA's gold never splits one); the abstract is split by `sentenceSpans`.
+ * unless `splitTitle` (GENIA's gold never splits one); the abstract is split by `sentenceSpans`.
  */
 export function splitArticle(doc: TitledText, options: Partial<SplitOptions> = {}): SentenceSpan[] {
   const opts = { ...defaultSplitOptions, ...options };
@@ -344,8 +350,7 @@ export function splitArticle(doc: TitledText, options: Partial<SplitOptions> = {
   const abstract = checkText(doc.abstract, 'split', opts.controlChars);
   const full = `${title} ${abstract}`;
   const out: SentenceSpan[] = [];
-  const t = spansFromCuts(full, [title.length]);
-  out.push(...t);
+  out.push(...(opts.splitTitle ? sentenceSpans(title, opts) : spansFromCuts(full, [title.length])));
   const off = title.length + 1;
   for (const s of sentenceSpans(abstract, opts))
     out.push({ start: s.start + off, end: s.end + off, text: s.text });

@@ -28,6 +28,7 @@ export const SplitSentencesConfig = z.object({
   controlChars: z.enum(['error', 'space']).default('error'),
   headings: z.boolean().default(true),
   enumerations: z.enum(['separate', 'attach']).default('attach'),
+  splitTitle: z.boolean().default(false),
 });
 
 /** Effective config of {@link splitSentences}. */

@@ -51,41 +51,51 @@ export function register(program: Command): void {
     .description('Split the titles and abstracts of a PubTator file into sentences (one JSON line each)')
     .requiredOption('--input <file>', 'PubTator file (PMID|t|, PMID|a| lines)')
     .option('--enumerations <mode>', 'sentence-initial "1." labels: attach | separate', 'attach')
+    .option('--split-title', 'split titles like abstracts (off: a title is one sentence)')
     .option('--no-headings', 'do not start sentences at BACKGROUND:/METHODS:/... headings')
     .option('--control-chars <mode>', 'control characters in text: error | space', 'error')
-    .action(async (o: { input: string; enumerations: string; headings: boolean; controlChars: string }) => {
-      const parsed = SplitSentencesConfig.safeParse({
-        enumerations: o.enumerations,
-        headings: o.headings,
-        controlChars: o.controlChars,
-      });
-      if (!parsed.success) {
-        process.stderr.write(
-          `split: invalid option: ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n`,
-        );
-        process.exitCode = 2;
-        return;
-      }
-      let buf = '';
-      const write = (line: string): void => {
-        buf += `${line}\n`;
-        if (buf.length > 65536) {
-          process.stdout.write(buf);
-          buf = '';
+    .action(
+      async (o: {
+        input: string;
+        enumerations: string;
+        headings: boolean;
+        controlChars: string;
+        splitTitle?: boolean;
+      }) => {
+        const parsed = SplitSentencesConfig.safeParse({
+          enumerations: o.enumerations,
+          headings: o.headings,
+          controlChars: o.controlChars,
+          splitTitle: o.splitTitle === true,
+        });
+        if (!parsed.success) {
+          process.stderr.write(
+            `split: invalid option: ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n`,
+          );
+          process.exitCode = 2;
+          return;
         }
-      };
-      try {
-        // Wait for stdout to drain when a slow reader is piped in, so output never piles up in memory.
-        const drain = async (): Promise<void> => {
-          if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        let buf = '';
+        const write = (line: string): void => {
+          buf += `${line}\n`;
+          if (buf.length > 65536) {
+            process.stdout.write(buf);
+            buf = '';
+          }
         };
-        const { documents, sentences } = await splitPubtatorFile(o.input, parsed.data, write, drain);
-        process.stdout.write(buf);
-        process.stderr.write(`split: ${documents} documents, ${sentences} sentences\n`);
-      } catch (e) {
-        process.stdout.write(buf);
-        process.stderr.write(`split: ${o.input}: ${(e as Error).message}\n`);
-        process.exitCode = 1;
-      }
-    });
+        try {
+          // Wait for stdout to drain when a slow reader is piped in, so output never piles up in memory.
+          const drain = async (): Promise<void> => {
+            if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+          };
+          const { documents, sentences } = await splitPubtatorFile(o.input, parsed.data, write, drain);
+          process.stdout.write(buf);
+          process.stderr.write(`split: ${documents} documents, ${sentences} sentences\n`);
+        } catch (e) {
+          process.stdout.write(buf);
+          process.stderr.write(`split: ${o.input}: ${(e as Error).message}\n`);
+          process.exitCode = 1;
+        }
+      },
+    );
 }

@@ -252,6 +252,9 @@ describe('splitArticle', () => {
     for (const s of spans) expect(full.slice(s.start, s.end)).toBe(s.text);
     expect(splitArticle({ title: '', abstract: '' })).toEqual([]);
     expect(splitArticle({ title: 'Only a title', abstract: '' })).toHaveLength(1);
+    const split = splitArticle(doc, { splitTitle: true });
+    expect(split.map((s) => s.text)).toEqual(['Drug A.', 'A case report.', 'We saw it.', 'It was rare.']);
+    for (const s of split) expect(full.slice(s.start, s.end)).toBe(s.text);
   });
 });
 
