@@ -14,6 +14,11 @@ export const generateOptionsSchema = z
     topP: z.number().gt(0).max(1).default(1),
     temperature: z.number().gt(0).default(1),
     seed: z.number().int().default(0),
+    /**
+     * One seed per input (overrides `seed`): an input's samples then depend only on its own seed, not
+     * on which batch it landed in, so dynamic batching keeps augmentations reproducible.
+     */
+    seeds: z.array(z.number().int()).optional(),
     numBeams: z.number().int().min(1).max(64).default(4),
     lengthPenalty: z.number().default(1),
     earlyStopping: z.boolean().default(true),
@@ -109,6 +114,8 @@ class Gen implements Generator {
         `${this.stepId}: generate options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')} (strategy: greedy, sample, beam)`,
       );
     const o = parsed.data;
+    if (o.seeds && o.seeds.length !== inputs.length)
+      throw new ModelError('config', `${this.stepId}: seeds has ${o.seeds.length} entries for ${inputs.length} inputs`);
     if (o.strategy === 'greedy' && o.numReturnSequences > 1)
       throw new ModelError('config', `${this.stepId}: greedy returns one sequence; use sample or beam for more`);
     if (o.strategy === 'beam' && o.numReturnSequences > o.numBeams)
@@ -259,11 +266,14 @@ class Gen implements Generator {
     const c = this.bundle.config;
     const V = c.vocabSize;
     const R = B * per;
-    const rngs: Rng[] = Array.from({ length: R }, (_, r) =>
-      createRng(o.seed)
-        .fork(Math.floor(r / per))
-        .fork(r % per),
-    );
+    const rngs: Rng[] = Array.from({ length: R }, (_, r) => {
+      const own = o.seeds?.[Math.floor(r / per)];
+      return own !== undefined
+        ? createRng(own).fork(r % per)
+        : createRng(o.seed)
+            .fork(Math.floor(r / per))
+            .fork(r % per);
+    });
     const tokens = Array.from({ length: R }, () => [c.decoderStartTokenId]);
     const gen: number[][] = Array.from({ length: R }, () => []);
     const scores = new Float64Array(R);
