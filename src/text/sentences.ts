@@ -200,11 +200,13 @@ function isBoundary(
     // "CTTGG ... CCAAG": an ellipsis marks an omission inside a sentence.
     if (text.startsWith('...', runStart)) return false;
     if (ENUM_LABEL.test(core)) {
-      const before = text.slice(sentStart, wStart).trim();
+      // The last non-space char before the label (scanning back over spaces only keeps this O(1)).
+      let p = wStart - 1;
+      while (p >= sentStart && isSpace(text[p])) p--;
       // Enumeration label opening a sentence: its own sentence, or part of the next one.
-      if (before === '') return opts.enumerations === 'separate' && !LOWER.test(text[next]!);
+      if (p < sentStart) return opts.enumerations === 'separate' && !LOWER.test(text[next]!);
       // "steps: 1. Wash the cells" stays one sentence.
-      if (/[:;]$/.test(before)) return false;
+      if (text[p] === ':' || text[p] === ';') return false;
     }
   }
   // "(1 mg at 11 p.m.) Type I receptors ...": a period closed inside a parenthetical that opened

@@ -250,6 +250,8 @@ function peel(
     }
     break;
   }
+  const base = s;
+  const closesInner = innerClosers(text, s, e);
   while (e > s) {
     if (text.startsWith("''", e - 2) && e - 2 >= s) {
       back.push([e - 2, e]);
@@ -259,14 +261,16 @@ function peel(
     const c = text[e - 1]!;
     if (!TRAIL.has(c)) break;
     if (c === '.') {
-      const word = text.slice(s, e - 1);
+      // Abbreviations are short; a long word never keeps its period (and is not copied).
+      const word = e - 1 - s <= 40 ? text.slice(s, e - 1) : '';
       // The text's final period is always split off; one before ")" is not final ("(N.S.).").
       const atEnd = lastChunk && back.length === 0;
       if (keepsPeriod(word, atEnd)) break;
       // "4. When apoptotic ...": an enumeration label opening the text keeps its period.
       if (firstChunk && !lastChunk && /^\d{1,2}$/.test(word) && front.length === 0) break;
     }
-    if (OPEN_OF[c] !== undefined && hasOpen(text, s, e - 1, OPEN_OF[c], c)) break;
+    // A closer that matches an opener inside the word stays: "poly(ADP-ribose)", "PGE(2)".
+    if (OPEN_OF[c] !== undefined && closesInner[e - 1 - base] === 1) break;
     if ((c === "'" || c === '’') && e - 1 > s && !/["'’]/.test(text[s - 1] ?? '')) {
       // A closing single quote only comes off when the word opened with one.
       break;
@@ -284,14 +288,25 @@ function peel(
   return [...front, ...mid, ...back.reverse()];
 }
 
-/** True when an opener of `close` inside [s, e) is left unclosed, i.e. the closer belongs to the word. */
-function hasOpen(text: string, s: number, e: number, open: string, close: string): boolean {
-  let depth = 0;
+/**
+ * Marks, for each char of text[s, e), whether it is a closer matching an earlier opener of the
+ * same kind inside the range. One left-to-right pass, so peeling stays linear in the chunk.
+ */
+function innerClosers(text: string, s: number, e: number): Uint8Array {
+  const out = new Uint8Array(e - s);
+  const depth: Record<string, number> = { '(': 0, '[': 0, '{': 0 };
   for (let i = s; i < e; i++) {
-    if (text[i] === open) depth++;
-    else if (text[i] === close && depth > 0) depth--;
+    const c = text[i]!;
+    if (c in depth) depth[c]! += 1;
+    else {
+      const o = OPEN_OF[c];
+      if (o !== undefined && depth[o]! > 0) {
+        depth[o]! -= 1;
+        out[i - s] = 1;
+      }
+    }
   }
-  return depth > 0;
+  return out;
 }
 
 /** Whether a word keeps its final period: abbreviations and initials inside a sentence. */

@@ -205,9 +205,10 @@ describe('sentenceSpans: offsets and bad input', () => {
     expect(sentenceSpans(long)).toHaveLength(1);
     const brackets = `${'('.repeat(20_000)}x. Y. ${')'.repeat(20_000)}`;
     expect(sentenceSpans(brackets).length).toBeGreaterThan(0);
+    expect(sentenceSpans(`Start ${'x 1. y 2: z '.repeat(10_000)}end.`)).toHaveLength(1);
     const many = 'A b c. '.repeat(20_000);
     expect(sentenceSpans(many)).toHaveLength(20_000);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   const alphabet = fc.constantFrom(

@@ -103,7 +103,15 @@ describe('tokenize: offsets, options and bad input', () => {
     const t0 = performance.now();
     for (const style of ['split', 'runs', 'ptb'] as const)
       expect(tokenize(text, { style }).length).toBeGreaterThan(10_000);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // One 100,000-char chunk of brackets and periods: peeling must stay linear.
+    const chunk = `${'('.repeat(30_000)}x${')'.repeat(30_000)}${'.'.repeat(40_000)}`;
+    for (const style of ['split', 'runs', 'ptb'] as const)
+      expect(
+        tokenize(chunk, { style })
+          .map((t) => t.text)
+          .join(''),
+      ).toBe(chunk);
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   const piece = fc.constantFrom(
