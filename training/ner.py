@@ -230,6 +230,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--hidden", type=int, default=160)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--verify-out", default=None,
+                   help="where to write reference emissions for the ONNX check (default training/work/verify/<name>.json)")
     p.add_argument("--command", default="", help="command line recorded in model.json provenance")
     p.add_argument("--data-desc", default="", help="data description recorded in provenance")
     a = p.parse_args(argv)
@@ -345,6 +347,7 @@ def main(argv=None):
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },
         sample=dev_data[:8],
+        verify_out=a.verify_out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "work", "verify", f"{a.name}.json"),
     )
     print(f"ner: bundle written to {a.out}", flush=True)
 

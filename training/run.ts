@@ -29,6 +29,7 @@ recipes: ${RECIPES.join(', ')}
   --w2v <file.kv>      word2vec vectors (default training/work/w2v/biomed.kv, trained first if missing)
   --corpus <file>      word2vec corpus (default corpus/biomed_sentences.txt); --w2v-max-lines <n> for smoke
   --tag-column <n>     1-based column of the tag (default 2 for ner, 4 for keywords)
+  --verify-out <file>  reference PyTorch emissions for the ONNX check (default training/work/verify/<name>.json)
   --no-eval            skip the TypeScript evaluation and model card
   --python <path>      default /usr/bin/python3`;
 
@@ -75,6 +76,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       corpus: { type: 'string' },
       'w2v-max-lines': { type: 'string' },
       'tag-column': { type: 'string' },
+      'verify-out': { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -153,7 +155,8 @@ export async function runTrain(argv: string[]): Promise<void> {
     train.map(rel).join(' + '),
   ];
   args.push('--tag-col', String(tagColumn - 1));
-  for (const k of ['max-steps', 'max-train', 'max-dev'] as const) if (v[k]) args.push(`--${k}`, v[k]!);
+  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out'] as const)
+    if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
 }

@@ -45,14 +45,21 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       const dev = slice(dataPath(devSrc), 20, join(dir, `${recipe}-dev.conll`));
       const out = join(dir, `${recipe}-bundle`);
       await runTrain(
-        [recipe, '--train', train, '--dev', dev, '--out', out, '--w2v', w2v, '--corpus', corpus].concat([
-          '--max-steps',
-          '3',
-          '--epochs',
-          '1',
-          '--seed',
-          '1',
-        ]),
+        [
+          recipe,
+          '--train',
+          train,
+          '--dev',
+          dev,
+          '--out',
+          out,
+          '--w2v',
+          w2v,
+          '--corpus',
+          corpus,
+          '--verify-out',
+          join(dir, `${recipe}.verify.json`),
+        ].concat(['--max-steps', '3', '--epochs', '1', '--seed', '1']),
       );
       const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
         labels: string[];
@@ -81,7 +88,7 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(enc.ids[i]).toBe(tokenizer.model.vocab[t] ?? tokenizer.model.vocab['[UNK]']);
 
       // The ONNX export reproduces PyTorch's emissions (fp16 embeddings: small tolerance).
-      const ref = JSON.parse(readFileSync(join(dir, `.${recipe}-bundle.verify.json`), 'utf8')) as {
+      const ref = JSON.parse(readFileSync(join(dir, `${recipe}.verify.json`), 'utf8')) as {
         word_ids: number[][];
         char_ids: number[][][];
         mask: number[][];

@@ -50,7 +50,7 @@ export async function finalizeBundle(o: {
     await tagger.close?.();
   }
   const relBundle = relative(process.cwd(), resolve(o.bundle)) || '.';
-  const devShown = o.dev.startsWith(dataPath()) ? `$BIOSTREAM_DATA/${relative(dataPath(), o.dev)}` : o.dev;
+  const devShown = o.dev.startsWith(dataPath()) ? `../shared/data/${relative(dataPath(), o.dev)}` : o.dev;
   const evalCmd =
     `npm run cli -- eval ner --model ${relBundle} --data ${devShown}` +
     (o.tagColumn !== 2 ? ` --tag-column ${o.tagColumn}` : '');

@@ -62,7 +62,7 @@ def tokenizer_json(wvocab):
     }
 
 
-def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constraints, info, sample):
+def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constraints, info, sample, verify_out):
     os.makedirs(out, exist_ok=True)
     model.eval()
     w = torch.tensor([[2, 3, 4], [5, 6, 0]], dtype=torch.long)
@@ -119,5 +119,6 @@ def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constr
     with torch.no_grad():
         em = model.emissions(W, C, M)
     ref = {"word_ids": W.tolist(), "char_ids": C.tolist(), "mask": M.tolist(), "emissions": em.tolist()}
-    with open(os.path.join(out, "..", f".{os.path.basename(os.path.normpath(out))}.verify.json"), "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(verify_out)), exist_ok=True)
+    with open(verify_out, "w") as f:
         json.dump(ref, f)
