@@ -115,6 +115,14 @@ export class ModelSession {
     return typeof last === 'number' && last > 0 ? last : undefined;
   }
 
+  /** Declared shape of an input (numbers where fixed, names or -1 where dynamic), or undefined. */
+  inputShape(name: string): readonly (number | string)[] | undefined {
+    const s = this.sessions[0];
+    const i = s?.inputNames.indexOf(name) ?? -1;
+    const meta = i >= 0 ? s?.inputMetadata[i] : undefined;
+    return meta && meta.isTensor ? meta.shape : undefined;
+  }
+
   /** Runs one batch on the least busy session, recording metrics.batchCompute under `stepId`. */
   async run(feeds: Feeds, stepId: string, outputNames?: readonly string[]): Promise<Outputs> {
     if (this.disposed) throw new ModelError('runtime', `${stepId}: session ${this.path} is disposed`);

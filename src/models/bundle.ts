@@ -67,6 +67,8 @@ export interface Seq2SeqConfig {
   eosTokenId: number;
   decoderStartTokenId: number;
   maxPositionEmbeddings: number;
+  dModel: number;
+  decoderHeads: number;
 }
 
 /** An encoder-decoder in the Optimum layout. */
@@ -370,6 +372,8 @@ async function loadSeq2Seq(
     eosTokenId: eos,
     decoderStartTokenId: pick('decoder_start_token_id', eos),
     maxPositionEmbeddings: int(cfg, 'max_position_embeddings', cfgFile, 1024),
+    dModel: int(cfg, 'd_model', cfgFile, 1),
+    decoderHeads: Math.max(1, int(cfg, 'decoder_attention_heads', cfgFile, 1)),
   };
   const { tok } = loadHfTokenizer(dir);
   const merged = existsSync(join(dir, 'decoder_model_merged.onnx'));

@@ -220,10 +220,10 @@ class Gen implements Generator {
   /** Empty past for the merged decoder's no-cache branch (ignored by the graph, but inputs must exist). */
   private dummyPast(R: number): Feeds {
     const out: Feeds = {};
-    const cfg = this.bundle.meta;
-    const heads = typeof cfg.decoder_attention_heads === 'number' ? cfg.decoder_attention_heads : 1;
-    const dModel = typeof cfg.d_model === 'number' ? cfg.d_model : heads;
-    const dh = Math.max(1, Math.floor(dModel / heads));
+    const shape = this.bundle.decoder.inputShape('past_key_values.0.decoder.key') ?? [];
+    const c = this.bundle.config;
+    const heads = typeof shape[1] === 'number' && shape[1] > 0 ? shape[1] : c.decoderHeads;
+    const dh = typeof shape[3] === 'number' && shape[3] > 0 ? shape[3] : Math.floor(c.dModel / c.decoderHeads);
     for (let i = 0; i < this.bundle.config.decoderLayers; i++)
       for (const kind of ['decoder', 'encoder'])
         for (const kv of ['key', 'value'])

@@ -112,3 +112,34 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
     await expect(gen.generateIds([[]])).rejects.toThrow(/test-gen: input 0 is empty/);
   });
 });
+
+describe('merged decoder (decoder_model_merged.onnx with use_cache_branch)', () => {
+  it('greedy and beam match the PyTorch reference', async () => {
+    const gen = await createGenerator(join(import.meta.dirname, '../../fixtures/models/seq2seq-merged'));
+    try {
+      expect(gen.bundle.merged).toBe(true);
+      const texts = ref.cases.map((c) => c.text);
+      const g = await gen.generate(texts, { maxNewTokens: ref.maxNewTokens });
+      g.forEach((o, i) => expect(o[0]!.tokenIds).toEqual(noEos(ref.cases[i]!.greedy.tokenIds)));
+      const b = await gen.generate(texts, { strategy: 'beam', ...ref.beam4 });
+      b.forEach((o, i) => expect(o.map((x) => x.tokenIds)).toEqual(ref.cases[i]!.beam4.map((x) => noEos(x.tokenIds))));
+    } finally {
+      await gen.dispose();
+    }
+  });
+});
+
+describe('broken seq2seq bundles', () => {
+  it('names the missing decoder files', async () => {
+    const { mkdtempSync, cpSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const d = mkdtempSync(join(tmpdir(), 'h5-s2s-'));
+    try {
+      cpSync(dir, d, { recursive: true });
+      rmSync(join(d, 'decoder_model.onnx'));
+      await expect(createGenerator(d)).rejects.toThrow(/decoder_model\.onnx: missing \(expected decoder_model\.onnx/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
