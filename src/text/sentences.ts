@@ -255,7 +255,9 @@ export function sentenceSpans(text: string, options: Partial<SplitOptions> = {})
   const cover = bracketCover(text, opts.maxBracketSpan);
   const cuts: number[] = [];
   let sentStart = 0;
-  const CAND = /[.?!]+(?:["'”’)\]}»]*)(?=[\s\p{Cc}]|$)|\n[^\S\n]*\n/gu;
+  // Third form: a period with the space missing between two words ("thrombo-embolism.One trial");
+  // journal abbreviations ("Proc.Natl") are then rejected like any abbreviation.
+  const CAND = /[.?!]+(?:["'”’)\]}»]*)(?=[\s\p{Cc}]|$)|\n[^\S\n]*\n|(?<=\p{Ll}{3})\.(?=\p{Lu}\p{Ll})/gu;
   // Heading positions are candidates too: a heading opens a sentence even without punctuation.
   const headingCuts = new Set<number>();
   if (opts.headings) {

@@ -141,6 +141,11 @@ describe('sentenceSpans: regression cases modelled on PubMed abstracts', () => {
       ['Die Zellen wuchsen.', 'Ärzte sahen α-Synuclein in 5 µm Schnitten.', 'Ωmega-3 half.'],
     ],
     [
+      'a missing space after a period, but not inside a journal abbreviation',
+      'The risk of thrombo-embolism rose.One trial disagreed (Proc.Natl. Acad. Sci. 1995).',
+      ['The risk of thrombo-embolism rose.', 'One trial disagreed (Proc.Natl. Acad. Sci. 1995).'],
+    ],
+    [
       'blank lines are boundaries',
       'First part without a period\n\nSecond part.',
       ['First part without a period', 'Second part.'],
