@@ -12,7 +12,7 @@ import { fanOutCopies } from './operator.ts';
 import { shuffleWithinSegments } from './sis.ts';
 import { synonymReplace } from './sr.ts';
 import type { AugmentState } from './state.ts';
-import { augmentedId, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
 import { loadSynonyms, type Synonyms } from './wordnet.ts';
 
 /** The simple methods all4 rotates through, in order. */
@@ -66,12 +66,6 @@ export function all4(
   const ctx: SimpleContext = { state: config.state, synonyms: config.synonyms ?? loadSynonyms(c.wordnetDir) };
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => {
     const method = all4Method(s.id, n);
-    return {
-      id: augmentedId(s.id, 'all4', n),
-      sourceId: s.id,
-      method,
-      n,
-      ...applySimple(method, s, ctx, c.p, rng),
-    };
+    return makeCopy(s, 'all4', method, n, c.seed, applySimple(method, s, ctx, c.p, rng));
   });
 }

@@ -13,7 +13,7 @@ import { sr } from './sr.ts';
 import type { AugmentState } from './state.ts';
 import {
   AugmentError,
-  augmentedId,
+  makeCopy,
   METHODS,
   type AugmentedSentence,
   type LabeledSentence,
@@ -84,18 +84,19 @@ export function augmenter(
       return (src) =>
         src.pipe(
           corruptSentences({ ...base, corrupt: config.corrupt ?? {}, tagger: config.tagger }),
-          map((env) => ({
-            ...env,
-            key: augmentedId(env.value.sourceId, 'corrupt', env.value.n),
-            value: {
-              id: augmentedId(env.value.sourceId, 'corrupt', env.value.n),
-              sourceId: env.value.sourceId,
-              method: 'corrupt',
-              n: env.value.n,
-              tokens: env.value.tokens,
-              tags: env.value.tags,
-            },
-          })),
+          map((env) => {
+            const copy = makeCopy(
+              env.value.source,
+              'corrupt',
+              'corrupt',
+              env.value.n,
+              config.seed,
+              env.value,
+            );
+            // The corrupted text is what a generator reads; keep it with the CoNLL view.
+            copy.generatedText = env.value.input;
+            return { ...env, key: copy.id, value: copy };
+          }),
         );
   }
 }

@@ -6,7 +6,7 @@ import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { fanOutCopies } from './operator.ts';
 import { sampleToken, type AugmentState } from './state.ts';
-import { augmentedId, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Replaces each token with probability `p` by a draw from its label's token distribution. */
@@ -39,11 +39,7 @@ export function lwtr(
   config: Partial<z.input<typeof LwtrConfig>> & { state: AugmentState },
 ): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
   const c = LwtrConfig.parse(config);
-  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => ({
-    id: augmentedId(s.id, 'lwtr', n),
-    sourceId: s.id,
-    method: 'lwtr',
-    n,
-    ...labelwiseTokenReplace(s, config.state, c.p, rng),
-  }));
+  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
+    makeCopy(s, 'lwtr', 'lwtr', n, c.seed, labelwiseTokenReplace(s, config.state, c.p, rng)),
+  );
 }

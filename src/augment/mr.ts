@@ -7,7 +7,7 @@ import type { Rng } from '../engine/rng.ts';
 import { bioToSpans } from '../text/bio.ts';
 import { fanOutCopies } from './operator.ts';
 import type { AugmentState } from './state.ts';
-import { augmentedId, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Replaces each mention with probability `p` by a same-type mention from `state`'s pool. */
@@ -56,11 +56,7 @@ export function mr(
   config: Partial<z.input<typeof MrConfig>> & { state: AugmentState },
 ): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
   const c = MrConfig.parse(config);
-  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => ({
-    id: augmentedId(s.id, 'mr', n),
-    sourceId: s.id,
-    method: 'mr',
-    n,
-    ...mentionReplace(s, config.state, c.p, rng),
-  }));
+  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
+    makeCopy(s, 'mr', 'mr', n, c.seed, mentionReplace(s, config.state, c.p, rng)),
+  );
 }

@@ -7,7 +7,7 @@ import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { tagType } from '../text/bio.ts';
 import { fanOutCopies } from './operator.ts';
-import { augmentedId, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Segments of one label as [start, end): each mention, each maximal run of O. */
@@ -58,11 +58,7 @@ export function sis(
   config: Partial<z.input<typeof SisConfig>> = {},
 ): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
   const c = SisConfig.parse(config);
-  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => ({
-    id: augmentedId(s.id, 'sis', n),
-    sourceId: s.id,
-    method: 'sis',
-    n,
-    ...shuffleWithinSegments(s, c.p, rng),
-  }));
+  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
+    makeCopy(s, 'sis', 'sis', n, c.seed, shuffleWithinSegments(s, c.p, rng)),
+  );
 }

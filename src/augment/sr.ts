@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { fanOutCopies } from './operator.ts';
-import { augmentedId, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
 import { checkSentence } from './validate.ts';
 import { loadSynonyms, type Synonyms } from './wordnet.ts';
 
@@ -57,11 +57,7 @@ export function sr(
 ): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
   const c = SrConfig.parse(config);
   const synonyms = config.synonyms ?? loadSynonyms(c.wordnetDir);
-  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => ({
-    id: augmentedId(s.id, 'sr', n),
-    sourceId: s.id,
-    method: 'sr',
-    n,
-    ...synonymReplace(s, synonyms, c.p, rng),
-  }));
+  return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
+    makeCopy(s, 'sr', 'sr', n, c.seed, synonymReplace(s, synonyms, c.p, rng)),
+  );
 }

@@ -16,11 +16,9 @@ export function checkSentence(s: LabeledSentence, step: string, maxTokens = DEFA
     throw new AugmentError(step, `${where} has ${s.tokens.length} tokens, more than the limit ${maxTokens}`);
   if (s.tags.length !== s.tokens.length)
     throw new AugmentError(step, `${where} has ${s.tokens.length} tokens but ${s.tags.length} tags`);
-  if (s.keywords && s.keywords.length !== s.tokens.length)
-    throw new AugmentError(
-      step,
-      `${where} has ${s.tokens.length} tokens but ${s.keywords.length} keyword tags`,
-    );
+  const kw = s.keywords ?? s.keywordTags;
+  if (kw && kw.length !== s.tokens.length)
+    throw new AugmentError(step, `${where} has ${s.tokens.length} tokens but ${kw.length} keyword tags`);
   for (let i = 0; i < s.tokens.length; i++) {
     const t = s.tokens[i]!;
     if (t === '' || BAD_TOKEN.test(t))

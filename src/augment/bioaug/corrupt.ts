@@ -58,7 +58,8 @@ export function drawShare(k: number, cfg: CorruptConfig, rng: Rng): number {
 /** Keyword candidates of a sentence: from the injected tagger, else from its keyword column. */
 export function keywordCandidates(s: LabeledSentence, tagger?: KeywordTagger): Phrase[] {
   if (tagger) return tagger(s.tokens);
-  if (s.keywords) return keywordColumnPhrases(s.keywords);
+  const column = s.keywords ?? s.keywordTags;
+  if (column) return keywordColumnPhrases(column);
   throw new AugmentError(
     'corrupt',
     `sentence ${JSON.stringify(s.id)} has no keyword column and no keyword tagger was given (valid keyword sources: column, tagger)`,

@@ -16,6 +16,8 @@ export interface CorruptedSentence {
   /** `<sourceId>:bioaug:<n>`. */
   id: string;
   sourceId: string;
+  /** The sentence this copy was made from. */
+  source: LabeledSentence;
   n: number;
   /** The generator input: linearized entities, kept keywords and merged `<mask>`s. */
   input: string;
@@ -75,6 +77,7 @@ export function corruptSentences(
     return {
       id: `${s.id}:bioaug:${n}`,
       sourceId: s.id,
+      source: s,
       n,
       input: r.sketch.join(' '),
       expected,

@@ -162,6 +162,7 @@ export function register(program: Command): void {
                 n: a.n,
                 tokens: a.tokens,
                 tags: a.tags,
+                ...('generatedText' in a && a.generatedText !== null ? { input: a.generatedText } : {}),
               }) + '\n',
             );
         };

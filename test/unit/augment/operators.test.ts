@@ -9,6 +9,10 @@ import { linearize } from '../../../src/augment/bioaug/linearize.ts';
 import { trainingPairs } from '../../../src/augment/bioaug/trainingPairs.ts';
 import type { LabeledSentence } from '../../../src/augment/types.ts';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import type {
+  AugmentedSentenceInput,
+  LabeledSentence as AvroLabeledSentence,
+} from '../../../src/io/avro/types.generated.ts';
 
 const s: LabeledSentence = {
   id: 'doc:0',
@@ -83,5 +87,26 @@ describe('BioAug operators', () => {
       /valid methods: mr, lwtr, sis, sr, all4, corrupt/,
     );
     expect(() => augmenter({ method: 'mr', n: 1, seed: 1 })).toThrow(/mr: needs training-set state/);
+  });
+
+  it('reads Avro LabeledSentence values and emits AugmentedSentence records', async () => {
+    const avro: AvroLabeledSentence = {
+      id: 'pmid1:0',
+      tokens: s.tokens,
+      tags: s.tags,
+      keywordTags: s.keywords!,
+      source: 'topic',
+    };
+    const settled: Settlement[] = [];
+    const out = await firstValueFrom(
+      from(envs([avro], settled)).pipe(augmenter({ method: 'corrupt', n: 2, seed: 4 }), toArray()),
+    );
+    expect(out).toHaveLength(2);
+    const rec: AugmentedSentenceInput = out[0]!.value;
+    expect(rec.id).toBe('pmid1:0:corrupt:0');
+    expect(rec.seed).toBe(4);
+    expect(rec.generatedText).toMatch(/^<b-disease> Colorectal/);
+    expect(rec.lengthDiff).toBeLessThan(0);
+    expect(rec.newTokenShare).toBeGreaterThan(0); // <mask> is new
   });
 });
