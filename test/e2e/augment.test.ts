@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readLabeled } from '../../src/augment/corpus.ts';
+import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
+import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
+import { runTopology } from '../../src/engine/runner.ts';
+import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
+import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
+import { isValidBio } from '../../src/text/bio.ts';
+import { build } from '../../topologies/augment.ts';
+
+const generatorFixture = resolve(projectRoot, 'test/fixtures/models/seq2seq');
+const skip = !hasData() && !process.env.CI;
+if (skip) console.warn('augment e2e: shared data folder absent: skipped (set BIOSTREAM_DATA)');
+
+async function run(
+  records: LabeledSentence[],
+  config: Record<string, unknown>,
+): Promise<{ items: AugmentedSentence[]; dlq: MemoryDeadLetters; acked: number }> {
+  const dlq = new MemoryDeadLetters();
+  const source = new MemorySource<LabeledSentence>('sentences', records, {
+    maxInFlight: 16,
+    deadLetters: dlq,
+    keyOf: (v) => (v as LabeledSentence).id,
+  });
+  const sink = new MemorySink<AugmentedSentence>('augmented');
+  await runTopology({
+    sources: { sentences: source },
+    sinks: { augmented: sink },
+    build: (s, k) => build(s, k, config),
+    config: {},
+    handleSignals: false,
+  }).done;
+  return { items: sink.items.map((i) => i.value), dlq, acked: source.acked.length };
+}
+
+describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
+  const train = dataPath('ner/ncbi/100/train.conll');
+  // The same 100 sentences with BioAug's keyword column (token, tag, POS, keyword).
+  const keywords = dataPath('keywords/ncbi/100/train.tsv');
+  const records = (): LabeledSentence[] =>
+    readLabeled(keywords, { keywordColumn: 4 })
+      .slice(0, 40)
+      .map((s) => ({
+        id: s.id,
+        tokens: s.tokens,
+        tags: s.tags,
+        keywordTags: s.keywords ?? null,
+        source: train,
+      }));
+
+  it('writes n valid copies per sentence and method, keyed source-id:method:n, reproducibly', async () => {
+    const input = records();
+    const methods = ['mr', 'lwtr', 'sis', 'sr', 'bioaug'];
+    const cfg = (maxBatch: number) => ({
+      methods,
+      n: 2,
+      seed: 7,
+      train,
+      bioaug: { generator: { model: generatorFixture, maxBatch }, maxNewTokens: 12 },
+    });
+    const a = await run(input, cfg(8));
+    expect(a.acked).toBe(input.length);
+    expect(a.dlq.records).toEqual([]);
+    const ids = new Set(a.items.map((x) => x.id));
+    expect(ids.size).toBe(a.items.length);
+    for (const s of input)
+      for (const m of methods)
+        for (let n = 0; n < 2; n++) expect(ids.has(`${s.id}:${m}:${n}`), `${s.id}:${m}:${n}`).toBe(true);
+    for (const x of a.items) {
+      expect(x.tokens.length).toBe(x.tags.length);
+      if (x.valid) expect(isValidBio(x.tags)).toBe(true);
+      else expect(x.method).toBe('bioaug');
+    }
+    // Same seed, different batching: identical augmentations (per-input generator seeds).
+    const b = await run(input, cfg(3));
+    const strip = (xs: AugmentedSentence[]) =>
+      xs.map(({ createdAt: _c, ...r }) => r).sort((p, q) => p.id.localeCompare(q.id));
+    expect(strip(b.items)).toEqual(strip(a.items));
+  });
+
+  it('dead-letters invalid sentences and goes on', async () => {
+    const input = records().slice(0, 5);
+    const bad: LabeledSentence[] = [
+      { id: 'bad-len', tokens: ['a', 'b'], tags: ['O'], keywordTags: null, source: 'x' },
+      { id: 'bad-bio', tokens: ['a', 'b'], tags: ['O', 'X-Disease'], keywordTags: null, source: 'x' },
+      { id: 'empty', tokens: [], tags: [], keywordTags: null, source: 'x' },
+    ];
+    const r = await run([...bad, ...input], { methods: ['sis'], n: 1, seed: 1 });
+    expect(r.acked).toBe(input.length);
+    expect(r.dlq.records.map((d) => d.failures[0]!.stepId)).toEqual([
+      'validate-sentence',
+      'validate-sentence',
+      'validate-sentence',
+    ]);
+    expect(r.items.length).toBe(input.length);
+  });
+});
