@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { dataPath, hasData } from '../../../src/io/dataPath.ts';
 import { bioToSpans, isValidBio } from '../../../src/text/bio.ts';
@@ -30,6 +30,7 @@ async function cli(...args: string[]): Promise<{ code: number; stderr: string }>
 afterEach(() => {
   process.exitCode = 0;
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bioaug-stream augment', () => {
   it.skipIf(skipData)(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { firstValueFrom, from, toArray } from 'rxjs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,6 +159,7 @@ describe('augmenter state', () => {
     saveAugmentState(state, join(dir, 's.json'));
     const back = loadAugmentState(join(dir, 's.json'));
     expect(back.json).toEqual(state.json);
+    rmSync(dir, { recursive: true, force: true });
     expect(state.mentions.get('Disease')!.map((m) => m.join(' '))).toEqual([
       'colon cancer',
       'breast carcinoma',
