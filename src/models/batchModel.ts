@@ -48,7 +48,9 @@ interface Item<A> {
  * until the bucket's oldest item has waited maxWaitMs, runs at most `concurrency` batches at once, and emits
  * each input's result as a derived envelope carrying the input's ack token, in input order per key (envelopes
  * with a null key are emitted as soon as ready). A failing batch nacks its envelopes (they go to the dead
- * letters upstream) and the stream goes on. Backpressure: RxJS pushes, so the bound comes from the
+ * letters upstream) and the stream goes on; a batch failing on bad input (ModelError 'input') is rerun item
+ * by item first, so only the bad items are nacked; a broken bundle or config ('bundle', 'config') errors the
+ * stream, since every record would fail alike. Backpressure: RxJS pushes, so the bound comes from the
  * credit-based source: every held item is an unacked envelope, and the source stops at maxInFlight.
  */
 export function batchModel<A, B>(
@@ -125,6 +127,18 @@ export function batchModel<A, B>(
             .catch((e: unknown) => {
               const err = e instanceof ModelError ? e : new ModelError('runtime', `${step}: ${String((e as Error)?.message ?? e)}`, { cause: e });
               metrics.errors.inc({ step, retriable: String(err.retriable) });
+              // A broken bundle or config fails every record alike: stop the stream (records stay unacked and
+              // replay once fixed) instead of dead-lettering the whole input.
+              if (err.code === 'bundle' || err.code === 'config') {
+                closed = true;
+                out.error(err);
+                return;
+              }
+              // Bad input in a batch: rerun its items one by one so only the bad ones are nacked.
+              if (err.code === 'input' && batch.length > 1) {
+                ready.unshift(...batch.map((it) => [it]));
+                return;
+              }
               for (const it of batch) {
                 it.env.ack.nack(err, 'model', step);
                 settle(it, null);

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { withModel } from '../withModel.ts';
 import { createTokenTagger, type TaggerInput, type TaggerOptions, type TaggerOutput, type TokenTagger } from './tokenTagger.ts';
 
 /** A sentence tagged by the model: the input plus tags, per-token confidences and entities. */
@@ -14,34 +15,23 @@ export type TagEntitiesConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
   taggerOptions?: TaggerOptions;
 };
 
-/** Lazily resolves the tagger from config (an injected one, else the bundle at `model`). */
-export function taggerSource(cfg: TagEntitiesConfig, step: string): () => Promise<TokenTagger> {
-  let p: Promise<TokenTagger> | null = null;
-  return () => {
-    if (!p) {
-      if (cfg.tagger) p = Promise.resolve(cfg.tagger);
-      else if (cfg.model) p = createTokenTagger(cfg.model, { stepId: step, ...cfg.taggerOptions });
-      else p = Promise.reject(new Error(`${step}: config needs "tagger" or "model" (a bundle folder)`));
-    }
-    return p;
-  };
-}
-
 /** NER over envelopes of tokenized sentences: dynamic batches through the tagger, bucketed by length. */
 export function tagEntities<S extends TaggerInput>(
   config: TagEntitiesConfig,
 ): OperatorFunction<Envelope<S>, Envelope<Tagged<S>>> {
   const step = config.stepId ?? 'ner';
-  const get = taggerSource(config, step);
-  const { tagger: _t, model: _m, taggerOptions: _o, ...batch } = config;
-  return batchModel<S, Tagged<S>>(
-    { ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length },
-    async (items) => {
-      const res = await (await get()).predict(items);
-      return items.map((s, i) => {
-        const r = res[i]!;
-        return { ...s, tags: r.tags, tagScores: r.scores, entities: r.entities };
-      });
-    },
+  const { tagger, model, taggerOptions, ...batch } = config;
+  return withModel(
+    step,
+    tagger,
+    model ? () => createTokenTagger(model, { stepId: step, ...taggerOptions }) : undefined,
+    (get) =>
+      batchModel<S, Tagged<S>>({ ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length }, async (items) => {
+        const res = await (await get()).predict(items);
+        return items.map((s, i) => {
+          const r = res[i]!;
+          return { ...s, tags: r.tags, tagScores: r.scores, entities: r.entities };
+        });
+      }),
   );
 }

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { withModel } from '../withModel.ts';
 import {
   createRelationClassifier,
   type PhrasePair,
@@ -25,22 +26,21 @@ export function classifyRelations<S extends RelationInput>(
   config: ClassifyRelationsConfig,
 ): OperatorFunction<Envelope<S>, Envelope<S & { relations: RelationTriple[] }>> {
   const step = config.stepId ?? 'relations';
-  let p: Promise<RelationClassifier> | null = null;
-  const get = (): Promise<RelationClassifier> =>
-    (p ??= config.classifier
-      ? Promise.resolve(config.classifier)
-      : config.model
-        ? createRelationClassifier(config.model, { stepId: step, ...config.options })
-        : Promise.reject(new Error(`${step}: config needs "classifier" or "model" (a bundle folder)`)));
-  const { classifier: _c, model: _m, options: _o, ...batch } = config;
-  return batchModel<S, S & { relations: RelationTriple[] }>(
-    { ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length },
-    async (items) => {
-      const res = await (await get()).predict(items);
-      return items.map((s, i) => ({
-        ...s,
-        relations: s.pairs.map((pair, k) => ({ ...pair, ...res[i]![k]! })),
-      }));
-    },
+  const { classifier, model, options, ...batch } = config;
+  return withModel(
+    step,
+    classifier,
+    model ? () => createRelationClassifier(model, { stepId: step, ...options }) : undefined,
+    (get) =>
+      batchModel<S, S & { relations: RelationTriple[] }>(
+        { ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length },
+        async (items) => {
+          const res = await (await get()).predict(items);
+          return items.map((s, i) => ({
+            ...s,
+            relations: s.pairs.map((pair, k) => ({ ...pair, ...res[i]![k]! })),
+          }));
+        },
+      ),
   );
 }

@@ -145,3 +145,39 @@ describe('batchModel', () => {
     expect(() => batchModel({ stepId: 'bad', maxBatch: 0 }, async () => [])).toThrow(/bad: batch config invalid: maxBatch/);
   });
 });
+
+describe('batchModel error kinds', () => {
+  it('bad input in a batch nacks only the bad item (items rerun singly)', async () => {
+    const { ModelError } = await import('../../../src/models/errors.ts');
+    const settled: [number, Settlement][] = [];
+    const input = [1, 2, 3, 4].map((i) => env(i, null, 1, (s) => settled.push([i, s])));
+    const out = await lastValueFrom(
+      from(input).pipe(
+        batchModel<V, number>({ stepId: 'in', maxBatch: 4, maxWaitMs: 1000 }, async (b) => {
+          if (b.some((v) => v.id === 3)) throw new ModelError('input', 'in: item 3 is bad');
+          return b.map((v) => v.id);
+        }),
+        toArray(),
+      ),
+    );
+    expect(out.map((e) => e.value).sort()).toEqual([1, 2, 4]);
+    expect(settled.map(([i]) => i)).toEqual([3]);
+    expect(settled[0]![1].failures[0]!.error.message).toMatch(/item 3 is bad/);
+  });
+
+  it('a broken bundle errors the stream instead of dead-lettering every record', async () => {
+    const { ModelError } = await import('../../../src/models/errors.ts');
+    const settled: Settlement[] = [];
+    const input = [1, 2].map((i) => env(i, null, 1, (s) => settled.push(s)));
+    await expect(
+      lastValueFrom(
+        from(input).pipe(
+          batchModel<V, number>({ stepId: 'b', maxBatch: 2, maxWaitMs: 0 }, async () => {
+            throw new ModelError('bundle', 'model bundle: x/model.onnx: missing');
+          }),
+        ),
+      ),
+    ).rejects.toThrow(/model\.onnx: missing/);
+    expect(settled).toEqual([]);
+  });
+});

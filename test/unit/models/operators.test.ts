@@ -112,3 +112,15 @@ describe('model operators over envelopes', () => {
     });
   });
 });
+
+describe('operator model loading', () => {
+  it('a missing bundle folder fails the stream with the path', async () => {
+    const src = from(envs([{ tokens: ['a'] }]));
+    await expect(lastValueFrom(src.pipe(tagEntities({ model: join(fx, 'nope') })))).rejects.toThrow(
+      /nope: folder does not exist/,
+    );
+  });
+  it('needs a tagger or a model', () => {
+    expect(() => tagEntities({})).toThrow(/ner: config needs/);
+  });
+});
