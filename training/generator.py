@@ -311,7 +311,11 @@ def main(argv=None):
         summary["pretrain"] = {k: st.get(k) for k in ("step", "seconds", "devLoss")}
         summary["pretrain"]["lossCurve"] = st["losses"][-20:]
     elif os.path.isfile(os.path.join(a.work, "pretrain.pt")):
-        model.load_state_dict(torch.load(os.path.join(a.work, "pretrain.pt"))["model"])
+        saved = torch.load(os.path.join(a.work, "pretrain.pt"))
+        model.load_state_dict(saved["model"])
+        st = saved["state"]
+        summary["pretrain"] = {k: st.get(k) for k in ("step", "seconds", "devLoss")}
+        summary["pretrain"]["lossCurve"] = st["losses"][-20:]
 
     if "finetune" in stages:
         if not a.train_pairs:

@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
 /** Recipes this runner knows (others, e.g. H6b's, may be added beside them). */
-export const RECIPES = ['word2vec', 'ner', 'keywords'] as const;
+export const RECIPES = ['word2vec', 'ner', 'keywords', 'relations', 'generator'] as const;
 
 const USAGE = `usage: npm run train -- <recipe> [options]
 recipes: ${RECIPES.join(', ')}
@@ -60,6 +60,9 @@ const KEYWORD_TRAIN = [
 
 /** Runs one recipe with `npm run train` arguments (argv without the node/script prefix). */
 export async function runTrain(argv: string[]): Promise<void> {
+  // relations / generator (H6b) take their own options: see training/gen/recipes.ts
+  if (argv[0] === 'relations' || argv[0] === 'generator')
+    return (await import('./gen/recipes.ts')).runGenRecipe(argv);
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
