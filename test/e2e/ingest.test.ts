@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
+import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
+import { runTopology } from '../../src/engine/runner.ts';
+import type {
+  AugmentedSentence,
+  NerPrediction,
+  PubmedArticle,
+  RelationTriple,
+  TrainingPair,
+} from '../../src/io/avro/types.generated.ts';
+import { projectRoot } from '../../src/io/dataPath.ts';
+import { parsePubtator } from '../../src/text/pubtator.ts';
+import { build } from '../../topologies/ingest.ts';
+
+const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models', name);
+
+function sampleArticles(): PubmedArticle[] {
+  return parsePubtator(
+    readFileSync(resolve(projectRoot, 'topologies/samples/abstracts.pubtator'), 'utf8'),
+  ).map((d) => ({
+    pmid: d.pmid,
+    title: d.title,
+    abstract: d.abstract,
+    journal: null,
+    year: null,
+    mesh: [],
+    annotations: [],
+    relations: [],
+  }));
+}
+
+describe('ingest topology (in-memory source and sinks, real ONNX models)', () => {
+  it('emits predictions for every sentence, relations, augmentations and training pairs, and acks every abstract', async () => {
+    const articles = sampleArticles();
+    const dlq = new MemoryDeadLetters();
+    const source = new MemorySource<PubmedArticle>('abstracts', articles, {
+      maxInFlight: 3,
+      deadLetters: dlq,
+      keyOf: (v) => (v as PubmedArticle).pmid,
+    });
+    const sinks = {
+      predictions: new MemorySink<NerPrediction>('predictions'),
+      relations: new MemorySink<RelationTriple>('relations'),
+      augmented: new MemorySink<AugmentedSentence>('augmented'),
+      pairs: new MemorySink<TrainingPair>('pairs'),
+    };
+    await runTopology({
+      sources: { abstracts: source },
+      sinks,
+      build: (s, k) =>
+        build(s, k, {
+          ner: { model: fx('crf-tagger') },
+          keywords: { model: fx('crf-tagger') },
+          relations: { model: fx('relations') },
+          minRelationProbability: 0,
+          augmentOnlyWithEntities: false,
+          bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
+        }),
+      config: {},
+      handleSignals: false,
+    }).done;
+
+    expect(dlq.records).toEqual([]);
+    expect(source.acked.length).toBe(articles.length);
+    const preds = sinks.predictions.items.map((i) => i.value);
+    expect(new Set(preds.map((p) => p.pmid))).toEqual(new Set(articles.map((a) => a.pmid)));
+    const sentenceIds = new Set(preds.map((p) => p.id));
+    // One augmentation and one training pair per sentence, keyed after it.
+    expect(new Set(sinks.augmented.items.map((i) => i.value.sourceId))).toEqual(sentenceIds);
+    expect(new Set(sinks.pairs.items.map((i) => i.value.sourceId))).toEqual(sentenceIds);
+    for (const { value } of sinks.pairs.items) expect(value.target.length).toBeGreaterThan(0);
+    expect(sinks.relations.items.length).toBeGreaterThan(0);
+    const docs = new Map(articles.map((a) => [a.pmid, `${a.title} ${a.abstract}`]));
+    for (const { key, value } of sinks.relations.items) {
+      expect(key).toMatch(/^\d+:\d+:rel:\d+$/);
+      const doc = docs.get(value.sourceId.split(':')[0]!)!;
+      expect(doc.slice(value.head.start, value.head.end)).toBe(value.head.text);
+      expect(doc.slice(value.tail.start, value.tail.end)).toBe(value.tail.text);
+    }
+  });
+});
