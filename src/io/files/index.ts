@@ -19,6 +19,7 @@ export {
 } from './recordSource.ts';
 export { FileSink, type FileSinkOptions } from './fileSink.ts';
 export { FileDeadLetterWriter, deadLetterValue, deadLetterOrigin } from './deadLetterFile.ts';
+import { FileDeadLetterWriter } from './deadLetterFile.ts';
 export { FileFormatError, FileUriError } from './errors.ts';
 export { readLines, openInput, type Line } from './lines.ts';
 export { readPubtator, parsePubtatorDocument, formatPubtatorDocument } from './pubtator.ts';
@@ -189,4 +190,17 @@ export function openSink<T = unknown>(uri: string, opts: OpenSinkOptions = {}): 
   }
   mkdirSync(dirname(path), { recursive: true });
   return new FileSink<T>(id, path, serialize, opts);
+}
+
+/** Opens a file dead-letter writer for `jsonl:<path>` (appends) or `stderr:`; throws FileUriError otherwise. */
+export function openDeadLetterWriter(uri: string, opts: { stderr?: Writable } = {}): FileDeadLetterWriter {
+  if (uri === 'stderr:') return new FileDeadLetterWriter(opts.stderr ?? process.stderr);
+  const u = parseFileUri(uri);
+  if (u.format !== 'jsonl' || u.stdio === 'stdin') {
+    throw new FileUriError(`dead letters '${uri}': valid: jsonl:<path>, stdout:jsonl, stderr:`);
+  }
+  if (u.stdio === 'stdout') return new FileDeadLetterWriter(process.stdout);
+  const path = u.path as string;
+  mkdirSync(dirname(path), { recursive: true });
+  return new FileDeadLetterWriter(path);
 }

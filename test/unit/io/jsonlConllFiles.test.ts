@@ -10,6 +10,7 @@ import { dataPath, hasData } from '../../../src/io/dataPath.ts';
 import {
   FileDeadLetterWriter,
   FileUriError,
+  openDeadLetterWriter,
   openSink,
   openSource,
   parseFileUri,
@@ -283,6 +284,17 @@ describe('file dead-letter writer', () => {
       errorClass: 'FileFormatError',
       origin: { kind: 'file', path: p, position: 1, line: 2 },
     });
+    const viaUri = openDeadLetterWriter(`jsonl:${join(tmp, 'sub', 'dlq2.jsonl')}`);
+    await viaUri.write({
+      raw: null,
+      key: null,
+      headers: {},
+      origin: { kind: 'memory', source: 'm', index: 0 },
+      failures: [],
+    });
+    await viaUri.close();
+    expect(readFileSync(join(tmp, 'sub', 'dlq2.jsonl'), 'utf8')).toContain('"stage":"unknown"');
+    expect(() => openDeadLetterWriter('conll:x')).toThrow(/valid: jsonl:<path>, stdout:jsonl, stderr:/);
     const codec = await createCodec();
     for (const l of lines) {
       const v = codec.fromJson('DeadLetter', { ...l, raw: Buffer.from(l.raw as string, 'base64') });

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
@@ -35,6 +36,17 @@ describe('PubTator source', () => {
     expect(b.abstract).toBe('');
     expect(envs[1]?.origin).toMatchObject({ kind: 'file', index: 1, line: 10 });
     expect(src.stats).toMatchObject({ emitted: 2, acked: 2, failed: 0 });
+  });
+
+  it('reads the same articles from a CRLF, gzip-compressed copy', async () => {
+    const text = readFileSync(fixture('sample.pubtator'), 'utf8');
+    const p = join(tmp, 'crlf.pubtator.gz');
+    writeFileSync(p, gzipSync(text.replaceAll('\n', '\r\n')));
+    const a = (await readAll(openSource<PubmedArticle>(`pubtator:${fixture('sample.pubtator')}`))).map(
+      (e) => e.value,
+    );
+    const b = (await readAll(openSource<PubmedArticle>(`pubtator:${p}`))).map((e) => e.value);
+    expect(b).toEqual(a);
   });
 
   it('sends bad documents to the dead letters with line numbers and keeps the good ones', async () => {
