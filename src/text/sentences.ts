@@ -196,7 +196,17 @@ function isBoundary(
   // Acronyms in capitals ("CF.", "MR.", "SR.") are words, not the abbreviations cf., Mr., Sr.
   const acronym = /^\p{Lu}[\p{Lu}\p{Nd}-]+$/u.test(core);
   if (punct === '.') {
-    if (!acronym && NON_FINAL_ABBREVIATIONS.has(lc)) return false;
+    // One-letter entries ("p.", "v.") count only in lower case: "factor V." ends sentences.
+    if (!acronym && NON_FINAL_ABBREVIATIONS.has(lc) && !/^\p{Lu}$/u.test(core)) return false;
+    // Author initials in a row: "Cohen, P. S., Chesney, J.".
+    if (/^\p{Lu}$/u.test(core) && /^(?:\p{Lu}\.)+,?$/u.test(nextTok)) return false;
+    // "J. Biol. Chem.", "J. Immunol.": an initial before a journal abbreviation is a citation.
+    if (
+      /^\p{Lu}$/u.test(core) &&
+      /^\p{Lu}\p{Ll}+\.$/u.test(nextTok) &&
+      NON_FINAL_ABBREVIATIONS.has(nextTok.slice(0, -1).toLowerCase())
+    )
+      return false;
     // "CTTGG ... CCAAG": an ellipsis marks an omission inside a sentence.
     if (text.startsWith('...', runStart)) return false;
     if (ENUM_LABEL.test(core)) {

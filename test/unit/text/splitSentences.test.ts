@@ -146,6 +146,16 @@ describe('sentenceSpans: regression cases modelled on PubMed abstracts', () => {
       ['The risk of thrombo-embolism rose.', 'One trial disagreed (Proc.Natl. Acad. Sci. 1995).'],
     ],
     [
+      'one-letter names, units and journal initials',
+      'Mutations in factor V. These were rare (J. Biol. Chem. 270: 1). Latency was 20 ms. It rose to p. 5 of the form.',
+      [
+        'Mutations in factor V.',
+        'These were rare (J. Biol. Chem. 270: 1).',
+        'Latency was 20 ms.',
+        'It rose to p. 5 of the form.',
+      ],
+    ],
+    [
       'blank lines are boundaries',
       'First part without a period\n\nSecond part.',
       ['First part without a period', 'Second part.'],
