@@ -5,8 +5,9 @@ import { logger } from '../obs/logger.ts';
 
 /** Named input streams handed to a topology's build function. */
 export type SourceStreams = Record<string, Observable<Envelope<unknown>>>;
-/** Named sinks handed to a topology's build function. */
-export type SinkMap = Record<string, Sink<unknown>>;
+/** Named sinks handed to a topology's build function (each sink fixes its own value type). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SinkMap = Record<string, Sink<any>>;
 
 /**
  * A topology: pure wiring from source streams to sink writes. It returns the stream(s) of written

@@ -18,6 +18,8 @@ const optionsSchema = z
     maxRetries: z.number().int().nonnegative().default(12),
     retryBackoffMs: z.number().int().positive().default(100),
     maxConcurrentSends: z.number().int().positive().default(4),
+    /** Add a `trace-id` header (the envelope's trace id) to every record. */
+    traceHeader: z.boolean().default(true),
     /** Value of the `schema` header on every record (e.g. the Avro full name). */
     schema: z.string().min(1).optional(),
   })
@@ -140,6 +142,10 @@ export class KafkaSink<T> implements Sink<T> {
         const waiting: Array<() => void> = [];
         const inflight = new Set<Promise<void>>();
         let closed = false;
+        // Connect while the source is still joining its group, not on the first record.
+        this.connect().catch((e: unknown) =>
+          this.log.warn({ err: e }, 'producer connect failed; will retry on send'),
+        );
 
         const flush = (): void => {
           if (timer) clearTimeout(timer);
@@ -181,7 +187,8 @@ export class KafkaSink<T> implements Sink<T> {
               env.ack.nack(e, 'encode', this.id);
               return;
             }
-            const headers: Record<string, string> = { ...env.headers, 'trace-id': env.traceId };
+            const headers: Record<string, string> = { ...env.headers };
+            if (o.traceHeader) headers['trace-id'] = env.traceId;
             if (o.schema) headers.schema = o.schema;
             buf.push({ env, msg: { key: env.key, value, headers } });
             if (buf.length >= o.batchSize) flush();

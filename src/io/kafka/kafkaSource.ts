@@ -95,17 +95,43 @@ export class KafkaSource<T> implements Source<T> {
       this.opts.lowWater ?? Math.floor(this.opts.maxInFlight / 2),
       () => {
         paused.set(this.assigned.size);
-        this.consumer?.pause(this.opts.topics.map((topic) => ({ topic })));
+        this.setPaused(true);
       },
       () => {
         paused.set(0);
-        if (!this.stopping) this.consumer?.resume(this.opts.topics.map((topic) => ({ topic })));
+        if (!this.stopping) this.setPaused(false);
       },
     );
     this.inFlightGauge = inFlight;
+    this.ackedCounter = metrics.acked.labels(this.id);
   }
 
   private readonly inFlightGauge;
+
+  // Runs inside ack callbacks: must never throw. While kafkajs restarts after a crash the consumer
+  // rejects pause/resume; eachBatch still waits for credits, so the bound holds either way.
+  private setPaused(paused: boolean): void {
+    const topics = this.opts.topics.map((topic) => ({ topic }));
+    try {
+      if (paused) this.consumer?.pause(topics);
+      else this.consumer?.resume(topics);
+    } catch (e) {
+      this.log.debug({ err: e }, `consumer ${paused ? 'pause' : 'resume'} skipped`);
+    }
+  }
+  private readonly ackedCounter: ReturnType<typeof metrics.acked.labels>;
+  private readonly consumedCounters = new Map<string, ReturnType<typeof metrics.consumed.labels>>();
+
+  // prom-client label lookups hash strings; cache the children on the per-record path.
+  private consumedCounter(topic: string, partition: number): ReturnType<typeof metrics.consumed.labels> {
+    const k = `${topic}:${partition}`;
+    let c = this.consumedCounters.get(k);
+    if (!c) {
+      c = metrics.consumed.labels(this.id, topic, String(partition));
+      this.consumedCounters.set(k, c);
+    }
+    return c;
+  }
 
   /** Connects, joins the group and emits envelopes until `stop()`. */
   open(): Observable<Envelope<T>> {
@@ -138,6 +164,12 @@ export class KafkaSource<T> implements Source<T> {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.log.warn({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts on retriable failures (it rejoins, and we start a new generation);
+      // anything else ends the stream with the error.
+      if (!e.payload.restart && !this.stopping) this.subscriber?.error(e.payload.error);
+    });
     await consumer.connect();
     for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning });
     if (this.stopping) return;
@@ -198,7 +230,7 @@ export class KafkaSource<T> implements Source<T> {
     this.gate.take();
     this.inFlightGauge.set(this.gate.current);
     this.stats.consumed += 1;
-    metrics.consumed.labels(this.id, topic, String(partition)).inc();
+    this.consumedCounter(topic, partition).inc();
     const origin = { kind: 'kafka' as const, topic, partition, offset: m.offset };
     const key = m.key ? m.key.toString('utf8') : null;
     const headers = headersToStrings(m.headers as Record<string, unknown> | undefined);
@@ -211,7 +243,7 @@ export class KafkaSource<T> implements Source<T> {
     const ack = AckToken.root((s) => {
       if (s.failures.length === 0) {
         this.stats.acked += 1;
-        metrics.acked.labels(this.id).inc();
+        this.ackedCounter.inc();
         done();
         return;
       }
@@ -282,11 +314,7 @@ export class KafkaSource<T> implements Source<T> {
     this.stopPromise = (async () => {
       const consumer = this.consumer;
       if (consumer) {
-        try {
-          consumer.pause(this.opts.topics.map((topic) => ({ topic })));
-        } catch {
-          // Not running yet: nothing to pause.
-        }
+        this.setPaused(true);
         const drained = await this.gate.drain(this.opts.drainTimeoutMs);
         if (!drained)
           this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');

@@ -1,0 +1,171 @@
+// Messages/s through the engine's identity topology over the librdkafka mock broker, against a bare
+// kafkajs consume-then-produce loop on the same broker and the same input in the same run.
+import { startMockCluster } from '../src/io/kafka/mockCluster.ts';
+import { createKafka, parseBrokers } from '../src/io/kafka/client.ts';
+import { KafkaSource } from '../src/io/kafka/kafkaSource.ts';
+import { KafkaSink } from '../src/io/kafka/kafkaSink.ts';
+import { runTopology } from '../src/engine/runner.ts';
+import type { Envelope } from '../src/engine/envelope.ts';
+import type { Observable } from 'rxjs';
+
+function arg(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`kafka-identity: --${name} must be a positive number`);
+  return v;
+}
+
+let peakRss = 0;
+const rssTimer = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
+
+async function produceInput(brokers: string[], topic: string, n: number): Promise<void> {
+  const p = createKafka({ brokers, clientId: 'bench-producer' }).producer({ allowAutoTopicCreation: false });
+  await p.connect();
+  const body = 'x'.repeat(200);
+  for (let i = 0; i < n; i += 5000) {
+    const messages = [];
+    for (let j = i; j < Math.min(n, i + 5000); j++)
+      messages.push({ key: `pmid-${j}`, value: JSON.stringify({ id: j, body }) });
+    await p.send({ topic, acks: -1, messages });
+  }
+  await p.disconnect();
+}
+
+/** The engine: KafkaSource -> identity -> KafkaSink; seconds from first record to last ack. */
+async function engine(brokers: string[], n: number, out: string, round: number): Promise<number> {
+  const source = new KafkaSource<Buffer>({
+    brokers,
+    topics: ['bench.in'],
+    groupId: `bench-engine-${round}`,
+    maxInFlight: Number(process.env.B_INFLIGHT ?? 10_000),
+    partitionsConsumedConcurrently: Number(process.env.B_PCC ?? 1),
+    decode: (raw) => raw,
+  });
+  const sink = new KafkaSink<Buffer>({
+    brokers,
+    topic: out,
+    encode: (v) => v,
+    batchSize: Number(process.env.B_BATCH ?? 1000),
+    maxConcurrentSends: Number(process.env.B_SENDS ?? 4),
+    lingerMs: Number(process.env.B_LINGER ?? 5),
+    traceHeader: process.env.B_TRACE !== '0',
+  });
+  let first = 0;
+  const run = runTopology({
+    sources: { in: source },
+    sinks: { out: sink },
+    build: (s) => (s.in as Observable<Envelope<Buffer>>).pipe(sink.write()),
+    config: {},
+    handleSignals: false,
+  });
+  const dbg = process.env.B_DEBUG
+    ? setInterval(
+        () =>
+          console.log(
+            `t=${((performance.now() - first) / 1000).toFixed(1)} consumed=${source.stats.consumed} acked=${source.stats.acked} sent=${sink.stats.sent} batches=${sink.stats.batches} retries=${sink.stats.retries}`,
+          ),
+        250,
+      )
+    : null;
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if (first === 0 && source.stats.consumed > 0) first = performance.now();
+      if (source.stats.acked >= n) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 1);
+  });
+  const secs = (performance.now() - first) / 1000;
+  if (dbg) clearInterval(dbg);
+  await run.stop();
+  return secs;
+}
+
+/** The baseline: kafkajs eachBatch -> producer.send(acks=all) -> commit, no engine. */
+async function bare(brokers: string[], n: number, out: string, round: number): Promise<number> {
+  const kafka = createKafka({ brokers, clientId: 'bench-bare' });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: `bench-bare-${round}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+  });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'bench.in', fromBeginning: true });
+  let done = 0;
+  let first = 0;
+  let end = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        if (first === 0) first = performance.now();
+        await producer.send({
+          topic: out,
+          acks: -1,
+          messages: batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        });
+        const last = batch.messages[batch.messages.length - 1];
+        if (last)
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+        done += batch.messages.length;
+        if (done >= n && end === 0) {
+          end = performance.now();
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  await producer.disconnect();
+  return (end - first) / 1000;
+}
+
+/** Runs the benchmark; prints one JSON line last. */
+export default async function main(args: string[]): Promise<void> {
+  const n = arg(args, 'messages', 100_000);
+  const external = parseBrokers(process.env.KAFKA_BROKERS);
+  const mock = external.length === 0 ? startMockCluster(3) : null;
+  const brokers = mock ? mock.brokers : external;
+  if (!mock) throw new Error('kafka-identity: runs on the mock cluster only (topics are created through it)');
+  // Enough partitions that the mock's per-partition segment cap never deletes input or output.
+  mock.createTopic('bench.in', 8, 3);
+  mock.createTopic('bench.out.engine', 16, 3);
+  mock.createTopic('bench.out.bare', 16, 3);
+  await produceInput(brokers, 'bench.in', n);
+  console.log(`produced ${n} messages of ~230 bytes to bench.in (8 partitions, 3 mock brokers)`);
+  // The 2-core CI box is shared: interleave the two loops over several rounds and compare medians.
+  const rounds = arg(args, 'rounds', 3);
+  const bareRates: number[] = [];
+  const engineRates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const bareSecs = await bare(brokers, n, 'bench.out.bare', r);
+    const engineSecs = await engine(brokers, n, 'bench.out.engine', r);
+    bareRates.push(n / bareSecs);
+    engineRates.push(n / engineSecs);
+    console.log(`round ${r}: bare ${bareSecs.toFixed(2)} s, engine ${engineSecs.toFixed(2)} s`);
+  }
+  clearInterval(rssTimer);
+  mock.destroy();
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const engineRate = median(engineRates);
+  const bareRate = median(bareRates);
+  console.log(
+    JSON.stringify({
+      bench: 'kafka-identity',
+      messages: n,
+      rounds,
+      engine_msgs_per_s: Math.round(engineRate),
+      bare_msgs_per_s: Math.round(bareRate),
+      ratio: Number((engineRate / bareRate).toFixed(3)),
+      peak_rss_mb: Math.round(peakRss / 1048576),
+    }),
+  );
+  process.exit(0);
+}

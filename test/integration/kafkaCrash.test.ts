@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { committedTotal, produceRange, readAll, waitFor } from '../helpers/kafkaData.ts';
+import { createRng } from '../../src/engine/rng.ts';
+
+const N = 20_000;
+const KILLS = 5;
+const worker = fileURLToPath(new URL('../helpers/crashWorker.ts', import.meta.url));
+let broker: TestBroker;
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  await broker.createTopic('crash.in', 4);
+  await broker.createTopic('crash.out', 8);
+  await produceRange(broker.brokers, 'crash.in', 0, N);
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+function startWorker(): { child: ChildProcess; consumed: () => number; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', worker], {
+    env: {
+      ...process.env,
+      WORKER_BROKERS: broker.brokers.join(','),
+      WORKER_IN: 'crash.in',
+      WORKER_OUT: 'crash.out',
+      WORKER_GROUP: 'crash',
+      WORKER_DELAY_MS: '2',
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let consumed = 0;
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const m = /consumed (\d+)/.exec(chunk.trim().split('\n').pop() ?? '');
+    if (m) consumed = Number(m[1]);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, consumed: () => consumed, exited };
+}
+
+describe('worker killed with SIGKILL at random moments', () => {
+  it(`loses nothing over ${KILLS} kills during a ${N}-message run`, async () => {
+    const rng = createRng(20261122);
+    const killedAt: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const w = startWorker();
+      await waitFor(() => w.consumed() > 0, 60_000, 'worker to start consuming');
+      // A random moment in the first 1.5 s of processing: mid-batch, mid-send or mid-commit.
+      await new Promise((r) => setTimeout(r, 100 + rng.int(1400)));
+      killedAt.push(await committedTotal(broker.brokers, 'crash', 'crash.in'));
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    const last = startWorker();
+    await waitFor(
+      async () => (await committedTotal(broker.brokers, 'crash', 'crash.in')) >= N,
+      180_000,
+      'final worker to commit everything',
+      500,
+    );
+    last.child.kill('SIGTERM');
+    const code = await last.exited;
+    expect(code).toBe(0);
+    const out = await readAll(broker.brokers, 'crash.out');
+    const counts = new Map<string, number>();
+    for (const r of out) counts.set(r.key!, (counts.get(r.key!) ?? 0) + 1);
+    let missing = 0;
+    for (let i = 0; i < N; i++) if (!counts.has(`k${i}`)) missing++;
+    const duplicates = out.length - counts.size;
+    console.log(
+      `crash test: kills=${KILLS} committed-at-kill=${killedAt.join(',')} outputs=${out.length} distinct=${counts.size} missing=${missing} duplicates=${duplicates}`,
+    );
+    expect(killedAt.some((c) => c > 0 && c < N)).toBe(true);
+    expect(missing).toBe(0);
+  }, 600_000);
+});
