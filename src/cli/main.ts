@@ -10,6 +10,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/eval.ts'),
   () => import('./commands/train.ts'),
   () => import('./commands/split.ts'),
+  () => import('./commands/demo.ts'),
 ];
 
 /** Entry point of the `bioaug-stream` command. */
