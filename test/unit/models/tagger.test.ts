@@ -201,3 +201,28 @@ describe('broken bundles', () => {
     await disposeBundle(b);
   });
 });
+
+describe('span-head bundle (nested entities)', () => {
+  it('decodes the same nested spans as the Python reference, and flat BIO from the best of them', async () => {
+    const ref = JSON.parse(readFileSync(join(fx, 'span-tagger/reference.json'), 'utf8')) as {
+      sentences: { tokens: string[]; entities: [number, number, string, number][] }[];
+    };
+    const tagger = await createTokenTagger(join(fx, 'span-tagger'));
+    try {
+      expect(tagger.bundle.decoder).toBe('span');
+      const out = await tagger.predict(ref.sentences.map((s) => ({ tokens: s.tokens })));
+      out.forEach((o, i) => {
+        const want = ref.sentences[i]!.entities;
+        expect(o.entities.map((e) => [e.tokenStart, e.tokenEnd, e.type])).toEqual(want.map((e) => e.slice(0, 3)));
+        o.entities.forEach((e, k) => expect(e.score).toBeCloseTo(want[k]![3], 4));
+        expect(o.tags).toHaveLength(ref.sentences[i]!.tokens.length);
+      });
+      const nested = out.flatMap((o) =>
+        o.entities.filter((a) => o.entities.some((b) => b !== a && b.tokenStart <= a.tokenStart && a.tokenEnd <= b.tokenEnd)),
+      );
+      expect(nested.length).toBeGreaterThan(0);
+    } finally {
+      await tagger.dispose();
+    }
+  });
+});
