@@ -135,11 +135,11 @@ export default async function main(args: string[]): Promise<void> {
   const brokers = mock ? mock.brokers : external;
   if (!mock) throw new Error('kafka-identity: runs on the mock cluster only (topics are created through it)');
   // Enough partitions that the mock's per-partition segment cap never deletes input or output.
-  mock.createTopic('bench.in', 8, 3);
+  mock.createTopic('bench.in', 16, 3);
   mock.createTopic('bench.out.engine', 16, 3);
   mock.createTopic('bench.out.bare', 16, 3);
   await produceInput(brokers, 'bench.in', n);
-  console.log(`produced ${n} messages of ~230 bytes to bench.in (8 partitions, 3 mock brokers)`);
+  console.log(`produced ${n} messages of ~230 bytes to bench.in (16 partitions, 3 mock brokers)`);
   // The 2-core CI box is shared: interleave the two loops over several rounds and compare medians.
   const rounds = arg(args, 'rounds', 3);
   const bareRates: number[] = [];
