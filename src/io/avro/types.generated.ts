@@ -6,6 +6,8 @@ export interface GoldAnnotation {
   text: string;
   type: string;
   conceptId: null | string;
+  /** Further PubTator columns (e.g. the parts of a CDR composite mention), kept for lossless round trips. */
+  extra: Array<string>;
 }
 
 /** GoldAnnotation as accepted by `encode`: fields with a schema default may be left out. */
@@ -15,6 +17,8 @@ export interface GoldAnnotationInput {
   text: string;
   type: string;
   conceptId?: null | string;
+  /** Further PubTator columns (e.g. the parts of a CDR composite mention), kept for lossless round trips. */
+  extra?: Array<string>;
 }
 
 export interface GoldRelation {
@@ -30,7 +34,7 @@ export interface GoldRelationInput {
   arg2: string;
 }
 
-/** One PubMed abstract; annotation offsets index into title + " " + abstract. */
+/** One PubMed abstract; annotation offsets index into title + " " + abstract. Version 2: adds GoldAnnotation.extra. */
 export interface PubmedArticle {
   pmid: string;
   title: string;

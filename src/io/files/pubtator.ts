@@ -66,6 +66,7 @@ export function parsePubtatorDocument(
       text: a.mention,
       type: a.type,
       conceptId: a.id === '' ? null : a.id,
+      extra: a.extra ?? [],
     })),
     relations: doc.relations,
   };
@@ -76,7 +77,14 @@ export function formatPubtatorDocument(a: {
   pmid: string;
   title: string;
   abstract: string;
-  annotations?: Array<{ start: number; end: number; text: string; type: string; conceptId?: string | null }>;
+  annotations?: Array<{
+    start: number;
+    end: number;
+    text: string;
+    type: string;
+    conceptId?: string | null;
+    extra?: string[];
+  }>;
   relations?: Array<{ type: string; arg1: string; arg2: string }>;
 }): string {
   for (const [field, v] of [
@@ -90,7 +98,8 @@ export function formatPubtatorDocument(a: {
   const out = [`${a.pmid}|t|${a.title}`, `${a.pmid}|a|${a.abstract}`];
   for (const m of a.annotations ?? []) {
     const cols = [a.pmid, String(m.start), String(m.end), m.text, m.type];
-    if (m.conceptId) cols.push(m.conceptId);
+    // An id column is written when there is an id or extra columns follow it (5 columns stay 5).
+    if (m.conceptId || m.extra?.length) cols.push(m.conceptId ?? '', ...(m.extra ?? []));
     out.push(cols.join('\t'));
   }
   for (const r of a.relations ?? []) out.push([a.pmid, r.type, r.arg1, r.arg2].join('\t'));

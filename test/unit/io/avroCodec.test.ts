@@ -27,7 +27,9 @@ const samples: { [N in SchemaName]: SchemaInputs[N] } = {
     journal: 'Am J Dis Child',
     year: 1981,
     mesh: ['Lithium'],
-    annotations: [{ start: 0, end: 7, text: 'Lithium', type: 'Chemical', conceptId: 'D008094' }],
+    annotations: [
+      { start: 0, end: 7, text: 'Lithium', type: 'Chemical', conceptId: 'D008094', extra: ['x|y'] },
+    ],
     relations: [{ type: 'CID', arg1: 'D008094', arg2: 'D064420' }],
   },
   Sentence: { pmid: '1', index: 0, start: 0, end: 17, text: 'Lithium toxicity.' },
@@ -210,6 +212,21 @@ describe('schema evolution', () => {
     expect(read.tokenScores).toEqual([]);
     expect(read.tokens).toEqual(old.tokens);
     expect(read.entities[0]?.score).toBe(0.98);
+  });
+
+  it('PubmedArticle written with v1 (no GoldAnnotation.extra) reads back with extra = []', async () => {
+    const codec = await createCodec();
+    const v1 = loadHistory().find((s) => s.file.endsWith('PubmedArticle.v1.avsc'))!;
+    const entry = readSchemaIds().entries.find(
+      (e) => e.name === 'PubmedArticle' && e.fingerprint === v1.fingerprint,
+    )!;
+    const old = {
+      ...samples.PubmedArticle,
+      annotations: [{ start: 0, end: 7, text: 'Lithium', type: 'Chemical', conceptId: null }],
+    };
+    const wire = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), typeOf(v1.json).toBuffer(old)]);
+    wire.writeUInt32BE(entry.id, 1);
+    expect(codec.decode(wire, 'PubmedArticle').annotations[0]).toMatchObject({ text: 'Lithium', extra: [] });
   });
 
   it('every current schema resolves data written with every kept history version', () => {

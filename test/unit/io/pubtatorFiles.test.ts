@@ -29,6 +29,7 @@ describe('PubTator source', () => {
       text: 'congestive heart failure',
       type: 'Disease',
       conceptId: 'D006333',
+      extra: [],
     });
     expect(a.relations).toEqual([{ type: 'CID', arg1: 'D016651', arg2: 'D064420' }]);
     const doc = `${b.title} ${b.abstract}`;
@@ -131,6 +132,17 @@ describe.skipIf(!hasData() && !process.env.CI)('PubTator on the shared CDR dev s
       }
     }
     expect(mentions).toBeGreaterThan(9000);
+    // Lossless: writing the articles back gives the original file (composite mentions' extra column too).
+    const out = join(tmp, 'cdr.pubtator');
+    const sink = openSink<PubmedArticle>(`pubtator:${out}`);
+    await lastValueFrom(
+      from(envs.map((e) => ({ ...e, ack: AckToken.noop() }))).pipe(sink.write(), toArray()),
+    );
+    await sink.close();
+    const norm = (t: string): string => t.replace(/\n+$/, '');
+    expect(norm(readFileSync(out, 'utf8'))).toBe(
+      norm(readFileSync(dataPath('pubtator', 'cdr_dev.pubtator'), 'utf8')),
+    );
     expect(envs.every((e) => e.value.annotations.length > 0)).toBe(true);
     // Every article is a valid PubmedArticle for the Avro codec.
     const codec = await createCodec();
