@@ -99,7 +99,11 @@ export class RecordSource<T> implements Source<T> {
         while (this.inFlight > 0 && !cancelled) await new Promise<void>((r) => (this.wake = r));
         if (!cancelled) sub.complete();
       };
-      run().catch((e: unknown) => sub.error(e));
+      run().catch((e: unknown) => {
+        // I/O failures (unreadable file, corrupt gzip) end the stream; the error names the source.
+        const err = e instanceof Error ? e : new Error(String(e));
+        sub.error(new Error(`${this.id}: reading ${this.path} failed: ${err.message}`, { cause: err }));
+      });
       return () => {
         cancelled = true;
         this.signal();

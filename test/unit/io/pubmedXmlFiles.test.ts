@@ -78,6 +78,13 @@ describe('PubMed XML source', () => {
     expect(r2.dlq.messages[0]).toMatch(/truncated\.xml line 29: XML error at line 31: Unclosed root tag/);
   });
 
+  it('ends the stream with an error naming the file when the gzip data is corrupt', async () => {
+    const gz = gzipSync(readFileSync(xmlPath));
+    const p = join(tmp, 'corrupt.xml.gz');
+    writeFileSync(p, Buffer.concat([gz.subarray(0, 20), Buffer.alloc(200, 0x55)]));
+    await expect(readAll(openSource(`pubmed-xml:${p}`))).rejects.toThrow(/corrupt\.xml\.gz failed: .+/);
+  });
+
   it('joins abstract sections the way PubMed displays them', () => {
     expect(
       joinAbstract([
