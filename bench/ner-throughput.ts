@@ -66,7 +66,7 @@ function feedsFor(tagger: TokenTagger, batch: string[][]): Feeds {
   const mask = new Float32Array(R * T);
   batch.forEach((s, r) =>
     s.forEach((w, t) => {
-      ids[r * T + t] = BigInt(b.words!.id(w));
+      ids[r * T + t] = b.words!.bigId(w);
       b.chars?.fill(w, chars, (r * T + t) * C);
       mask[r * T + t] = 1;
     }),

@@ -65,9 +65,16 @@ export class WordVocab {
     return new WordVocab(new Map(Object.entries(v as Record<string, number>)), json, file);
   }
 
+  private readonly bigMemo = new Memo<bigint>();
+
   /** Id of one raw word. */
   id(word: string): number {
     return this.memo.get(word, () => this.vocab.get(this.normalize(word)) ?? this.unkId);
+  }
+
+  /** Id of one raw word as a bigint (int64 tensors), memoized since BigInt conversion is slow. */
+  bigId(word: string): bigint {
+    return this.bigMemo.get(word, () => BigInt(this.id(word)));
   }
 }
 

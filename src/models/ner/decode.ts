@@ -15,6 +15,21 @@ export function bioAllowed(prev: string | null, next: string): boolean {
   return prev.slice(2) === next.slice(2);
 }
 
+const constrainedCache = new WeakMap<CrfParams, { labels: readonly string[]; trans: Float64Array }>();
+
+/** Transitions flattened [L*L] with BIO-forbidden moves at -Infinity (cached per CRF). */
+function constrained(labels: readonly string[], crf: CrfParams): Float64Array {
+  const hit = constrainedCache.get(crf);
+  if (hit && hit.labels === labels) return hit.trans;
+  const L = labels.length;
+  const trans = new Float64Array(L * L);
+  for (let i = 0; i < L; i++)
+    for (let j = 0; j < L; j++)
+      trans[i * L + j] = bioAllowed(labels[i] ?? 'O', labels[j] ?? 'O') ? (crf.transitions[i]?.[j] ?? 0) : -Infinity;
+  constrainedCache.set(crf, { labels, trans });
+  return trans;
+}
+
 /**
  * Viterbi over emissions [n, L] (row-major) with CRF transitions and BIO constraints; ties go to the lower
  * label index. Returns the best label index per token and the path score.
@@ -27,19 +42,18 @@ export function viterbi(
 ): { path: number[]; score: number } {
   const L = labels.length;
   if (n === 0) return { path: [], score: 0 };
-  const allowed: boolean[][] = labels.map((a) => labels.map((b) => bioAllowed(a, b)));
+  const trans = constrained(labels, crf);
   let score = new Float64Array(L);
+  let next = new Float64Array(L);
   for (let j = 0; j < L; j++)
     score[j] = bioAllowed(null, labels[j] ?? 'O') ? (crf.start[j] ?? 0) + (em[j] ?? 0) : -Infinity;
   const back = new Int32Array(n * L);
   for (let t = 1; t < n; t++) {
-    const next = new Float64Array(L);
     for (let j = 0; j < L; j++) {
       let best = -Infinity;
       let arg = 0;
       for (let i = 0; i < L; i++) {
-        if (!allowed[i]?.[j]) continue;
-        const s = (score[i] ?? -Infinity) + (crf.transitions[i]?.[j] ?? 0);
+        const s = (score[i] ?? -Infinity) + (trans[i * L + j] ?? -Infinity);
         if (s > best) {
           best = s;
           arg = i;
@@ -48,7 +62,7 @@ export function viterbi(
       next[j] = best + (em[t * L + j] ?? 0);
       back[t * L + j] = arg;
     }
-    score = next;
+    [score, next] = [next, score];
   }
   let best = -Infinity;
   let arg = 0;

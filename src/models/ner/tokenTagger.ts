@@ -159,7 +159,7 @@ class Tagger implements TokenTagger {
       for (let t = r.window.start; t < r.window.end; t++) {
         const w = toks[t] ?? '';
         const p = k * T + (t - r.window.start);
-        ids[p] = BigInt(words.id(w));
+        ids[p] = words.bigId(w);
         mask[p] = 1;
         if (b.chars) b.chars.fill(w, chars, p * C);
       }

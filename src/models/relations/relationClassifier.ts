@@ -97,7 +97,7 @@ async function predict(
     for (let t = r.lo; t < r.hi; t++) {
       const q = k * T + t - r.lo;
       const w = it.tokens[t] ?? '';
-      ids[q] = BigInt(b.words.id(w));
+      ids[q] = b.words.bigId(w);
       b.chars?.fill(w, chars, q * C);
       mask[q] = 1;
       head[q] = t >= p.head[0] && t < p.head[1] ? 1 : 0;
