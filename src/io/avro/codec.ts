@@ -186,6 +186,10 @@ export async function createCodec(opts: CodecOptions = {}): Promise<Codec> {
       const id = await registry.register(subject(s.name), s.json);
       idOf.set(s.name, id);
       addWriter(id, s.name, s.type);
+      // Learn the subject's older versions now, so the synchronous `decode` reads data written with them.
+      for (const v of await registry.versions(subject(s.name))) {
+        if (!writers.has(v.id)) addWriter(v.id, s.name, typeOf(v.schema));
+      }
     }
   } else {
     const file = opts.schemaIdFile ?? defaultSchemaIdFile;

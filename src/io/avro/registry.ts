@@ -6,6 +6,8 @@ export interface RegistryClient {
   register(subject: string, schema: Record<string, unknown>): Promise<number>;
   /** Fetches the schema JSON of a global id, or null when the registry does not know it. */
   schemaById(id: number): Promise<Record<string, unknown> | null>;
+  /** Every registered version of a subject as {id, schema}; empty when the subject is unknown. */
+  versions(subject: string): Promise<Array<{ id: number; schema: Record<string, unknown> }>>;
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -55,6 +57,27 @@ export function restRegistry(url: string, fetchImpl: typeof fetch = fetch): Regi
       if (body.schemaType && body.schemaType !== 'AVRO') return null;
       if (typeof body.schema !== 'string') return null;
       return JSON.parse(body.schema) as Record<string, unknown>;
+    },
+    async versions(subject) {
+      const s = encodeURIComponent(subject);
+      const res = await call(`/subjects/${s}/versions`);
+      if (res.status === 404) return [];
+      if (!res.ok) {
+        throw new SchemaRegistryError(
+          `schema registry ${base}: listing versions of ${subject} failed with HTTP ${res.status}`,
+          res.status >= 500,
+        );
+      }
+      const out: Array<{ id: number; schema: Record<string, unknown> }> = [];
+      for (const v of (await res.json()) as number[]) {
+        const r = await call(`/subjects/${s}/versions/${v}`);
+        if (!r.ok) continue;
+        const body = (await r.json()) as { id?: unknown; schema?: unknown; schemaType?: string };
+        if (typeof body.id !== 'number' || typeof body.schema !== 'string') continue;
+        if (body.schemaType && body.schemaType !== 'AVRO') continue;
+        out.push({ id: body.id, schema: JSON.parse(body.schema) as Record<string, unknown> });
+      }
+      return out;
     },
   };
 }

@@ -275,6 +275,7 @@ describe('avro codec with a schema registry', () => {
   let server: Server;
   let url = '';
   const byId = new Map<number, string>();
+  const subjects = new Map<string, number[]>();
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
@@ -282,6 +283,8 @@ describe('avro codec with a schema registry', () => {
       req.on('end', () => {
         const reg = /^\/subjects\/([^/]+)\/versions$/.exec(req.url ?? '');
         const get = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
+        const list = /^\/subjects\/([^/]+)\/versions$/.exec(req.url ?? '');
+        const version = /^\/subjects\/([^/]+)\/versions\/(\d+)$/.exec(req.url ?? '');
         res.setHeader('Content-Type', 'application/vnd.schemaregistry.v1+json');
         if (req.method === 'POST' && reg) {
           const schema = (JSON.parse(body) as { schema: string }).schema;
@@ -290,7 +293,16 @@ describe('avro codec with a schema registry', () => {
             id = 100 + byId.size;
             byId.set(id, schema);
           }
+          const subject = decodeURIComponent(reg[1] as string);
+          const ids = subjects.get(subject) ?? [];
+          if (!ids.includes(id)) ids.push(id);
+          subjects.set(subject, ids);
           res.end(JSON.stringify({ id }));
+        } else if (req.method === 'GET' && list && subjects.has(decodeURIComponent(list[1] as string))) {
+          res.end(JSON.stringify(subjects.get(decodeURIComponent(list[1] as string))!.map((_, i) => i + 1)));
+        } else if (req.method === 'GET' && version) {
+          const id = subjects.get(decodeURIComponent(version[1] as string))?.[Number(version[2]) - 1];
+          res.end(JSON.stringify({ id, version: Number(version[2]), schema: id && byId.get(id) }));
         } else if (get && byId.has(Number(get[1]))) {
           res.end(JSON.stringify({ schema: byId.get(Number(get[1])) }));
         } else {
@@ -325,5 +337,9 @@ describe('avro codec with a schema registry', () => {
     const unknown = Buffer.from(wire);
     unknown.writeUInt32BE(99_999, 1);
     await expect(b.decodeAsync(unknown)).rejects.toMatchObject({ kind: 'unknown-schema-id' });
+    // Once the old version is registered under the subject, a new codec decodes it synchronously.
+    subjects.get('bioaug.stream.NerPrediction')!.unshift(idV1);
+    const c = await createCodec({ registryUrl: url });
+    expect(c.decode(wire, 'NerPrediction').tokenScores).toEqual([]);
   });
 });
