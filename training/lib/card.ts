@@ -56,6 +56,7 @@ export async function finalizeBundle(o: {
     (o.tagColumn !== 2 ? ` --tag-column ${o.tagColumn}` : '');
   const command = reproducibleCommand(o.command, meta.training?.epochs_run);
   meta.provenance.command = command;
+  meta.provenance.dev = devShown;
   meta.metrics = {
     dev: {
       precision: r2(r.precision),
