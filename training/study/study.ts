@@ -1,0 +1,403 @@
+// The low-resource augmentation study: per dataset, size, method and seed, augment the gold split with
+// the engine's augment topology, train the NER recipe (training/ner.py) on gold + valid augmentations,
+// score the exported model on the full dev set with the engine's tagger (`eval ner`), and aggregate
+// into study.json / study.md / study.png. Each cell is cached under the work dir, so reruns resume.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { attachKeywords, readLabeled } from '../../src/augment/corpus.ts';
+import { delinearize } from '../../src/augment/bioaug/delinearize.ts';
+import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
+import type { LabeledSentence } from '../../src/augment/types.ts';
+import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
+import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
+import { runTopology } from '../../src/engine/runner.ts';
+import { evalNer } from '../../src/eval/evalNer.ts';
+import { loadTagger } from '../../src/eval/loadTagger.ts';
+import type {
+  AugmentedSentence,
+  LabeledSentence as LabeledRecord,
+} from '../../src/io/avro/types.generated.ts';
+import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
+import { bioToSpans } from '../../src/text/bio.ts';
+import { build as buildAugment } from '../../topologies/augment.ts';
+import {
+  aggregate,
+  mergeRecords,
+  renderMarkdown,
+  type CellResult,
+  type GenerationStats,
+  type StudyRecord,
+} from './aggregate.ts';
+import { renderChart } from './chart.ts';
+
+/** Methods the study knows: gold-only plus the augment topology's methods. */
+export const STUDY_METHODS = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug'] as const;
+export type StudyMethod = (typeof STUDY_METHODS)[number];
+
+/** Thrown for bad study options; the message names the option and the valid values. */
+export class StudyUsageError extends Error {
+  readonly retriable = false;
+}
+
+/** Options of {@link runStudy}. */
+export interface StudyOptions {
+  datasets: string[];
+  sizes: string[];
+  seeds: number[];
+  methods: StudyMethod[];
+  /** Augmentations per gold sentence and method. */
+  n: number;
+  /** Results folder (study.json, study.md, study.png). */
+  out: string;
+  /** Cell cache, bundles and logs. */
+  work: string;
+  /** Optimizer steps per training (same for every method; see README for why steps, not epochs). */
+  maxSteps: number;
+  batchSize: number;
+  /** Dev sentences (the first k of dev.conll) used to pick the exported epoch; 0 = all. */
+  selectDev: number;
+  /** Bernoulli p of the simple augmenters. */
+  p: number;
+  /** Trainings run at once. */
+  jobs: number;
+  /** Generator bundle for bioaug (default models/generator). */
+  generator?: string;
+  /** BioAug sampling: top-k. */
+  topK: number;
+  /** word2vec vectors for the recipe's embedding init, or null for random init. */
+  w2v: string | null;
+  python: string;
+  /** Smoke runs: first k gold sentences only (0 = all). */
+  limitTrain: number;
+  /** Smoke runs: score on the first k dev sentences only (0 = all). */
+  limitDev: number;
+  log: (line: string) => void;
+}
+
+interface Cell {
+  dataset: string;
+  size: string;
+  method: StudyMethod;
+  seed: number;
+}
+
+/** The settings that make cells comparable; part of the cache key, recorded in every record. */
+export function settingsOf(o: StudyOptions): string {
+  const parts = [
+    `n=${o.n}`,
+    `p=${o.p}`,
+    `steps=${o.maxSteps}`,
+    `batch=${o.batchSize}`,
+    `select-dev=${o.selectDev || 'all'}`,
+    `w2v=${o.w2v ? 'yes' : 'no'}`,
+    `topk=${o.topK}`,
+  ];
+  if (o.limitTrain) parts.push(`limit-train=${o.limitTrain}`);
+  if (o.limitDev) parts.push(`limit-dev=${o.limitDev}`);
+  return parts.join(' ');
+}
+
+const cellName = (c: Cell): string => `${c.dataset}-${c.size}-${c.method}-s${c.seed}`;
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+function toConll(sents: Array<{ tokens: string[]; tags: string[] }>): string {
+  return sents.map((s) => s.tokens.map((t, i) => `${t}\t${s.tags[i]}`).join('\n') + '\n').join('\n');
+}
+
+/** Reads the gold split, with the keyword column attached for bioaug (checked to be the same sentences). */
+function readGold(c: Cell, o: StudyOptions): LabeledSentence[] {
+  const path = dataPath('ner', c.dataset, c.size, 'train.conll');
+  if (!existsSync(path))
+    throw new StudyUsageError(`study: no training split ${path} (dataset ${c.dataset}, size ${c.size})`);
+  let gold = readLabeled(path);
+  if (c.method === 'bioaug') attachKeywords(gold, dataPath('keywords', c.dataset, c.size, 'train.tsv'));
+  if (o.limitTrain) gold = gold.slice(0, o.limitTrain);
+  return gold;
+}
+
+/** Why an invalid BioAug generation failed (recomputed with the topology's de-linearizer). */
+function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined): string {
+  const text = a.generatedText ?? '';
+  if (text.startsWith('(not generated')) return 'input-too-long';
+  if (!src) return 'unknown';
+  const expected = bioToSpans(src.tags).map((sp) => ({
+    type: sp.type,
+    tokens: src.tokens.slice(sp.start, sp.end),
+  }));
+  const d = delinearize(text, new LabelVocabulary([...new Set(expected.map((e) => e.type))]), { expected });
+  return d.ok ? 'unknown' : d.reason;
+}
+
+/** Augments the gold sentences of a cell with the augment topology (in process); gold rows excluded. */
+export async function augmentCell(
+  c: Cell,
+  gold: LabeledSentence[],
+  o: Pick<StudyOptions, 'n' | 'p' | 'generator' | 'topK' | 'limitTrain'>,
+  trainPath: string,
+): Promise<{ augmented: AugmentedSentence[]; stats: GenerationStats }> {
+  const empty: GenerationStats = { produced: 0, valid: 0, new_token_share: 0, mean_abs_length_diff: 0 };
+  if (c.method === 'gold') return { augmented: [], stats: empty };
+  const records: LabeledRecord[] = gold.map((s) => ({
+    id: s.id,
+    tokens: s.tokens,
+    tags: s.tags,
+    keywordTags: s.keywords ?? null,
+    source: trainPath,
+  }));
+  const dlq = new MemoryDeadLetters();
+  const source = new MemorySource<LabeledRecord>('sentences', records, {
+    maxInFlight: 32,
+    deadLetters: dlq,
+    keyOf: (v) => (v as LabeledRecord).id,
+  });
+  const sink = new MemorySink<AugmentedSentence>('augmented');
+  const config = {
+    methods: [c.method],
+    n: o.n,
+    seed: c.seed,
+    p: o.p,
+    // MR pools / LwTR distributions from the same gold sentences that are augmented.
+    train: trainPath,
+    bioaug: { generator: { ...(o.generator ? { model: o.generator } : {}), maxBatch: 16 }, topK: o.topK },
+  };
+  await runTopology({
+    sources: { sentences: source },
+    sinks: { augmented: sink },
+    build: (s, k) => buildAugment(s, k, config),
+    config: {},
+    handleSignals: false,
+  }).done;
+  if (dlq.records.length > 0) {
+    const f = dlq.records[0]!.failures[0];
+    throw new Error(
+      `study ${cellName(c)}: ${dlq.records.length} gold sentences dead-lettered by the augment topology; first: step ${f?.stepId}: ${f?.error?.message ?? JSON.stringify(f)}`,
+    );
+  }
+  const bySource = new Map(gold.map((s) => [s.id, s]));
+  const all = sink.items.map((i) => i.value).sort((a, b) => a.id.localeCompare(b.id));
+  const valid = all.filter((a) => a.valid && a.tokens.length > 0);
+  const reasons: Record<string, number> = {};
+  for (const a of all)
+    if (!(a.valid && a.tokens.length > 0)) {
+      const r = invalidReason(a, bySource.get(a.sourceId));
+      reasons[r] = (reasons[r] ?? 0) + 1;
+    }
+  // New-token share and length difference computed here for every method alike (the simple
+  // methods' records leave newTokenShare at 0).
+  let share = 0;
+  let len = 0;
+  for (const a of valid) {
+    const src = bySource.get(a.sourceId);
+    if (!src) throw new Error(`study ${cellName(c)}: augmentation ${a.id} has unknown source ${a.sourceId}`);
+    const seen = new Set(src.tokens);
+    share += a.tokens.filter((t) => !seen.has(t)).length / a.tokens.length;
+    len += Math.abs(a.tokens.length - src.tokens.length);
+  }
+  return {
+    augmented: valid,
+    stats: {
+      produced: all.length,
+      valid: valid.length,
+      new_token_share: valid.length ? share / valid.length : 0,
+      mean_abs_length_diff: valid.length ? len / valid.length : 0,
+      ...(Object.keys(reasons).length ? { invalid_reasons: reasons } : {}),
+    },
+  };
+}
+
+function runLogged(cmd: string, args: string[], cwd: string, logPath: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const log = createWriteStream(logPath);
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.pipe(log, { end: false });
+    p.stderr.pipe(log, { end: false });
+    p.on('error', (e) => rej(new Error(`study: cannot start ${cmd}: ${e.message}`)));
+    p.on('close', (code, sig) => {
+      log.end();
+      if (code === 0) res();
+      else {
+        const tail = existsSync(logPath)
+          ? readFileSync(logPath, 'utf8').split('\n').slice(-6).join('\n')
+          : '';
+        rej(new Error(`study: ${args[0]} exited with ${code ?? sig} (log ${logPath}):\n${tail}`));
+      }
+    });
+  });
+}
+
+/** Runs (or loads from cache) one cell. */
+async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResult> {
+  const dir = join(root, cellName(c));
+  const resultPath = join(dir, 'result.json');
+  if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as CellResult;
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const trainSplit = dataPath('ner', c.dataset, c.size, 'train.conll');
+  const gold = readGold(c, o);
+  // Smoke slices train MR/LwTR on the slice, not the full split.
+  let statePath = trainSplit;
+  if (o.limitTrain) {
+    statePath = join(dir, 'gold-slice.conll');
+    writeFileSync(statePath, toConll(gold));
+  }
+  const { augmented, stats } = await augmentCell(c, gold, o, statePath);
+  const trainFile = join(dir, 'train.conll');
+  writeFileSync(trainFile, toConll([...gold, ...augmented]));
+  writeFileSync(
+    join(dir, 'augmented.jsonl'),
+    augmented.map((a) => JSON.stringify(a)).join('\n') + (augmented.length ? '\n' : ''),
+  );
+  o.log(
+    `${cellName(c)}: ${gold.length} gold + ${augmented.length}/${stats.produced} valid augmentations (${((Date.now() - t0) / 1000).toFixed(0)} s); training`,
+  );
+  const dev = dataPath('ner', c.dataset, 'dev.conll');
+  const bundle = join(dir, 'bundle');
+  const script = resolve(projectRoot, 'training/ner.py');
+  const args = [
+    '-n',
+    '10',
+    o.python,
+    script,
+    '--train',
+    trainFile,
+    '--dev',
+    dev,
+    '--out',
+    bundle,
+    '--name',
+    `study-${cellName(c)}`,
+    '--seed',
+    String(c.seed),
+    // Training length is set by steps, not epochs: see settingsOf / README.
+    '--epochs',
+    '100000',
+    '--max-steps',
+    String(o.maxSteps),
+    '--batch-size',
+    String(o.batchSize),
+    '--time-budget',
+    '100000',
+    '--tag-col',
+    '1',
+    '--verify-out',
+    join(dir, 'verify.json'),
+    '--command',
+    `bioaug-stream study (cell ${cellName(c)}, ${settingsOf(o)})`,
+    '--data-desc',
+    `ner/${c.dataset}/${c.size}/train.conll + ${c.method} x${o.n}`,
+  ];
+  if (o.selectDev) args.push('--max-dev', String(o.selectDev));
+  if (o.w2v) args.push('--w2v', o.w2v);
+  await runLogged('nice', args, resolve(projectRoot, 'training'), join(dir, 'train.log'));
+  const card = JSON.parse(readFileSync(join(bundle, 'model.json'), 'utf8')) as {
+    training?: { best_epoch?: number; epochs_run?: number; train_minutes?: number };
+  };
+  const tagger = await loadTagger(bundle);
+  let r;
+  try {
+    r = await evalNer(tagger, { data: dev, tagColumn: 2, batchSize: 64, limit: o.limitDev });
+  } finally {
+    await tagger.close?.();
+  }
+  const result: CellResult = {
+    dataset: c.dataset,
+    size: c.size,
+    method: c.method,
+    seed: c.seed,
+    f1: r.f1,
+    precision: r.precision,
+    recall: r.recall,
+    n_train_sentences: gold.length + augmented.length,
+    n_augmented_valid: augmented.length,
+    best_epoch: card.training?.best_epoch ?? 0,
+    epochs_run: card.training?.epochs_run ?? 0,
+    train_minutes: card.training?.train_minutes ?? 0,
+    generation: stats,
+    settings: settingsOf(o),
+  };
+  writeJsonAtomic(resultPath, result);
+  o.log(
+    `${cellName(c)}: dev F1 ${r.f1.toFixed(2)} (best epoch ${result.best_epoch}/${result.epochs_run}, ${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+  );
+  return result;
+}
+
+/** Every cached cell result under the settings folder. */
+function cachedCells(root: string, cells: Cell[]): CellResult[] {
+  return cells
+    .map((c) => join(root, cellName(c), 'result.json'))
+    .filter((p) => existsSync(p))
+    .map((p) => JSON.parse(readFileSync(p, 'utf8')) as CellResult);
+}
+
+/** Rewrites study.json (merged with what is there), study.md and study.png from the cached cells. */
+export function writeResults(out: string, cells: CellResult[]): StudyRecord[] {
+  const jsonPath = join(out, 'study.json');
+  const existing: StudyRecord[] = existsSync(jsonPath)
+    ? ((JSON.parse(readFileSync(jsonPath, 'utf8')) as { records: StudyRecord[] }).records ?? [])
+    : [];
+  const records = mergeRecords(existing, aggregate(cells));
+  writeJsonAtomic(jsonPath, { updated: new Date().toISOString(), records });
+  writeFileSync(join(out, 'study.md'), renderMarkdown(records));
+  if (records.length) writeFileSync(join(out, 'study.png'), renderChart(records));
+  return records;
+}
+
+/** Plans cells seed-major (every dataset/method at seed 1 before seed 2), runs them `jobs` at a time. */
+export async function runStudy(o: StudyOptions): Promise<StudyRecord[]> {
+  for (const m of o.methods)
+    if (!(STUDY_METHODS as readonly string[]).includes(m))
+      throw new StudyUsageError(
+        `study: unknown method ${JSON.stringify(m)}; valid: ${STUDY_METHODS.join(', ')}`,
+      );
+  if (o.methods.includes('bioaug')) {
+    const g = o.generator ?? resolve(projectRoot, 'models/generator');
+    if (!existsSync(join(g, 'model.json')))
+      throw new StudyUsageError(
+        `study: method bioaug needs a generator bundle; ${g}/model.json is missing (train it, pass --generator, or leave bioaug out of --methods)`,
+      );
+  }
+  if (o.w2v) o = { ...o, w2v: resolve(o.w2v) };
+  if (o.w2v && !existsSync(o.w2v))
+    throw new StudyUsageError(
+      `study: word2vec vectors ${o.w2v} missing (npm run train -- word2vec, or --no-w2v)`,
+    );
+  const hash = createHash('sha1').update(settingsOf(o)).digest('hex').slice(0, 8);
+  // Absolute: the recipe runs with training/ as its working directory.
+  const root = resolve(o.work, hash);
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'settings.txt'), settingsOf(o) + '\n');
+  const cells: Cell[] = [];
+  for (const seed of o.seeds)
+    for (const dataset of o.datasets)
+      for (const size of o.sizes) for (const method of o.methods) cells.push({ dataset, size, method, seed });
+  mkdirSync(o.out, { recursive: true });
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cells.length) {
+      const c = cells[next++]!;
+      try {
+        await runCell(c, o, root);
+      } catch (e) {
+        if (e instanceof StudyUsageError) throw e;
+        failures.push(`${cellName(c)}: ${(e as Error).message}`);
+        o.log(`${cellName(c)}: FAILED: ${(e as Error).message}`);
+        continue;
+      }
+      writeResults(o.out, cachedCells(root, cells));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, worker));
+  const records = writeResults(o.out, cachedCells(root, cells));
+  if (failures.length) throw new Error(`study: ${failures.length} cells failed:\n${failures.join('\n')}`);
+  return records;
+}
