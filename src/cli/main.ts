@@ -11,6 +11,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/train.ts'),
   () => import('./commands/split.ts'),
   () => import('./commands/demo.ts'),
+  () => import('./commands/study.ts'),
 ];
 
 /** Entry point of the `bioaug-stream` command. */
