@@ -46,7 +46,8 @@ export const IngestConfig = z
     ner: ModelStepConfig.prefault({}),
     keywords: ModelStepConfig.prefault({}),
     relations: ModelStepConfig.prefault({}),
-    tokenizerStyle: z.string().default('bc5cdr'),
+    tokenizerStyle: z.string().default('split'),
+    bridgeHyphens: z.boolean().default(true),
     requireAbstract: z.boolean().default(true),
     /** Most entity-keyword (and entity-entity) pairs classified per sentence. */
     maxPairsPerSentence: z.number().int().min(1).max(1000).default(24),
@@ -154,7 +155,7 @@ export function build(
 
   const analyzed: Observable<Envelope<Analyzed>> = abstracts.pipe(
     articleStep(c.requireAbstract),
-    taggedSentences({ ner: c.ner, tokenizerStyle: c.tokenizerStyle }),
+    taggedSentences({ ner: c.ner, tokenizerStyle: c.tokenizerStyle, bridgeHyphens: c.bridgeHyphens }),
     extractKeywords({
       stepId: 'keywords',
       model: c.keywords.model ?? defaultModel('keywords'),

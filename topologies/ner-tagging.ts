@@ -15,8 +15,14 @@ export const NerTaggingConfig = z
     ner: ModelStepConfig.prefault({}),
     /** Dead-letter abstracts with an empty abstract text (title-only records), as the design asks. */
     requireAbstract: z.boolean().default(true),
-    /** Tokenization the NER model was trained on (a corpus name or style of src/text/tokenize.ts). */
-    tokenizerStyle: z.string().default('bc5cdr'),
+    /**
+     * Tokenization of raw text fed to the model (a style or corpus name of src/text/tokenize.ts).
+     * `split` (every punctuation mark a token) measured best on raw CDR abstracts for the BC5CDR
+     * model: see docs/results/document-level.md.
+     */
+    tokenizerStyle: z.string().default('split'),
+    /** Re-join entity parts split at a glued hyphen (topologies/lib/bridgeHyphens.ts). */
+    bridgeHyphens: z.boolean().default(true),
   })
   .strict();
 export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
@@ -35,7 +41,7 @@ export function build(
   const predictions = requireSink<NerPrediction>(sinks, 'predictions', 'ner-tagging') as Sink<NerPrediction>;
   return abstracts.pipe(
     articleStep(c.requireAbstract),
-    sentencePipeline({ ner: c.ner, tokenizerStyle: c.tokenizerStyle }),
+    sentencePipeline({ ner: c.ner, tokenizerStyle: c.tokenizerStyle, bridgeHyphens: c.bridgeHyphens }),
     predictions.write(),
   );
 }

@@ -10,6 +10,7 @@ import { tagEntities, type Tagged } from '../../src/models/ner/tagEntities.ts';
 import { splitSentences, type SentenceRecord } from '../../src/text/splitSentences.ts';
 import { tokenizeWords } from '../../src/text/tokenizeWords.ts';
 import { styleFor } from '../../src/text/tokenize.ts';
+import { bridgeHyphens } from './bridgeHyphens.ts';
 import { backend, batching, defaultModel, type ModelStepConfig } from './config.ts';
 
 /** A typed input error of a topology step: the record goes to the dead letters. */
@@ -81,6 +82,7 @@ export function modelIdOf(dir: string): string {
 export function taggedSentences(c: {
   ner: ModelStepConfig;
   tokenizerStyle: string;
+  bridgeHyphens?: boolean;
 }): OperatorFunction<Envelope<PubmedArticle>, Envelope<TaggedSentence>> {
   const model = c.ner.model ?? defaultModel('ner-bc5cdr');
   const modelId = modelIdOf(model);
@@ -105,6 +107,11 @@ export function taggedSentences(c: {
         taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
         ...batching(c.ner),
       }),
+      mapStep('bridge-hyphens', (s) =>
+        c.bridgeHyphens === false
+          ? s
+          : { ...s, ...bridgeHyphens(s.tokens, s.offsets, s.tags, s.tagScores, s.entities) },
+      ),
     );
 }
 
@@ -142,6 +149,7 @@ export function toPrediction(
 export function sentencePipeline(c: {
   ner: ModelStepConfig;
   tokenizerStyle: string;
+  bridgeHyphens?: boolean;
 }): OperatorFunction<Envelope<PubmedArticle>, Envelope<NerPrediction>> {
   return (articles) =>
     articles.pipe(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { evalNer } from '../../eval/evalNer.ts';
 import { loadTagger } from '../../eval/loadTagger.ts';
+import { registerEvalPubtator } from './evalPubtator.ts';
 
 /** Adds `eval ner` to the `eval` group. */
 function registerEvalNer(group: Command): void {
@@ -54,7 +55,7 @@ function registerEvalNer(group: Command): void {
 }
 
 // Subcommands of `eval`; each adds itself to the group (e.g. `eval pubtator` goes here too).
-const evalSubcommands: Array<(group: Command) => void> = [registerEvalNer];
+const evalSubcommands: Array<(group: Command) => void> = [registerEvalNer, registerEvalPubtator];
 
 /** Registers the `eval` command group. */
 export function register(program: Command): void {
