@@ -39,8 +39,13 @@ async function* gunzipIfNeeded(src: AsyncIterable<Buffer | string>): AsyncGenera
       yield Buffer.from(r.value);
     }
   }
-  if (isGzip(head)) yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
-  else yield* all();
+  try {
+    if (isGzip(head)) yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
+    else yield* all();
+  } finally {
+    // A reader stopped early must still close the file.
+    await it.return?.();
+  }
 }
 
 /**
