@@ -50,6 +50,24 @@ describe('JSONL source', () => {
     );
   });
 
+  it('dead-letters a record nacked downstream with its raw line and origin', async () => {
+    const p = file('nack.jsonl', '{"id":"a"}\n{"id":"b"}\n{"id":"c"}\n');
+    const dlq = new CollectingDeadLetters();
+    const src = openSource(`jsonl:${p}`, { deadLetters: dlq });
+    await new Promise<void>((resolve, reject) =>
+      src.open().subscribe({
+        next: (e) => (e.key === 'b' ? e.ack.nack(new Error('model failed'), 'ner', 'ner-tag') : e.ack.ack()),
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(src.stats).toMatchObject({ emitted: 3, acked: 2, failed: 1 });
+    expect(dlq.records).toHaveLength(1);
+    expect(dlq.records[0]).toMatchObject({ key: 'b', origin: { kind: 'file', path: p, index: 1, line: 2 } });
+    expect(dlq.records[0]?.raw?.toString()).toBe('{"id":"b"}');
+    expect(dlq.records[0]?.failures[0]).toMatchObject({ stage: 'ner', stepId: 'ner-tag' });
+  });
+
   it('validates lines against an Avro schema, naming the bad field', async () => {
     const codec = await createCodec();
     const p = file(
