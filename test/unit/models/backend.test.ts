@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelSession, float32, int64, resolveBackendConfig } from '../../../src/models/backend.ts';
+import { metrics } from '../../../src/obs/metrics.ts';
+
+const model = join(import.meta.dirname, '../../fixtures/models/crf-tagger/model.onnx');
+const feeds = () => ({
+  word_ids: int64([2, 3], [1, 2]),
+  char_ids: int64(new Array(24).fill(2), [1, 2, 12]),
+  mask: float32([1, 1], [1, 2]),
+});
+
+describe('ORT backend', () => {
+  it('merges options over defaults and lists valid providers on error', () => {
+    expect(resolveBackendConfig()).toMatchObject({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', poolSize: 1 });
+    expect(() => resolveBackendConfig({ executionProviders: ['tpu' as 'cpu'] })).toThrow(/executionProviders: cpu, cuda, webgpu/);
+    expect(() => resolveBackendConfig({ threads: 2 } as never)).toThrow(/backend config invalid/);
+  });
+
+  it('opens a pool, runs on it, records batch compute time per provider, and refuses runs after dispose', async () => {
+    const s = await ModelSession.open(model, { poolSize: 2, intraOpNumThreads: 1, graphOptimizationLevel: 'basic' });
+    expect(s.inputNames).toEqual(['word_ids', 'char_ids', 'mask']);
+    expect(s.outputLastDim('emissions')).toBe(5);
+    await s.warmup(feeds());
+    const before = (await metrics.batchCompute.get()).values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
+    )?.value ?? 0;
+    const outs = await Promise.all([s.run(feeds(), 'backend-test'), s.run(feeds(), 'backend-test')]);
+    expect(outs[0]!.emissions!.dims).toEqual([1, 2, 5]);
+    expect(Array.from(outs[0]!.emissions!.data as Float32Array)).toEqual(Array.from(outs[1]!.emissions!.data as Float32Array));
+    const after = (await metrics.batchCompute.get()).values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
+    )?.value;
+    expect(after).toBe(before + 2);
+    await s.dispose();
+    await s.dispose();
+    await expect(s.run(feeds(), 'backend-test')).rejects.toThrow(/backend-test: session .* is disposed/);
+  });
+
+  it('a file ORT cannot read gives a bundle error naming it', async () => {
+    const bad = join(import.meta.dirname, '../../fixtures/models/crf-tagger/crf.json');
+    await expect(ModelSession.open(bad)).rejects.toThrow(/crf\.json: ONNX Runtime could not open it/);
+  });
+
+  it('a run with a wrong input fails with the step and the model path', async () => {
+    const s = await ModelSession.open(model);
+    try {
+      await expect(s.run({ word_ids: int64([1], [1, 1]) }, 'step-x')).rejects.toThrow(/step-x: ONNX Runtime failed on .*model\.onnx/);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
