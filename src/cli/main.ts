@@ -12,6 +12,10 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/split.ts'),
   () => import('./commands/demo.ts'),
   () => import('./commands/study.ts'),
+  () => import('./commands/run.ts'),
+  () => import('./commands/produce.ts'),
+  () => import('./commands/consume.ts'),
+  () => import('./commands/topics.ts'),
 ];
 
 /** Entry point of the `bioaug-stream` command. */

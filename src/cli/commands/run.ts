@@ -1,0 +1,123 @@
+// `bioaug-stream run <topology>`: wires sources and sinks from URI flags (Kafka or files), runs the
+// topology until its inputs end (files) or SIGINT/SIGTERM (Kafka: stop fetching, drain, flush, commit).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { runTopology, type BuildFn, type SinkMap } from '../../engine/runner.ts';
+import type { Source } from '../../engine/types.ts';
+import { projectRoot } from '../../io/dataPath.ts';
+import { createCodec } from '../../io/avro/codec.ts';
+import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/kafka/wiring.ts';
+import { logger } from '../../obs/logger.ts';
+
+type TopologyModule = { build: BuildFn; io?: { sources: readonly string[]; sinks: readonly string[] } };
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Names of the topologies under topologies/. */
+export function availableTopologies(dir = join(projectRoot, 'topologies')): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => f.slice(0, -3))
+        .sort()
+    : [];
+}
+
+/** Loads topologies/<name>.ts; the error lists the valid names. */
+export async function loadTopology(name: string): Promise<TopologyModule> {
+  const names = availableTopologies();
+  if (!names.includes(name))
+    throw new Error(`run: unknown topology '${name}'; valid: ${names.join(', ') || '(none found)'}`);
+  const mod = (await import(
+    pathToFileURL(join(projectRoot, 'topologies', `${name}.ts`)).href
+  )) as Partial<TopologyModule>;
+  if (typeof mod.build !== 'function')
+    throw new Error(`run: topologies/${name}.ts exports no build(sources, sinks, config) function`);
+  return mod as TopologyModule;
+}
+
+/** Registers `run`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('run <topology>')
+    .description(
+      'run a topology: --source [name=]kafka:topic|pubtator:path|jsonl:path|conll:path|pubmed-xml:path|stdin:fmt',
+    )
+    .option('--source <[name=]uri>', 'an input (repeatable)', collect, [])
+    .option(
+      '--sink <[name=]uri>',
+      'an output: kafka:topic[?schema=Name], jsonl:path, pubtator:path, stdout:jsonl (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--dead-letters <uri>',
+      'dead letters: kafka:topic, jsonl:path, stdout:jsonl or stderr:',
+      'stderr:',
+    );
+  addConfigOptions(cmd);
+  cmd.action(async (topology: string, flags: Record<string, unknown>) => {
+    const config = loadConfig({ flags });
+    if (flags.printConfig) {
+      process.stdout.write(printConfig(config));
+      return;
+    }
+    applyProcessConfig(config);
+    const mod = await loadTopology(topology);
+    const connection = kafkaConnection(config);
+    const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
+    const codec = await createCodec(
+      config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
+    );
+    const wiring = {
+      connection,
+      groupId: config.kafka.groupId,
+      fromBeginning: config.kafka.fromBeginning,
+      maxInFlight: config.engine.maxInFlight,
+      maxMessageBytes: config.engine.maxMessageBytes,
+      codec,
+      deadLetters,
+    };
+    const sourceSpecs = flags.source as string[];
+    const sinkSpecs = flags.sink as string[];
+    if (sourceSpecs.length === 0) throw new Error(`run ${topology}: give at least one --source`);
+    const onlySource = mod.io?.sources.length === 1 ? mod.io.sources[0] : undefined;
+    const onlySink = mod.io?.sinks.length === 1 ? mod.io.sinks[0] : undefined;
+    const sources: Record<string, Source<unknown>> = {};
+    for (const spec of sourceSpecs) {
+      const { name, uri } = namedUri(spec, onlySource, 'source');
+      sources[name] = openSourceUri(uri, wiring, name);
+    }
+    const sinks: SinkMap = {};
+    const where: Record<string, string> = {};
+    for (const spec of sinkSpecs) {
+      const { name, uri } = namedUri(spec, onlySink, 'sink');
+      sinks[name] = openSinkUri(uri, wiring, name);
+      where[name] = uri;
+    }
+    for (const needed of mod.io?.sources ?? [])
+      if (!sources[needed]) throw new Error(`run ${topology}: missing --source ${needed}=<uri>`);
+    for (const needed of mod.io?.sinks ?? [])
+      if (!sinks[needed]) throw new Error(`run ${topology}: missing --sink ${needed}=<uri>`);
+    const started = Date.now();
+    const run = runTopology({
+      sources,
+      sinks,
+      deadLetters,
+      build: mod.build,
+      config: config.topologies[topology] ?? {},
+    });
+    const result = await run.done;
+    logger.info({ topology, ...result }, 'topology finished');
+    process.stdout.write(
+      `${topology}: ${result.outputs} outputs in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.stoppedBy})\n` +
+        Object.entries(where)
+          .map(([n, u]) => `  ${n} -> ${u}\n`)
+          .join('') +
+        `  dead letters -> ${flags.deadLetters as string}\n`,
+    );
+  });
+}

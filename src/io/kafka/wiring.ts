@@ -1,0 +1,84 @@
+// Opens sources, sinks and dead-letter writers from CLI URIs: `kafka:` here, file URIs through src/io/files.
+import type { Codec } from '../avro/codec.ts';
+import type { SchemaName } from '../avro/schemas.ts';
+import type { DeadLetterWriter, Sink, Source } from '../../engine/types.ts';
+import { openDeadLetterWriter, openSink, openSource } from '../files/index.ts';
+import type { KafkaConnection } from './client.ts';
+import { KafkaSource } from './kafkaSource.ts';
+import { KafkaSink } from './kafkaSink.ts';
+import { KafkaDeadLetters } from './kafkaDeadLetters.ts';
+import { isKafkaUri, parseKafkaUri } from './uris.ts';
+
+/** What URI wiring needs from the effective config. */
+export interface WiringOptions {
+  connection: KafkaConnection;
+  groupId: string;
+  fromBeginning: boolean;
+  maxInFlight: number;
+  maxMessageBytes: number;
+  codec: Codec;
+  deadLetters?: DeadLetterWriter;
+}
+
+/** Opens a source: `kafka:<topic>` (Avro, Confluent wire format) or any file URI of src/io/files. */
+export function openSourceUri(uri: string, o: WiringOptions, id = uri): Source<unknown> {
+  if (!isKafkaUri(uri))
+    return openSource(uri, {
+      id,
+      maxInFlight: o.maxInFlight,
+      ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
+    });
+  const { topic, schema } = parseKafkaUri(uri);
+  return new KafkaSource<unknown>({
+    ...o.connection,
+    id,
+    topics: [topic],
+    groupId: o.groupId,
+    fromBeginning: o.fromBeginning,
+    maxInFlight: o.maxInFlight,
+    maxMessageBytes: o.maxMessageBytes,
+    ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
+    decode: schema ? (raw) => o.codec.decode(raw, schema) : (raw) => o.codec.decode(raw),
+  });
+}
+
+/** Opens a sink: `kafka:<topic>[?schema=Name]` (Avro) or any file URI of src/io/files. */
+export function openSinkUri(
+  uri: string,
+  o: WiringOptions,
+  id = uri,
+  fallbackSchema?: SchemaName,
+): Sink<unknown> {
+  if (!isKafkaUri(uri)) return openSink(uri, { id });
+  const { topic, schema = fallbackSchema } = parseKafkaUri(uri);
+  if (!schema)
+    throw new Error(
+      `sink '${uri}': no Avro schema known for topic '${topic}'; add ?schema=<Name> (e.g. kafka:${topic}?schema=NerPrediction)`,
+    );
+  return new KafkaSink<unknown>({
+    ...o.connection,
+    id,
+    topic,
+    schema: `bioaug.stream.${schema}`,
+    encode: (v) => o.codec.encode(schema, v as never),
+  });
+}
+
+/** Opens a dead-letter writer: `kafka:<topic>`, `jsonl:<path>`, `stdout:jsonl` or `stderr:`. */
+export function openDeadLettersUri(uri: string, connection: KafkaConnection): DeadLetterWriter {
+  if (isKafkaUri(uri)) return new KafkaDeadLetters({ ...connection, topic: parseKafkaUri(uri).topic });
+  return openDeadLetterWriter(uri);
+}
+
+/** Splits `name=uri` (a bare `uri` gets `fallbackName`). */
+export function namedUri(
+  spec: string,
+  fallbackName: string | undefined,
+  what: string,
+): { name: string; uri: string } {
+  const m = /^([A-Za-z][\w-]*)=(.+)$/.exec(spec);
+  if (m) return { name: m[1]!, uri: m[2]! };
+  if (!fallbackName)
+    throw new Error(`${what} '${spec}': give it a name (name=uri); the topology has several ${what}s`);
+  return { name: fallbackName, uri: spec };
+}

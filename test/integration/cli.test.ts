@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { produceRaw, readAll } from '../helpers/kafkaData.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'src/cli/bin.mjs');
+const sample = join(root, 'topologies/samples/abstracts.pubtator');
+let broker: TestBroker;
+const tmp = mkdtempSync(join(tmpdir(), 'bioaug-cli-'));
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args, '--brokers', broker.brokers.join(',')], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'error' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  await broker.createTopic('pubmed.abstracts', 3);
+  await broker.createTopic('abstracts.dlq', 1);
+  await broker.createTopic('reinjected', 1);
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('CLI produce / consume / topics against the broker', () => {
+  it('produces a PubTator file as Avro, lists it, consumes it back to JSONL', async () => {
+    const docs = readFileSync(sample, 'utf8').match(/^\d+\|t\|/gm)!.length;
+    const p = await cli(['produce', `pubtator:${sample}`, '--topic', 'pubmed.abstracts', '--no-progress']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain(`produced ${docs} records to pubmed.abstracts`);
+
+    const l = await cli(['topics', 'list']);
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stdout).toContain(`pubmed.abstracts\tpartitions=3\tmessages=${docs}`);
+
+    const out = join(tmp, 'abstracts.jsonl');
+    const c = await cli([
+      'consume',
+      '--topic',
+      'pubmed.abstracts',
+      '--out',
+      `jsonl:${out}`,
+      '--max',
+      String(docs),
+      '--group-id',
+      'cli-consume',
+      '--idle-ms',
+      '3000',
+    ]);
+    expect(c.code, c.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((x) => JSON.parse(x) as { pmid: string; abstract: string });
+    expect(lines.length).toBe(docs);
+    expect(lines.some((a) => a.pmid === '90000001' && a.abstract.startsWith('BACKGROUND: Cisplatin'))).toBe(
+      true,
+    );
+    console.log(`cli: produced and consumed back ${docs} PubTator abstracts`);
+  }, 120_000);
+
+  it('re-injects dead letters without their dlq.* headers', async () => {
+    await produceRaw(broker.brokers, 'abstracts.dlq', [
+      { key: 'a', value: 'raw-1', headers: { 'dlq.stage': 'decode', 'dlq.step': 'x', keep: 'yes' } },
+      { key: 'b', value: 'raw-2', headers: { 'dlq.stage': 'operator' } },
+    ]);
+    const r = await cli([
+      'produce',
+      '--from-dlq',
+      'abstracts.dlq',
+      '--topic',
+      'reinjected',
+      '--idle-ms',
+      '3000',
+      '--no-progress',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const back = await readAll(broker.brokers, 'reinjected');
+    expect(back.map((m) => [m.key, m.value?.toString()]).sort()).toEqual([
+      ['a', 'raw-1'],
+      ['b', 'raw-2'],
+    ]);
+    expect(back.find((m) => m.key === 'a')!.headers.keep).toBe('yes');
+    expect(Object.keys(back.find((m) => m.key === 'a')!.headers).some((k) => k.startsWith('dlq.'))).toBe(
+      false,
+    );
+  }, 120_000);
+});
