@@ -50,7 +50,7 @@ export function register(program: Command): void {
     );
     const showProgress = flags.progress !== false;
     const started = Date.now();
-    let sent = 0;
+    let sent: number;
     const progress = (n: number): void => {
       if (showProgress)
         bar.update(n, { topic, rate: Math.round(n / Math.max(0.001, (Date.now() - started) / 1000)) });
