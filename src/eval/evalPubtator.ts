@@ -29,6 +29,8 @@ export interface EvalPubtatorOptions {
   /** Route abstracts and predictions through Kafka (KAFKA_BROKERS, else an in-process mock cluster). */
   kafka?: boolean;
   brokers?: string[];
+  /** How to create the evaluation topics on `brokers` (default: the admin API; the mock has none). */
+  createTopic?: (name: string, partitions: number) => Promise<void>;
   partitions?: number;
 }
 
@@ -163,6 +165,7 @@ async function evalOverKafka(
   const partitions = o.partitions ?? 3;
   try {
     if (mock) for (const t of Object.values(topics)) mock.createTopic(t, partitions, 3);
+    else if (o.createTopic) for (const t of Object.values(topics)) await o.createTopic(t, partitions);
     else {
       const admin = createKafka({ brokers }).admin();
       await admin.connect();
