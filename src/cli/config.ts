@@ -22,7 +22,6 @@ import { logger } from '../obs/logger.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
-const providers = ['cpu', 'cuda', 'webgpu'] as const;
 
 // prefault (not default) so the nested defaults are applied when a whole section is missing.
 const kafkaSchema = z
@@ -68,22 +67,14 @@ const configSchema = z.strictObject({
     .prefault({}),
   log: z.strictObject({ level: z.enum(logLevels).default('info') }).prefault({}),
   data: z.strictObject({ root: z.string().min(1).optional() }).prefault({}),
-  models: z
-    .strictObject({
-      dir: z.string().min(1).default('models'),
-      provider: z.enum(providers).default('cpu'),
-    })
-    .prefault({}),
   engine: z
     .strictObject({
       maxInFlight: z.number().int().positive().default(1000),
-      maxBatch: z.number().int().positive().default(32),
-      maxWaitMs: z.number().int().min(0).default(20),
-      concurrency: z.number().int().positive().default(1),
       maxMessageBytes: z.number().int().positive().default(1_048_576),
     })
     .prefault({}),
-  // Per-topology options, validated by each topology's own schema.
+  // Per-topology options, validated by each topology's own schema. Model batching and execution providers
+  // live here, per step (e.g. topologies.ingest.ner.maxBatch, topologies.augment.bioaug.generator.providers).
   topologies: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
 });
 
@@ -110,10 +101,8 @@ export const ENV_VARS: Record<string, { key: string; kind: Kind }> = {
   METRICS_HOST: { key: 'metrics.host', kind: 'string' },
   LOG_LEVEL: { key: 'log.level', kind: 'string' },
   BIOSTREAM_DATA: { key: 'data.root', kind: 'string' },
-  BIOSTREAM_MODELS: { key: 'models.dir', kind: 'string' },
-  BIOSTREAM_PROVIDER: { key: 'models.provider', kind: 'string' },
   BIOSTREAM_MAX_IN_FLIGHT: { key: 'engine.maxInFlight', kind: 'int' },
-  BIOSTREAM_MAX_BATCH: { key: 'engine.maxBatch', kind: 'int' },
+  BIOSTREAM_MAX_MESSAGE_BYTES: { key: 'engine.maxMessageBytes', kind: 'int' },
 };
 
 /** Command-line options added by addConfigOptions: commander attribute name -> flag, config key. */
@@ -147,20 +136,12 @@ export const FLAG_OPTIONS: Record<string, { flag: string; key: string; kind: Kin
   },
   logLevel: { flag: '--log-level <level>', key: 'log.level', kind: 'string', help: logLevels.join(', ') },
   data: { flag: '--data <dir>', key: 'data.root', kind: 'string', help: 'shared corpora folder' },
-  models: { flag: '--models <dir>', key: 'models.dir', kind: 'string', help: 'model bundles folder' },
-  provider: {
-    flag: '--provider <name>',
-    key: 'models.provider',
-    kind: 'string',
-    help: `ONNX Runtime execution provider (${providers.join(', ')})`,
-  },
   maxInFlight: {
     flag: '--max-in-flight <n>',
     key: 'engine.maxInFlight',
     kind: 'int',
     help: 'unacked records before the source pauses',
   },
-  maxBatch: { flag: '--max-batch <n>', key: 'engine.maxBatch', kind: 'int', help: 'items per model batch' },
 };
 
 /** A configuration that cannot be used; the message names each bad key, where it came from, and what is valid. */
@@ -219,7 +200,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   for (const item of sets) {
     const m = /^([A-Za-z0-9_.-]+)=(.*)$/s.exec(String(item));
     if (!m) {
-      problems.push(`flag --set "${String(item)}": expected key.path=value, e.g. --set engine.maxBatch=64`);
+      problems.push(
+        `flag --set "${String(item)}": expected key.path=value, e.g. --set engine.maxInFlight=500`,
+      );
       continue;
     }
     // The value is a YAML scalar or flow collection so numbers, booleans and lists keep their types.
@@ -506,7 +489,7 @@ export function addConfigOptions(cmd: Command): Command {
   for (const { flag, help } of Object.values(FLAG_OPTIONS)) cmd.option(flag, help);
   cmd.option(
     '--set <key=value>',
-    'set any config key, e.g. engine.maxBatch=64 (repeatable)',
+    'set any config key, e.g. topologies.ingest.ner.maxBatch=64 (repeatable)',
     (v: string, prev: string[] = []) => [...prev, v],
   );
   cmd.option('--print-config', 'print the effective config (secrets redacted) and exit');

@@ -38,7 +38,6 @@ describe('loadConfig', () => {
     expect(c.kafka.groupId).toBe('bioaug-stream');
     expect(c.metrics.port).toBe(9464);
     expect(c.log.level).toBe('info');
-    expect(c.models.provider).toBe('cpu');
     expect(c.engine.maxInFlight).toBe(1000);
     expect(c.kafka.sasl).toBeUndefined();
   });
@@ -56,7 +55,7 @@ describe('loadConfig', () => {
         'log:',
         '  level: warn',
         'engine:',
-        '  maxBatch: 8',
+        '  maxInFlight: 8',
       ].join('\n'),
     );
     const env = { KAFKA_CLIENT_ID: 'from-env', KAFKA_GROUP_ID: 'from-env', METRICS_PORT: '2222' };
@@ -67,8 +66,8 @@ describe('loadConfig', () => {
     expect(c.kafka.groupId).toBe('from-flag'); // flag beats env and file
     expect(c.metrics.port).toBe(3333);
     expect(c.log.level).toBe('warn'); // file beats default
-    expect(c.engine.maxBatch).toBe(8);
-    expect(c.engine.maxWaitMs).toBe(20); // default kept beside a file value in the same section
+    expect(c.engine.maxInFlight).toBe(8);
+    expect(c.engine.maxMessageBytes).toBe(1_048_576); // default kept beside a file value in the same section
 
     expect(loadConfig({ file, env }).metrics.port).toBe(2222);
     expect(loadConfig({ file, env: {} }).metrics.port).toBe(1111);
@@ -86,13 +85,13 @@ describe('loadConfig', () => {
         KAFKA_BROKERS: ' k1:9092, k2:9093 ,',
         KAFKA_SSL: 'yes',
         BIOSTREAM_MAX_IN_FLIGHT: '64',
-        BIOSTREAM_PROVIDER: 'cuda',
+        BIOSTREAM_MAX_MESSAGE_BYTES: '2048',
       },
     });
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
     expect(c.kafka.ssl).toBe(true);
     expect(c.engine.maxInFlight).toBe(64);
-    expect(c.models.provider).toBe('cuda');
+    expect(c.engine.maxMessageBytes).toBe(2048);
   });
 
   it('builds SASL from env pieces and --set overrides any key with typed values', () => {
@@ -100,12 +99,22 @@ describe('loadConfig', () => {
     const c = loadConfig({
       file,
       env: { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
-      flags: { set: ['engine.maxBatch=64', 'kafka.fromBeginning=false', 'topologies.augment={n: 3}'] },
+      flags: {
+        set: [
+          'engine.maxInFlight=64',
+          'kafka.fromBeginning=false',
+          'topologies.augment={n: 3}',
+          'topologies.ner-tagging.ner.providers=[cuda, cpu]',
+        ],
+      },
     });
     expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
-    expect(c.engine.maxBatch).toBe(64);
+    expect(c.engine.maxInFlight).toBe(64);
     expect(c.kafka.fromBeginning).toBe(false);
-    expect(c.topologies).toEqual({ augment: { n: 3 } });
+    expect(c.topologies).toEqual({
+      augment: { n: 3 },
+      'ner-tagging': { ner: { providers: ['cuda', 'cpu'] } },
+    });
     const k = kafkaClientConfig(c);
     expect(k.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
     expect(k.brokers).toEqual(['localhost:9092']);
@@ -118,9 +127,9 @@ describe('loadConfig', () => {
     expect(e.message).toContain('expected one of fatal, error, warn, info, debug, trace, silent');
     expect(e.retriable).toBe(false);
 
-    const e2 = errorOf(() => loadConfig({ env: {}, flags: { provider: 'tpu' } }));
-    expect(e2.message).toContain('models.provider = "tpu" (from flag --provider)');
-    expect(e2.message).toContain('cpu, cuda, webgpu');
+    const e2 = errorOf(() => loadConfig({ env: {}, flags: { saslMechanism: 'kerberos' } }));
+    expect(e2.message).toContain('kafka.sasl.mechanism = "kerberos" (from flag --sasl-mechanism)');
+    expect(e2.message).toContain('plain, scram-sha-256, scram-sha-512');
   });
 
   it('reports unknown file keys with a suggestion and the valid keys of the section', () => {
@@ -183,7 +192,7 @@ describe('loadConfig', () => {
     expect(printed.kafka.sasl).toEqual({ mechanism: 'plain', username: 'alice', password: '***' });
     expect(printed.schemaRegistry.url).toBe('https://***@registry.example:8081');
     expect(printed.schemaRegistry.password).toBe('***');
-    expect(printed.engine.maxBatch).toBe(32);
+    expect(printed.engine.maxInFlight).toBe(1000);
     // The original object keeps its values: only the copy is redacted.
     expect(c.kafka.sasl?.password).toBe('s3cr3t-kafka');
     expect(redactConfig(c).kafka.sasl?.password).toBe('***');
@@ -203,7 +212,7 @@ describe('loadConfig', () => {
         '--group-id',
         'g',
         '--set',
-        'engine.maxBatch=4',
+        'engine.maxInFlight=4',
         '--set',
         'log.level=debug',
       ],
@@ -212,7 +221,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: { KAFKA_GROUP_ID: 'env' }, flags: cmd.opts() });
     expect(c.kafka.brokers).toEqual(['b1:9092', 'b2:9092']);
     expect(c.kafka.groupId).toBe('g');
-    expect(c.engine.maxBatch).toBe(4);
+    expect(c.engine.maxInFlight).toBe(4);
     expect(c.log.level).toBe('debug');
   });
 });

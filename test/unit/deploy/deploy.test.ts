@@ -92,11 +92,25 @@ describe('deploy/ files parse', () => {
     }
   });
 
-  it('the shipped config files validate against the config schema', () => {
-    for (const p of ['deploy/config/bioaug.yaml', 'deploy/k8s/base/config.yaml']) {
+  it('the shipped config files validate against the config schema and each topology schema', async () => {
+    const schemas: Record<string, { parse(v: unknown): unknown }> = {
+      'ner-tagging': (await import('../../../topologies/ner-tagging.ts')).NerTaggingConfig,
+      augment: (await import('../../../topologies/augment.ts')).AugmentTopologyConfig,
+      ingest: (await import('../../../topologies/ingest.ts')).IngestConfig,
+    };
+    for (const p of [
+      'deploy/config/bioaug.yaml',
+      'deploy/k8s/base/config.yaml',
+      'deploy/k8s/overlays/cpu-only/config.yaml',
+    ]) {
       const c = loadConfig({ file: join(projectRoot, p), env: {} });
       expect(c.metrics.port).toBe(9464);
-      expect(c.models.dir).toBe('/app/models');
+      expect(Object.keys(c.topologies).sort()).toEqual(['augment', 'ingest', 'ner-tagging']);
+      for (const [name, section] of Object.entries(c.topologies)) {
+        expect(() => schemas[name]!.parse(section), `${p} topologies.${name}`).not.toThrow();
+      }
+      const providers = JSON.stringify(c.topologies);
+      expect(providers.includes('cuda')).toBe(p === 'deploy/k8s/base/config.yaml');
     }
   });
 });
@@ -225,7 +239,7 @@ describe('docker-compose', () => {
     const referenced = new Set<string>();
     for (const s of Object.values(services)) {
       for (const arg of (s.command ?? []) as string[]) {
-        const m = /^kafka:(.+)$/.exec(String(arg));
+        const m = /^(?:[a-z]+=)?kafka:([^?]+)/.exec(String(arg));
         if (m) referenced.add(m[1]!);
       }
       if (s.command?.[0] === 'produce') referenced.add(s.command[s.command.indexOf('--topic') + 1] as string);
@@ -275,9 +289,10 @@ describe('kubernetes manifests', () => {
       const c = d.spec.template.spec.containers[0] as Doc;
       expect(JSON.stringify(d)).not.toContain('nvidia.com/gpu');
       expect(c.image).toBe('bioaug-stream-cpu');
-      expect(c.env.find((e: Doc) => e.name === 'BIOSTREAM_PROVIDER').value).toBe('cpu');
     }
     expect(k.images.map((i: Doc) => i.name)).toContain('bioaug-stream-cpu');
+    // The overlay's config replaces the base ConfigMap (which puts augment and ingest on cuda).
+    expect(k.configMapGenerator[0]).toMatchObject({ name: 'bioaug-config', behavior: 'replace' });
   });
 
   it('each topology Deployment probes /healthz and /readyz, mounts config, and takes SASL from a Secret', () => {
@@ -328,7 +343,9 @@ describe('kubernetes manifests', () => {
       const trigger = so.spec.triggers[0] as Doc;
       expect(trigger.type).toBe('kafka');
       expect(trigger.metadata.consumerGroup).toBe(c.env.find((e: Doc) => e.name === 'KAFKA_GROUP_ID').value);
-      expect(`kafka:${trigger.metadata.topic}`).toBe(c.args[c.args.indexOf('--source') + 1]);
+      expect(c.args[c.args.indexOf('--source') + 1]).toMatch(
+        new RegExp(`^([a-z]+=)?kafka:${trigger.metadata.topic}$`),
+      );
       expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
       expect(so.spec.maxReplicaCount).toBe(partitions);
       expect(trigger.authenticationRef.name).toBe(ofKind('TriggerAuthentication')[0]!.metadata.name);
