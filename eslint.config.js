@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'out/**', 'dist/**', 'models/**', 'training/**/*.py', '**/*.generated.ts', 'coverage/**'],
+    ignores: [
+      'node_modules/**',
+      'out/**',
+      'dist/**',
+      'models/**',
+      'training/**/*.py',
+      '**/*.generated.ts',
+      'coverage/**', 'test/helpers/tmp/**', 'training/work/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
