@@ -342,6 +342,10 @@ def main(argv=None):
     if "export" in stages:
         os.makedirs(a.out, exist_ok=True)
         export_optimum(model, a.out)
+        from gen.dedupe_tied import dedupe
+
+        for f in ("decoder_model.onnx", "decoder_with_past_model.onnx"):
+            log(f"{f}: tied output projection deduplicated ({dedupe(os.path.join(a.out, f)) / 1e6:.1f} MB saved)")
         with open(os.path.join(tokdir, "tokenizer.json"), encoding="utf-8") as f:
             tj = f.read()
         with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:

@@ -12,8 +12,9 @@ import os
 import re
 import sys
 
-# Every entity type of the five corpora, lowercased, as BioAug's label tokens.
-ENTITY_TYPES = ["chemical", "disease", "gene", "protein", "dna", "rna", "cell_line", "cell_type", "p", "i", "o"]
+# Every entity type of the five corpora, lowercased, as BioAug's label tokens; "out" because the engine
+# linearizes EBM-NLP's O (outcome) type as <b-out>/<i-out> so it cannot be read as the O tag.
+ENTITY_TYPES = ["chemical", "disease", "gene", "protein", "dna", "rna", "cell_line", "cell_type", "p", "i", "o", "out"]
 LABEL_TOKENS = [f"<{bi}-{t}>" for t in ENTITY_TYPES for bi in ("b", "i")]
 MASK = "<mask>"
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
