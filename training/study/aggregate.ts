@@ -32,6 +32,8 @@ export interface CellResult {
   epochs_run: number;
   train_minutes: number;
   generation: GenerationStats;
+  /** Set when no augmentation survived and the gold cell's training (identical data and seed) was reused. */
+  reused_gold_training?: boolean;
   /** Settings the cell ran with, so a cache hit under other settings is noticed. */
   settings: string;
 }

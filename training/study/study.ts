@@ -258,6 +258,18 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
   o.log(
     `${cellName(c)}: ${gold.length} gold + ${augmented.length}/${stats.produced} valid augmentations (${((Date.now() - t0) / 1000).toFixed(0)} s); training`,
   );
+  // No augmentation survived: the training file is the gold file byte for byte and the seed is the
+  // same, so the training would repeat the gold cell's exactly; reuse its result (marked) if it is done.
+  const goldResult = join(root, cellName({ ...c, method: 'gold' }), 'result.json');
+  if (c.method !== 'gold' && augmented.length === 0 && existsSync(goldResult)) {
+    const g = JSON.parse(readFileSync(goldResult, 'utf8')) as CellResult;
+    const reused: CellResult = { ...g, method: c.method, generation: stats, reused_gold_training: true };
+    writeJsonAtomic(resultPath, reused);
+    o.log(
+      `${cellName(c)}: no valid augmentation; training data = gold, gold cell result reused (F1 ${g.f1.toFixed(2)})`,
+    );
+    return reused;
+  }
   const dev = dataPath('ner', c.dataset, 'dev.conll');
   const bundle = join(dir, 'bundle');
   const script = resolve(projectRoot, 'training/ner.py');
