@@ -19,6 +19,12 @@ export const backendConfigSchema = z
     intraOpNumThreads: z.number().int().min(0).default(0),
     interOpNumThreads: z.number().int().min(0).default(0),
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    /**
+     * Whether ORT's intra-op threads spin between runs. Off by default: spinning only helps a tight loop of
+     * runs; with host work between runs (tokenizing, decoding) or shared cores it steals CPU from the JS
+     * thread (measured 2x slower tagging on the 2-core CI machine).
+     */
+    allowSpinning: z.boolean().default(false),
     /** Sessions per model file; runs go to the least busy one. */
     poolSize: z.number().int().min(1).max(64).default(1),
   })
@@ -82,6 +88,7 @@ export class ModelSession {
       graphOptimizationLevel: cfg.graphOptimizationLevel,
       ...(cfg.intraOpNumThreads > 0 ? { intraOpNumThreads: cfg.intraOpNumThreads } : {}),
       ...(cfg.interOpNumThreads > 0 ? { interOpNumThreads: cfg.interOpNumThreads } : {}),
+      ...(cfg.allowSpinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
     const sessions: ort.InferenceSession[] = [];
     try {

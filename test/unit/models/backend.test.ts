@@ -12,7 +12,12 @@ const feeds = () => ({
 
 describe('ORT backend', () => {
   it('merges options over defaults and lists valid providers on error', () => {
-    expect(resolveBackendConfig()).toMatchObject({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', poolSize: 1 });
+    expect(resolveBackendConfig()).toMatchObject({
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      poolSize: 1,
+      allowSpinning: false,
+    });
     expect(() => resolveBackendConfig({ executionProviders: ['tpu' as 'cpu'] })).toThrow(/executionProviders: cpu, cuda, webgpu/);
     expect(() => resolveBackendConfig({ threads: 2 } as never)).toThrow(/backend config invalid/);
   });
