@@ -45,6 +45,7 @@ const FONT: Record<string, string[]> = {
   '.': ['.....', '.....', '.....', '.....', '.....', '.##..', '.##..'],
   ',': ['.....', '.....', '.....', '.....', '.##..', '..#..', '.#...'],
   ':': ['.....', '.##..', '.##..', '.....', '.##..', '.##..', '.....'],
+  ';': ['.....', '.##..', '.##..', '.....', '.##..', '..#..', '.#...'],
   '-': ['.....', '.....', '.....', '#####', '.....', '.....', '.....'],
   '+': ['.....', '..#..', '..#..', '#####', '..#..', '..#..', '.....'],
   '/': ['.....', '....#', '...#.', '..#..', '.#...', '#....', '.....'],
@@ -139,11 +140,16 @@ export function renderChart(records: StudyRecord[], title = 'NER F1 on dev by au
   const barW = 44;
   const gap = 14;
   const plotH = 300;
-  const left = 60;
+  const left = 80;
   const top = 50;
   const panelGap = 40;
   const panelW = (n: number) => n * (barW + gap) + gap;
-  const width = left + panels.reduce((a, p) => a + panelW(p.length) + panelGap, 0) + 10;
+  const footer = 'bars: mean over seeds; whiskers: +/- sample std';
+  const width = Math.max(
+    left + panels.reduce((a, p) => a + panelW(p.length) + panelGap, 0) + 10,
+    left + textWidth(title, S) + 10,
+    left + textWidth(footer) + 10,
+  );
   const height = top + plotH + 90;
   const cv = new Canvas(width, height);
   cv.text(left, 12, title, BLACK, S);
@@ -154,7 +160,7 @@ export function renderChart(records: StudyRecord[], title = 'NER F1 on dev by au
     cv.rect(left, y, width - left - 10, 1, GRID);
     if (v % 20 === 0) cv.text(left - 6 - textWidth(String(v), S), y - 7, String(v), BLACK, S);
   }
-  cv.text(4, top - 16, 'F1', BLACK, S);
+  cv.text(6, top + plotH / 2 - 7, 'F1', BLACK, S);
   let x0 = left;
   for (const p of panels) {
     const w = panelW(p.length);
@@ -182,6 +188,6 @@ export function renderChart(records: StudyRecord[], title = 'NER F1 on dev by au
     cv.text(x0 + Math.floor((w - textWidth(label, S)) / 2), top + plotH + 40, label, BLACK, S);
     x0 += w + panelGap;
   }
-  cv.text(left, height - 18, 'bars: mean over seeds; whiskers: +/- sample std', BLACK, 1);
+  cv.text(left, height - 18, footer, BLACK, 1);
   return cv.encode();
 }
