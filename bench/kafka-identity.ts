@@ -145,8 +145,15 @@ export default async function main(args: string[]): Promise<void> {
   const bareRates: number[] = [];
   const engineRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    let cpu = process.cpuUsage();
     const bareSecs = await bare(brokers, n, 'bench.out.bare', r);
+    const bareCpu = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
     const engineSecs = await engine(brokers, n, 'bench.out.engine', r);
+    const engineCpu = process.cpuUsage(cpu);
+    console.log(
+      `round ${r} cpu (user+system, includes the in-process mock broker): bare ${((bareCpu.user + bareCpu.system) / 1e6).toFixed(2)} s, engine ${((engineCpu.user + engineCpu.system) / 1e6).toFixed(2)} s`,
+    );
     bareRates.push(n / bareSecs);
     engineRates.push(n / engineSecs);
     console.log(`round ${r}: bare ${bareSecs.toFixed(2)} s, engine ${engineSecs.toFixed(2)} s`);

@@ -120,17 +120,19 @@ export class KafkaSource<T> implements Source<T> {
     }
   }
   private readonly ackedCounter: ReturnType<typeof metrics.acked.labels>;
-  private readonly consumedCounters = new Map<string, ReturnType<typeof metrics.consumed.labels>>();
+  // prom-client hashes label sets on every update: the per-record path only bumps local counts,
+  // and flushMetrics() publishes them with the commit tick.
+  private readonly consumedCounts = new Map<string, { topic: string; partition: number; n: number }>();
+  private ackedCount = 0;
 
-  // prom-client label lookups hash strings; cache the children on the per-record path.
-  private consumedCounter(topic: string, partition: number): ReturnType<typeof metrics.consumed.labels> {
-    const k = `${topic}:${partition}`;
-    let c = this.consumedCounters.get(k);
-    if (!c) {
-      c = metrics.consumed.labels(this.id, topic, String(partition));
-      this.consumedCounters.set(k, c);
+  private flushMetrics(): void {
+    for (const c of this.consumedCounts.values()) {
+      if (c.n > 0) metrics.consumed.labels(this.id, c.topic, String(c.partition)).inc(c.n);
+      c.n = 0;
     }
-    return c;
+    if (this.ackedCount > 0) this.ackedCounter.inc(this.ackedCount);
+    this.ackedCount = 0;
+    this.inFlightGauge.set(this.gate.current);
   }
 
   /** Connects, joins the group and emits envelopes until `stop()`. */
@@ -173,7 +175,10 @@ export class KafkaSource<T> implements Source<T> {
     await consumer.connect();
     for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning });
     if (this.stopping) return;
-    this.commitTimer = setInterval(() => void this.commit(), o.commitIntervalMs);
+    this.commitTimer = setInterval(() => {
+      this.flushMetrics();
+      void this.commit();
+    }, o.commitIntervalMs);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -183,17 +188,27 @@ export class KafkaSource<T> implements Source<T> {
         const key = `${batch.topic}:${batch.partition}`;
         const live = (): boolean =>
           isRunning() && !isStale() && !this.stopping && epoch === this.epoch && this.assigned.has(key);
+        // Emission is synchronous between awaits, so liveness only needs checking after one; and
+        // kafkajs' fetch position only needs the last emitted offset, resolved before each await.
+        if (!live()) return;
+        let unresolved: string | null = null;
+        const resolve = (): void => {
+          if (unresolved !== null) resolveOffset(unresolved);
+          unresolved = null;
+        };
         for (const m of batch.messages) {
-          if (!live()) return;
+          if (this.stopping) return resolve();
           while (!this.gate.available) {
+            resolve();
             // Long downstream work: keep the group session alive while waiting for credits.
             await this.gate.waitForCredit(o.heartbeatIntervalMs);
             await heartbeat();
             if (!live()) return;
           }
           this.emit(batch.topic, batch.partition, m, epoch);
-          resolveOffset(m.offset);
+          unresolved = m.offset;
         }
+        resolve();
         await heartbeat();
       },
     });
@@ -228,9 +243,11 @@ export class KafkaSource<T> implements Source<T> {
     const tracker = this.trackerFor(topic, partition);
     const slot = tracker.register(BigInt(m.offset));
     this.gate.take();
-    this.inFlightGauge.set(this.gate.current);
     this.stats.consumed += 1;
-    this.consumedCounter(topic, partition).inc();
+    const ck = `${topic}:${partition}`;
+    const counted = this.consumedCounts.get(ck);
+    if (counted) counted.n += 1;
+    else this.consumedCounts.set(ck, { topic, partition, n: 1 });
     const origin = { kind: 'kafka' as const, topic, partition, offset: m.offset };
     const key = m.key ? m.key.toString('utf8') : null;
     const headers = headersToStrings(m.headers as Record<string, unknown> | undefined);
@@ -238,12 +255,11 @@ export class KafkaSource<T> implements Source<T> {
     const done = (): void => {
       if (epoch === this.epoch) tracker.ack(slot);
       this.gate.release();
-      this.inFlightGauge.set(this.gate.current);
     };
     const ack = AckToken.root((s) => {
       if (s.failures.length === 0) {
         this.stats.acked += 1;
-        this.ackedCounter.inc();
+        this.ackedCount += 1;
         done();
         return;
       }
@@ -320,6 +336,7 @@ export class KafkaSource<T> implements Source<T> {
           this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');
         await this.commit();
         if (this.commitTimer) clearInterval(this.commitTimer);
+        this.flushMetrics();
         await consumer.disconnect().catch((e: unknown) => this.log.warn({ err: e }, 'disconnect failed'));
       }
       if (this.commitTimer) clearInterval(this.commitTimer);
