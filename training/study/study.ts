@@ -123,8 +123,15 @@ function readGold(c: Cell, o: StudyOptions): LabeledSentence[] {
   return gold;
 }
 
+/** Entity types of a set of sentences, sorted. */
+function datasetTypes(gold: LabeledSentence[]): string[] {
+  const t = new Set<string>();
+  for (const s of gold) for (const sp of bioToSpans(s.tags)) t.add(sp.type);
+  return [...t].sort();
+}
+
 /** Why an invalid BioAug generation failed (recomputed with the topology's de-linearizer). */
-function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined): string {
+function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined, types: string[]): string {
   const text = a.generatedText ?? '';
   if (text.startsWith('(not generated')) return 'input-too-long';
   if (!src) return 'unknown';
@@ -132,7 +139,9 @@ function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined): 
     type: sp.type,
     tokens: src.tokens.slice(sp.start, sp.end),
   }));
-  const d = delinearize(text, new LabelVocabulary([...new Set(expected.map((e) => e.type))]), { expected });
+  const d = delinearize(text, new LabelVocabulary([...new Set([...expected.map((e) => e.type), ...types])]), {
+    expected,
+  });
   return d.ok ? 'unknown' : d.reason;
 }
 
@@ -166,7 +175,13 @@ export async function augmentCell(
     p: o.p,
     // MR pools / LwTR distributions from the same gold sentences that are augmented.
     train: trainPath,
-    bioaug: { generator: { ...(o.generator ? { model: o.generator } : {}), maxBatch: 16 }, topK: o.topK },
+    // The generator may write entities of any type of the dataset (as BioAug's label set does), not
+    // only the types present in the sentence at hand.
+    bioaug: {
+      generator: { ...(o.generator ? { model: o.generator } : {}), maxBatch: 16 },
+      topK: o.topK,
+      entityTypes: datasetTypes(gold),
+    },
   };
   await runTopology({
     sources: { sentences: source },
@@ -187,7 +202,7 @@ export async function augmentCell(
   const reasons: Record<string, number> = {};
   for (const a of all)
     if (!(a.valid && a.tokens.length > 0)) {
-      const r = invalidReason(a, bySource.get(a.sourceId));
+      const r = invalidReason(a, bySource.get(a.sourceId), config.bioaug.entityTypes);
       reasons[r] = (reasons[r] ?? 0) + 1;
     }
   // New-token share and length difference computed here for every method alike (the simple
