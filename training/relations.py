@@ -324,7 +324,7 @@ def main(argv=None):
             break
     model.load_state_dict(best_state)
     m = evaluate(model, held, vocab, na_id)
-    cmd = "npm run train -- relations"
+    cmd = "npm run train -- relations" + (f" --epochs {a.epochs}" if a.epochs != 12 else "") + (f" --seed {a.seed}" if a.seed != 1 else "")
     meta = {
         "provenance": {
             "recipe": "training/relations.py",
