@@ -28,7 +28,7 @@ describe.skipIf(skip)('bioaug-stream study on a slice of ncbi/100', () => {
     '--seeds',
     '1',
     '--methods',
-    'gold,sis',
+    'gold,sis,bioaug',
     '--n',
     '2',
     '--steps',
@@ -50,7 +50,7 @@ describe.skipIf(skip)('bioaug-stream study on a slice of ncbi/100', () => {
     await main(argv);
     const records = (JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')) as { records: StudyRecord[] })
       .records;
-    expect(records.map((r) => r.method)).toEqual(['gold', 'sis']);
+    expect(records.map((r) => r.method)).toEqual(['gold', 'sis', 'bioaug']);
     for (const r of records) {
       expect(Object.keys(r.f1_per_seed)).toEqual(['1']);
       expect(r.f1_mean).toBeGreaterThanOrEqual(0);
@@ -62,6 +62,12 @@ describe.skipIf(skip)('bioaug-stream study on a slice of ncbi/100', () => {
     // SiS keeps every sentence valid: 12 gold + 2 copies each.
     expect(sis.n_train_sentences).toBe(36);
     expect(sis.generation).toMatchObject({ produced: 24, valid: 24, valid_share: 1, new_token_share: 0 });
+    // BioAug through the shipped generator: every generation is either kept or counted with its reason.
+    const g = records[2]!.generation!;
+    expect(g.produced).toBe(24);
+    expect(g.valid + Object.values(g.invalid_reasons ?? {}).reduce((a, b) => a + b, 0)).toBe(24);
+    expect(records[2]!.n_train_sentences).toBe(12 + g.valid);
+    if (g.valid === 0) expect(records[2]!.f1_per_seed).toEqual(gold.f1_per_seed);
     expect(readFileSync(join(out, 'study.md'), 'utf8')).toMatch(/\| ncbi \| 100 \| sis \|/);
     const png = PNG.sync.read(readFileSync(join(out, 'study.png')));
     expect(png.width).toBeGreaterThan(100);
