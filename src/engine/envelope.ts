@@ -18,18 +18,17 @@ export interface Settlement {
   failures: Failure[];
 }
 
+// One node per token; a root node also carries the settle callback and (once something failed) the
+// failures, so a plain record costs two small objects: sources make one per input, on the hot path.
 type Node = {
   pending: number;
   settled: boolean;
   /** Once split, the node settles only through its children. */
   split: boolean;
   parent: Node | null;
-  root: RootState;
-};
-
-type RootState = {
-  failures: Failure[];
-  onSettle: (s: Settlement) => void;
+  root: Node;
+  failures: Failure[] | null;
+  onSettle: ((s: Settlement) => void) | null;
 };
 
 /**
@@ -45,8 +44,17 @@ export class AckToken {
 
   /** Creates the token of one source record; `onSettle` runs once when it and all descendants settle. */
   static root(onSettle: (s: Settlement) => void): AckToken {
-    const root: RootState = { failures: [], onSettle };
-    return new AckToken({ pending: 1, settled: false, split: false, parent: null, root });
+    const node: Node = {
+      pending: 1,
+      settled: false,
+      split: false,
+      parent: null,
+      root: null as unknown as Node,
+      failures: null,
+      onSettle,
+    };
+    node.root = node;
+    return new AckToken(node);
   }
 
   /** A token that does nothing when settled: for tests and sources that need no acks. */
@@ -86,7 +94,15 @@ export class AckToken {
     const children: AckToken[] = [];
     for (let i = 0; i < n; i++) {
       children.push(
-        new AckToken({ pending: 1, settled: false, split: false, parent: this.node, root: this.node.root }),
+        new AckToken({
+          pending: 1,
+          settled: false,
+          split: false,
+          parent: this.node,
+          root: this.node.root,
+          failures: null,
+          onSettle: null,
+        }),
       );
     }
     return children;
@@ -105,13 +121,15 @@ export class AckToken {
   /** Marks the item as failed: the root record goes to the dead letters with this failure. */
   nack(error: unknown, stage: string, stepId: string = stage): void {
     if (this.node.settled || this.node.split) return;
-    this.node.root.failures.push({ stage, stepId, error: toError(error) });
+    const root = this.node.root;
+    (root.failures ??= []).push({ stage, stepId, error: toError(error) });
     this.settle();
   }
 
   private nackAll(failures: Failure[]): void {
     if (this.node.settled || this.node.split) return;
-    this.node.root.failures.push(...failures);
+    const root = this.node.root;
+    (root.failures ??= []).push(...failures);
     this.settle();
   }
 
@@ -119,26 +137,21 @@ export class AckToken {
     const node = this.node;
     if (node.settled || node.split) return;
     node.settled = true;
-    release(node.parent, node.root, node.parent === null);
+    if (node.parent === null) return settleRoot(node);
+    let n: Node | null = node.parent;
+    while (n) {
+      n.pending -= 1;
+      if (n.pending > 0) return;
+      n.settled = true;
+      if (n.parent === null) return settleRoot(n);
+      n = n.parent;
+    }
   }
 }
 
-function release(parent: Node | null, root: RootState, isRoot: boolean): void {
-  if (isRoot) {
-    root.onSettle({ failures: root.failures });
-    return;
-  }
-  let n = parent;
-  while (n) {
-    n.pending -= 1;
-    if (n.pending > 0) return;
-    n.settled = true;
-    if (n.parent === null) {
-      root.onSettle({ failures: root.failures });
-      return;
-    }
-    n = n.parent;
-  }
+function settleRoot(root: Node): void {
+  // A fresh (short-lived) array when nothing failed: a callback that keeps or fills it shares nothing.
+  root.onSettle?.({ failures: root.failures ?? [] });
 }
 
 /** Coerces anything thrown into an Error. */

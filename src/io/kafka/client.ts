@@ -55,7 +55,10 @@ export function parseBrokers(s: string | undefined): string[] {
 export function headersToStrings(h: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
-  for (const [k, v] of Object.entries(h)) {
+  // for-in over own keys: no entries array per record (most records carry no headers at all).
+  for (const k in h) {
+    if (!Object.prototype.hasOwnProperty.call(h, k)) continue;
+    const v = h[k];
     if (v === undefined || v === null) continue;
     const first: unknown = Array.isArray(v) ? v[0] : v;
     out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);

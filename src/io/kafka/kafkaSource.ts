@@ -38,6 +38,13 @@ const optionsSchema = z
     rebalanceTimeoutMs: z.number().int().positive().default(20_000),
     partitionsConsumedConcurrently: z.number().int().positive().default(1),
     maxBytesPerPartition: z.number().int().positive().default(1_048_576),
+    /**
+     * How long the gate may sit at maxInFlight before the consumer's partitions are paused. Short
+     * stalls resolve faster than a pause/resume round trip (kafkajs drops batches fetched while
+     * paused and sleeps a fetch wait before refetching); the in-flight bound holds either way,
+     * since eachBatch waits for credits.
+     */
+    pauseGraceMs: z.number().int().nonnegative().default(100),
   })
   .strict();
 
@@ -94,10 +101,17 @@ export class KafkaSource<T> implements Source<T> {
       this.opts.maxInFlight,
       this.opts.lowWater ?? Math.floor(this.opts.maxInFlight / 2),
       () => {
-        paused.set(this.assigned.size);
-        this.setPaused(true);
+        if (this.opts.pauseGraceMs === 0) return this.pauseConsumer(paused);
+        this.pauseTimer ??= setTimeout(() => {
+          this.pauseTimer = null;
+          if (this.gate.isPaused) this.pauseConsumer(paused);
+        }, this.opts.pauseGraceMs);
       },
       () => {
+        if (this.pauseTimer) clearTimeout(this.pauseTimer);
+        this.pauseTimer = null;
+        if (!this.consumerPaused) return;
+        this.consumerPaused = false;
         paused.set(0);
         if (!this.stopping) this.setPaused(false);
       },
@@ -107,6 +121,14 @@ export class KafkaSource<T> implements Source<T> {
   }
 
   private readonly inFlightGauge;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private consumerPaused = false;
+
+  private pauseConsumer(gauge: { set: (n: number) => void }): void {
+    this.consumerPaused = true;
+    gauge.set(this.assigned.size);
+    this.setPaused(true);
+  }
 
   // Runs inside ack callbacks: must never throw. While kafkajs restarts after a crash the consumer
   // rejects pause/resume; eachBatch still waits for credits, so the bound holds either way.
@@ -191,6 +213,14 @@ export class KafkaSource<T> implements Source<T> {
         // Emission is synchronous between awaits, so liveness only needs checking after one; and
         // kafkajs' fetch position only needs the last emitted offset, resolved before each await.
         if (!live()) return;
+        // Per-partition state is looked up once per batch: a rebalance replaces it, but it also
+        // bumps the epoch, which live() checks after every await.
+        const tracker = this.trackerFor(batch.topic, batch.partition);
+        let counted = this.consumedCounts.get(key);
+        if (!counted) {
+          counted = { topic: batch.topic, partition: batch.partition, n: 0 };
+          this.consumedCounts.set(key, counted);
+        }
         let unresolved: string | null = null;
         const resolve = (): void => {
           if (unresolved !== null) resolveOffset(unresolved);
@@ -205,7 +235,8 @@ export class KafkaSource<T> implements Source<T> {
             await heartbeat();
             if (!live()) return;
           }
-          this.emit(batch.topic, batch.partition, m, epoch);
+          counted.n += 1;
+          this.emit(batch.topic, batch.partition, m, epoch, tracker);
           unresolved = m.offset;
         }
         resolve();
@@ -236,32 +267,33 @@ export class KafkaSource<T> implements Source<T> {
     return t.offsets;
   }
 
-  private emit(topic: string, partition: number, m: KafkaMessage, epoch: number): void {
+  private emit(
+    topic: string,
+    partition: number,
+    m: KafkaMessage,
+    epoch: number,
+    tracker: PartitionOffsets,
+  ): void {
     const sub = this.subscriber;
     if (!sub) return;
     const o = this.opts;
-    const tracker = this.trackerFor(topic, partition);
     const slot = tracker.register(BigInt(m.offset));
     this.gate.take();
     this.stats.consumed += 1;
-    const ck = `${topic}:${partition}`;
-    const counted = this.consumedCounts.get(ck);
-    if (counted) counted.n += 1;
-    else this.consumedCounts.set(ck, { topic, partition, n: 1 });
     const origin = { kind: 'kafka' as const, topic, partition, offset: m.offset };
     const key = m.key ? m.key.toString('utf8') : null;
     const headers = headersToStrings(m.headers as Record<string, unknown> | undefined);
     const raw = m.value;
-    const done = (): void => {
-      if (epoch === this.epoch) tracker.ack(slot);
-      this.gate.release();
-    };
+    // One closure per record: the dead-letter path builds its own continuation only when taken.
     const ack = AckToken.root((s) => {
+      const done = (): void => {
+        if (epoch === this.epoch) tracker.ack(slot);
+        this.gate.release();
+      };
       if (s.failures.length === 0) {
         this.stats.acked += 1;
         this.ackedCount += 1;
-        done();
-        return;
+        return done();
       }
       this.stats.deadLettered += 1;
       // The offset advances only once the dead letter is durable.
@@ -336,6 +368,7 @@ export class KafkaSource<T> implements Source<T> {
           this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');
         await this.commit();
         if (this.commitTimer) clearInterval(this.commitTimer);
+        if (this.pauseTimer) clearTimeout(this.pauseTimer);
         this.flushMetrics();
         await consumer.disconnect().catch((e: unknown) => this.log.warn({ err: e }, 'disconnect failed'));
       }
