@@ -9,6 +9,9 @@ import type { Source } from '../../engine/types.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { createCodec } from '../../io/avro/codec.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import { startObservabilityFromConfig } from '../../obs/server.ts';
+import { startLagMonitor } from '../../obs/lag.ts';
+import { createKafka } from '../../io/kafka/client.ts';
 import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/kafka/wiring.ts';
 import { logger } from '../../obs/logger.ts';
 
@@ -102,6 +105,20 @@ export function register(program: Command): void {
       if (!sources[needed]) throw new Error(`run ${topology}: missing --source ${needed}=<uri>`);
     for (const needed of mod.io?.sinks ?? [])
       if (!sinks[needed]) throw new Error(`run ${topology}: missing --sink ${needed}=<uri>`);
+    // /metrics, /healthz, /readyz for probes and Prometheus; consumer lag for the dashboard.
+    let running = false;
+    const obs = await startObservabilityFromConfig(config, () => running);
+    const kafkaTopics = sourceSpecs
+      .map((spec) => namedUri(spec, onlySource, 'source').uri)
+      .filter((uri) => uri.startsWith('kafka:'))
+      .map((uri) => uri.slice('kafka:'.length).split('?')[0]!);
+    let lag: { stop(): void } | undefined;
+    let admin: ReturnType<ReturnType<typeof createKafka>['admin']> | undefined;
+    if (kafkaTopics.length > 0) {
+      admin = createKafka(connection).admin();
+      await admin.connect();
+      lag = startLagMonitor({ admin, groupId: config.kafka.groupId, topics: kafkaTopics });
+    }
     const started = Date.now();
     const run = runTopology({
       sources,
@@ -110,7 +127,16 @@ export function register(program: Command): void {
       build: mod.build,
       config: config.topologies[topology] ?? {},
     });
-    const result = await run.done;
+    running = true;
+    let result: Awaited<typeof run.done>;
+    try {
+      result = await run.done;
+    } finally {
+      running = false;
+      lag?.stop();
+      await admin?.disconnect().catch(() => undefined);
+      await obs?.close();
+    }
     logger.info({ topology, ...result }, 'topology finished');
     process.stdout.write(
       `${topology}: ${result.outputs} outputs in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.stoppedBy})\n` +
