@@ -21,7 +21,12 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-function startWorker(): { child: ChildProcess; consumed: () => number; exited: Promise<number | null> } {
+function startWorker(): {
+  child: ChildProcess;
+  consumed: () => number;
+  started: () => boolean;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', worker], {
     env: {
       ...process.env,
@@ -35,12 +40,15 @@ function startWorker(): { child: ChildProcess; consumed: () => number; exited: P
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let consumed = 0;
+  // The worker's first line comes after its SIGTERM handler is installed.
+  let started = false;
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    started = true;
     const m = /consumed (\d+)/.exec(chunk.trim().split('\n').pop() ?? '');
     if (m) consumed = Number(m[1]);
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, consumed: () => consumed, exited };
+  return { child, consumed: () => consumed, started: () => started, exited };
 }
 
 describe('worker killed with SIGKILL at random moments', () => {
@@ -63,6 +71,8 @@ describe('worker killed with SIGKILL at random moments', () => {
       'final worker to commit everything',
       500,
     );
+    // Earlier workers may have committed everything already: wait until this one can take a SIGTERM.
+    await waitFor(() => last.started(), 60_000, 'final worker to start');
     last.child.kill('SIGTERM');
     const code = await last.exited;
     expect(code).toBe(0);
