@@ -136,7 +136,9 @@ export class KafkaSink<T> implements Sink<T> {
     const produced = metrics.produced.labels(this.id, o.topic);
     return (source) =>
       new Observable<Envelope<T>>((sub) => {
-        let buf: Array<{ env: Envelope<T>; msg: Message }> = [];
+        // Two parallel arrays rather than an entry object per record: fewer objects live while in flight.
+        let envs: Array<Envelope<T>> = [];
+        let msgs: Message[] = [];
         let timer: NodeJS.Timeout | null = null;
         let active = 0;
         const waiting: Array<() => void> = [];
@@ -150,25 +152,27 @@ export class KafkaSink<T> implements Sink<T> {
         const flush = (): void => {
           if (timer) clearTimeout(timer);
           timer = null;
-          if (buf.length === 0) return;
-          const batch = buf;
-          buf = [];
+          if (envs.length === 0) return;
+          const batch = envs;
+          const messages = msgs;
+          envs = [];
+          msgs = [];
           const p = (async () => {
             // Bounded concurrency: at most maxConcurrentSends batches on the wire.
             while (active >= o.maxConcurrentSends) await new Promise<void>((r) => waiting.push(r));
             active += 1;
             try {
-              await this.send(batch.map((b) => b.msg));
+              await this.send(messages);
               this.stats.sent += batch.length;
               this.stats.batches += 1;
               produced.inc(batch.length);
-              for (const b of batch) {
-                b.env.ack.ack();
-                if (!closed) sub.next(b.env);
+              for (const env of batch) {
+                env.ack.ack();
+                if (!closed) sub.next(env);
               }
             } catch (e) {
               this.stats.failed += batch.length;
-              for (const b of batch) b.env.ack.nack(e, 'sink', this.id);
+              for (const env of batch) env.ack.nack(e, 'sink', this.id);
             } finally {
               active -= 1;
               waiting.shift()?.();
@@ -190,8 +194,9 @@ export class KafkaSink<T> implements Sink<T> {
             const headers: Record<string, string> = { ...env.headers };
             if (o.traceHeader) headers['trace-id'] = env.traceId;
             if (o.schema) headers.schema = o.schema;
-            buf.push({ env, msg: { key: env.key, value, headers } });
-            if (buf.length >= o.batchSize) flush();
+            envs.push(env);
+            msgs.push({ key: env.key, value, headers });
+            if (envs.length >= o.batchSize) flush();
             else if (!timer) timer = setTimeout(flush, o.lingerMs);
           },
           error: (e: unknown) => sub.error(e),
