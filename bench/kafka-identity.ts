@@ -35,20 +35,25 @@ async function produceInput(brokers: string[], topic: string, n: number): Promis
 
 /** The engine: KafkaSource -> identity -> KafkaSink; seconds from first record to last ack. */
 async function engine(brokers: string[], n: number, out: string, round: number): Promise<number> {
+  const batchSize = Number(process.env.B_BATCH ?? 1000);
+  const sends = Number(process.env.B_SENDS ?? 4);
   const source = new KafkaSource<Buffer>({
     brokers,
     topics: ['bench.in'],
     groupId: `bench-engine-${round}`,
-    maxInFlight: Number(process.env.B_INFLIGHT ?? 10_000),
+    // The credit window matches what the sink can have on the wire (batchSize x concurrent sends):
+    // a deeper window only keeps more records alive (GC work) without sending any sooner.
+    maxInFlight: Number(process.env.B_INFLIGHT ?? batchSize * sends),
     partitionsConsumedConcurrently: Number(process.env.B_PCC ?? 1),
+    ...(process.env.B_PAUSE_GRACE ? { pauseGraceMs: Number(process.env.B_PAUSE_GRACE) } : {}),
     decode: (raw) => raw,
   });
   const sink = new KafkaSink<Buffer>({
     brokers,
     topic: out,
     encode: (v) => v,
-    batchSize: Number(process.env.B_BATCH ?? 1000),
-    maxConcurrentSends: Number(process.env.B_SENDS ?? 4),
+    batchSize,
+    maxConcurrentSends: sends,
     lingerMs: Number(process.env.B_LINGER ?? 5),
     traceHeader: process.env.B_TRACE !== '0',
   });
