@@ -2,11 +2,14 @@
 // PyTorch), then scores the exported bundle with the TypeScript runtime (`eval ner`) and writes the
 // figures into model.json and the model card, so the card always states what the engine reaches.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dataPath } from '../src/io/dataPath.ts';
+import { formatConll, parseConll } from '../src/text/conll.ts';
+import { retokenizeLabeled } from '../src/text/retokenize.ts';
+import { styleFor } from '../src/text/tokenize.ts';
 import { finalizeBundle } from './lib/card.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,6 +33,9 @@ recipes: ${RECIPES.join(', ')}
   --corpus <file>      word2vec corpus (default corpus/biomed_sentences.txt); --w2v-max-lines <n> for smoke
   --tag-column <n>     1-based column of the tag (default 2 for ner, 4 for keywords)
   --verify-out <file>  reference PyTorch emissions for the ONNX check (default training/work/verify/<name>.json)
+  --retokenize <style> ner: train (and select on dev) with the tokens the engine gives raw text (style
+                       split, runs or ptb): each corpus token re-tokenized, B-X -> B-X I-X...; the card
+                       still reports eval ner on the corpus's own dev tokens
   --no-eval            skip the TypeScript evaluation and model card
   --python <path>      default /usr/bin/python3`;
 
@@ -82,6 +88,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'w2v-max-lines': { type: 'string' },
       'tag-column': { type: 'string' },
       'verify-out': { type: 'string' },
+      retokenize: { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -134,14 +141,23 @@ export async function runTrain(argv: string[]): Promise<void> {
   for (const f of [...train, dev])
     if (!existsSync(f)) throw new TrainUsageError(`train ${recipe}: data file ${f} does not exist`);
   await ensureW2v(false);
+  let pyTrain = train;
+  let pyDev = dev;
+  if (v.retokenize) {
+    const dir = resolve(here, 'work/retok', `${name}-${v.retokenize}`);
+    pyTrain = train.map((f, i) =>
+      retokenizeFile(f, resolve(dir, `train-${i}.conll`), v.retokenize!, tagColumn),
+    );
+    pyDev = retokenizeFile(dev, resolve(dir, 'dev.conll'), v.retokenize, tagColumn);
+  }
   const command = `npm run train -- ${argv.join(' ')}`;
   const rel = (p: string) => (p.startsWith(dataPath()) ? relative(dataPath(), p) : p);
   const args = [
     recipe === 'ner' ? 'ner.py' : 'keywords.py',
     '--train',
-    ...train,
+    ...pyTrain,
     '--dev',
-    dev,
+    pyDev,
     '--w2v',
     w2v,
     '--out',
@@ -157,13 +173,29 @@ export async function runTrain(argv: string[]): Promise<void> {
     '--command',
     command,
     '--data-desc',
-    train.map(rel).join(' + '),
+    train.map(rel).join(' + ') + (v.retokenize ? ` (re-tokenized: ${v.retokenize})` : ''),
   ];
-  args.push('--tag-col', String(tagColumn - 1));
+  args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out'] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
+}
+
+/** Writes `file` re-tokenized with `style` (tag in 1-based `tagColumn`, other columns dropped) to `out`. */
+function retokenizeFile(file: string, out: string, style: string, tagColumn: number): string {
+  const styleName = styleFor(style);
+  const sentences = parseConll(readFileSync(file, 'utf8'), { source: file, validateTags: tagColumn === 2 });
+  const rows = sentences.map((s) => {
+    const tags = tagColumn === 2 ? s.tags : s.extra[tagColumn - 3]!;
+    return retokenizeLabeled({ tokens: s.tokens, tags }, styleName);
+  });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, formatConll(rows));
+  const before = sentences.reduce((n, s) => n + s.tokens.length, 0);
+  const after = rows.reduce((n, r) => n + r.tokens.length, 0);
+  process.stdout.write(`train: ${file} re-tokenized (${style}): ${before} -> ${after} tokens -> ${out}\n`);
+  return out;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
