@@ -1,5 +1,8 @@
 // Messages/s through the engine's identity topology over the librdkafka mock broker, against a bare
 // kafkajs consume-then-produce loop on the same broker and the same input in the same run.
+// `ratio` compares like for like (both write each record's key, value and headers as read);
+// `ratio_trace_header` is the engine with the sink's default per-record `trace-id` header, which
+// costs kafkajs one more header encoding per record (and the broker more bytes).
 import { startMockCluster } from '../src/io/kafka/mockCluster.ts';
 import { createKafka, parseBrokers } from '../src/io/kafka/client.ts';
 import { KafkaSource } from '../src/io/kafka/kafkaSource.ts';
@@ -34,7 +37,13 @@ async function produceInput(brokers: string[], topic: string, n: number): Promis
 }
 
 /** The engine: KafkaSource -> identity -> KafkaSink; seconds from first record to last ack. */
-async function engine(brokers: string[], n: number, out: string, round: number): Promise<number> {
+async function engine(
+  brokers: string[],
+  n: number,
+  out: string,
+  round: string,
+  traceHeader: boolean,
+): Promise<number> {
   const batchSize = Number(process.env.B_BATCH ?? 1000);
   const sends = Number(process.env.B_SENDS ?? 4);
   const source = new KafkaSource<Buffer>({
@@ -55,7 +64,7 @@ async function engine(brokers: string[], n: number, out: string, round: number):
     batchSize,
     maxConcurrentSends: sends,
     lingerMs: Number(process.env.B_LINGER ?? 5),
-    traceHeader: process.env.B_TRACE !== '0',
+    traceHeader,
   });
   let first = 0;
   const run = runTopology({
@@ -146,28 +155,39 @@ export default async function main(args: string[]): Promise<void> {
   await produceInput(brokers, 'bench.in', n);
   console.log(`produced ${n} messages of ~230 bytes to bench.in (16 partitions, 3 mock brokers)`);
   // The 2-core CI box is shared: interleave the two loops over several rounds and compare medians.
-  const rounds = arg(args, 'rounds', 3);
+  const rounds = arg(args, 'rounds', 5);
+  // Two engine runs per round: like for like (the records the bare loop writes: key, value, input
+  // headers), and with the sink's default `trace-id` header, which adds one header per record.
   const bareRates: number[] = [];
   const engineRates: number[] = [];
+  const traceRates: number[] = [];
+  const cpuS = (c: NodeJS.CpuUsage): string => ((c.user + c.system) / 1e6).toFixed(2);
   for (let r = 0; r < rounds; r++) {
     let cpu = process.cpuUsage();
     const bareSecs = await bare(brokers, n, 'bench.out.bare', r);
     const bareCpu = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
-    const engineSecs = await engine(brokers, n, 'bench.out.engine', r);
+    const engineSecs = await engine(brokers, n, 'bench.out.engine', `${r}`, false);
     const engineCpu = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const traceSecs = await engine(brokers, n, 'bench.out.engine', `${r}-trace`, true);
+    const traceCpu = process.cpuUsage(cpu);
     console.log(
-      `round ${r} cpu (user+system, includes the in-process mock broker): bare ${((bareCpu.user + bareCpu.system) / 1e6).toFixed(2)} s, engine ${((engineCpu.user + engineCpu.system) / 1e6).toFixed(2)} s`,
+      `round ${r} cpu (user+system, includes the in-process mock broker): bare ${cpuS(bareCpu)} s, engine ${cpuS(engineCpu)} s, engine + trace-id header ${cpuS(traceCpu)} s`,
     );
     bareRates.push(n / bareSecs);
     engineRates.push(n / engineSecs);
-    console.log(`round ${r}: bare ${bareSecs.toFixed(2)} s, engine ${engineSecs.toFixed(2)} s`);
+    traceRates.push(n / traceSecs);
+    console.log(
+      `round ${r}: bare ${bareSecs.toFixed(2)} s, engine ${engineSecs.toFixed(2)} s, engine + trace-id header ${traceSecs.toFixed(2)} s`,
+    );
   }
   clearInterval(rssTimer);
   mock.destroy();
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const engineRate = median(engineRates);
   const bareRate = median(bareRates);
+  const traceRate = median(traceRates);
   console.log(
     JSON.stringify({
       bench: 'kafka-identity',
@@ -176,6 +196,8 @@ export default async function main(args: string[]): Promise<void> {
       engine_msgs_per_s: Math.round(engineRate),
       bare_msgs_per_s: Math.round(bareRate),
       ratio: Number((engineRate / bareRate).toFixed(3)),
+      engine_trace_header_msgs_per_s: Math.round(traceRate),
+      ratio_trace_header: Number((traceRate / bareRate).toFixed(3)),
       peak_rss_mb: Math.round(peakRss / 1048576),
     }),
   );

@@ -191,9 +191,13 @@ export class KafkaSink<T> implements Sink<T> {
               env.ack.nack(e, 'encode', this.id);
               return;
             }
-            const headers: Record<string, string> = { ...env.headers };
-            if (o.traceHeader) headers['trace-id'] = env.traceId;
-            if (o.schema) headers.schema = o.schema;
+            // The envelope's headers are passed as they are unless the sink adds some (kafkajs only reads them).
+            let headers = env.headers;
+            if (o.traceHeader || o.schema) {
+              headers = { ...env.headers };
+              if (o.traceHeader) headers['trace-id'] = env.traceId;
+              if (o.schema) headers.schema = o.schema;
+            }
             envs.push(env);
             msgs.push({ key: env.key, value, headers });
             if (envs.length >= o.batchSize) flush();
