@@ -6,7 +6,7 @@ import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
 import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
-import { isValidBio } from '../../src/text/bio.ts';
+import { bioToSpans, isValidBio } from '../../src/text/bio.ts';
 import { build } from '../../topologies/augment.ts';
 
 const generatorFixture = resolve(projectRoot, 'test/fixtures/models/seq2seq');
@@ -77,6 +77,25 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
     const strip = (xs: AugmentedSentence[]) =>
       xs.map(({ createdAt: _c, ...r }) => r).sort((p, q) => p.id.localeCompare(q.id));
     expect(strip(b.items)).toEqual(strip(a.items));
+  });
+
+  it('entity-constrained BioAug keeps every gold entity of every generation (models/generator)', async () => {
+    const input = records().slice(0, 12);
+    const r = await run(input, {
+      methods: ['bioaug'],
+      n: 2,
+      seed: 3,
+      bioaug: { generator: { maxBatch: 8 }, constrainEntities: true, maxNewTokens: 96 },
+    });
+    expect(r.items).toHaveLength(input.length * 2);
+    const bySource = new Map(input.map((s) => [s.id, s]));
+    const entities = (tokens: readonly string[], tags: readonly string[]): string[] =>
+      bioToSpans(tags).map((sp) => `${sp.type}:${tokens.slice(sp.start, sp.end).join(' ')}`);
+    for (const x of r.items) {
+      expect(x.valid, x.generatedText).toBe(true);
+      const src = bySource.get(x.sourceId)!;
+      expect(entities(x.tokens, x.tags)).toEqual(entities(src.tokens, src.tags));
+    }
   });
 
   it('dead-letters invalid sentences and goes on', async () => {

@@ -4,7 +4,7 @@ import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import { corruptSentence, CorruptConfig } from '../../src/augment/bioaug/corrupt.ts';
 import { delinearize, type ExpectedEntity } from '../../src/augment/bioaug/delinearize.ts';
-import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
+import { LabelVocabulary, labelToken } from '../../src/augment/bioaug/labels.ts';
 import type { LabeledSentence } from '../../src/augment/types.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
 import { createRng, hash32 } from '../../src/engine/rng.ts';
@@ -32,6 +32,12 @@ export const BioaugConfig = z
     maxNewTokens: z.number().int().min(1).max(1024).default(160),
     /** Entity types the generator may write besides those of the sentence (corpus spelling). */
     entityTypes: z.array(z.string()).default([]),
+    /**
+     * Entity-preserving constrained decoding: the generator must write the sentence's gold entities,
+     * linearized, in order (label tokens elsewhere and EOS before the last entity are blocked), so
+     * only the text around them is generated. BioAug itself generates freely and filters (false).
+     */
+    constrainEntities: z.boolean().default(false),
     /** Emit failed generations as `valid: false` records (with the raw text), else drop them (counted). */
     emitInvalid: z.boolean().default(true),
   })
@@ -117,6 +123,9 @@ export function generateFromCorruptions(
                 numReturnSequences: 1,
                 seeds: runnable.map((x) => x.seed),
                 allowedLabelTokensOnly: true,
+                ...(c.constrainEntities
+                  ? { requiredSpans: runnable.map((x) => entitySpanIds(g, x.expected)) }
+                  : {}),
               },
             );
       let k = 0;
@@ -139,6 +148,24 @@ export function generateFromCorruptions(
             ),
           ),
     );
+}
+
+/** Token ids of each expected entity, linearized as in the sketch (`<b-x> w <b-x> <i-x> w2 <i-x>`). */
+export function entitySpanIds(g: Generator, expected: readonly ExpectedEntity[]): number[][] {
+  const cfg = g.bundle.config;
+  const strip = new Set([cfg.bosTokenId, cfg.eosTokenId, cfg.padTokenId]);
+  return expected.map((e) =>
+    g
+      .encode(
+        e.tokens
+          .map(
+            (w, j) =>
+              `${labelToken(j === 0 ? 'B' : 'I', e.type)} ${w} ${labelToken(j === 0 ? 'B' : 'I', e.type)}`,
+          )
+          .join(' '),
+      )
+      .filter((id) => !strip.has(id)),
+  );
 }
 
 /** The record of one generation: validated labels, or `valid: false` with the raw text. */

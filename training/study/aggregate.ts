@@ -72,7 +72,7 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 /** Canonical method order for tables and charts (unknown methods after, alphabetically). */
-export const METHOD_ORDER = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug'];
+export const METHOD_ORDER = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug', 'bioaug-ce'];
 
 function methodRank(m: string): number {
   const i = METHOD_ORDER.indexOf(m);

@@ -21,7 +21,7 @@ import type {
 } from '../../src/io/avro/types.generated.ts';
 import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
-import { build as buildAugment } from '../../topologies/augment.ts';
+import { AUGMENT_METHODS, build as buildAugment } from '../../topologies/augment.ts';
 import {
   aggregate,
   mergeRecords,
@@ -33,7 +33,9 @@ import {
 import { renderChart } from './chart.ts';
 
 /** Methods the study knows: gold-only plus the augment topology's methods. */
-export const STUDY_METHODS = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug'] as const;
+export const STUDY_METHODS = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug', 'bioaug-ce'] as const;
+/** BioAug methods: `bioaug` as published (free generation, then validation), `bioaug-ce` with entity-constrained decoding. */
+const isBioaug = (m: string): boolean => m === 'bioaug' || m === 'bioaug-ce';
 export type StudyMethod = (typeof STUDY_METHODS)[number];
 
 /** Thrown for bad study options; the message names the option and the valid values. */
@@ -118,7 +120,7 @@ function readGold(c: Cell, o: StudyOptions): LabeledSentence[] {
   if (!existsSync(path))
     throw new StudyUsageError(`study: no training split ${path} (dataset ${c.dataset}, size ${c.size})`);
   let gold = readLabeled(path);
-  if (c.method === 'bioaug') attachKeywords(gold, dataPath('keywords', c.dataset, c.size, 'train.tsv'));
+  if (isBioaug(c.method)) attachKeywords(gold, dataPath('keywords', c.dataset, c.size, 'train.tsv'));
   if (o.limitTrain) gold = gold.slice(0, o.limitTrain);
   return gold;
 }
@@ -169,7 +171,7 @@ export async function augmentCell(
   });
   const sink = new MemorySink<AugmentedSentence>('augmented');
   const config = {
-    methods: [c.method],
+    methods: [isBioaug(c.method) ? 'bioaug' : c.method] as Array<(typeof AUGMENT_METHODS)[number]>,
     n: o.n,
     seed: c.seed,
     p: o.p,
@@ -181,6 +183,7 @@ export async function augmentCell(
       generator: { ...(o.generator ? { model: o.generator } : {}), maxBatch: 16 },
       topK: o.topK,
       entityTypes: datasetTypes(gold),
+      constrainEntities: c.method === 'bioaug-ce',
     },
   };
   await runTopology({
@@ -385,7 +388,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyRecord[]> {
       throw new StudyUsageError(
         `study: unknown method ${JSON.stringify(m)}; valid: ${STUDY_METHODS.join(', ')}`,
       );
-  if (o.methods.includes('bioaug')) {
+  if (o.methods.some(isBioaug)) {
     const g = o.generator ?? resolve(projectRoot, 'models/generator');
     if (!existsSync(join(g, 'model.json')))
       throw new StudyUsageError(

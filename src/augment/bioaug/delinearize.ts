@@ -32,6 +32,8 @@ export interface DelinearizeOptions {
   maxTokens?: number;
 }
 
+const GLUED_SPECIAL = /(<(?:[bi]-[^<>\s]+|mask|\/?s|pad|unk)>)/gi;
+
 const fail = (reason: DelinearizeReason, detail: string, index: number): DelinearizeResult => ({
   ok: false,
   reason,
@@ -51,7 +53,11 @@ export function delinearize(
   options: DelinearizeOptions = {},
 ): DelinearizeResult {
   const maxTokens = options.maxTokens ?? 5000;
-  let words = text.split(/\s+/).filter((w) => w !== '' && w !== '<pad>');
+  // Special tokens are words of their own even where a detokenizer glued text to them ("<b-x>.").
+  let words = text
+    .replace(GLUED_SPECIAL, ' $1 ')
+    .split(/\s+/)
+    .filter((w) => w !== '' && w !== '<pad>');
   if (words[0] === '<s>') words = words.slice(1);
   const sep = words.indexOf(SEP);
   if (sep >= 0) words = words.slice(0, sep);

@@ -23,7 +23,11 @@ export function register(program: Command): void {
     .option('--dataset <list>', 'comma-separated datasets (ncbi, bc5cdr, ...)', 'ncbi')
     .option('--size <list>', 'comma-separated train sizes (100, 200, 500)', '100')
     .option('--seeds <list>', 'comma-separated seeds; one seed drives augmentation and training', '1,2,3')
-    .option('--methods <list>', 'gold, mr, lwtr, sis, sr, all4, bioaug', 'gold,mr,lwtr,sis,sr,all4,bioaug')
+    .option(
+      '--methods <list>',
+      'gold, mr, lwtr, sis, sr, all4, bioaug, bioaug-ce (entity-constrained decoding)',
+      'gold,mr,lwtr,sis,sr,all4,bioaug',
+    )
     .option('--n <n>', 'augmentations per gold sentence and method', '5')
     .option('--p <p>', 'Bernoulli probability of the simple augmenters', '0.3')
     .option('--out <dir>', 'results folder', 'docs/results')

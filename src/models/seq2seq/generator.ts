@@ -7,6 +7,7 @@ import { ModelError } from '../errors.ts';
 export const generateOptionsSchema = z
   .object({
     strategy: z.enum(['greedy', 'sample', 'beam']).default('greedy'),
+    /** Capped at the decoder's positions minus the start token. */
     maxNewTokens: z.number().int().min(1).max(4096).default(64),
     /** Sampling: keep the k most likely tokens (0 = all). */
     topK: z.number().int().min(0).default(0),
@@ -26,6 +27,14 @@ export const generateOptionsSchema = z
     numReturnSequences: z.number().int().min(1).default(1),
     /** Among special tokens only EOS and the bundle's label tokens may be generated. */
     allowedLabelTokensOnly: z.boolean().default(false),
+    /**
+     * Entity-preserving constrained decoding, one list per input: token-id sequences (a linearized
+     * entity, `<b-x> w <b-x> <i-x> w2 <i-x>`, encoded without <s>/</s>) that the output must hold in
+     * this order. Each must start with a label token of the bundle. Outside them no label token may
+     * be generated except the first token of the next one, which, once generated, forces the rest of
+     * it; EOS is blocked until every one has been written. The free text around them stays sampled.
+     */
+    requiredSpans: z.array(z.array(z.array(z.number().int().nonnegative()))).optional(),
     /** false: recompute the whole prefix each step with decoder_model.onnx (benchmark baseline). */
     useCache: z.boolean().default(true),
     /** Never stop at EOS (forces maxNewTokens, for benchmarks). */
@@ -77,6 +86,7 @@ interface Cache {
 class Gen implements Generator {
   private readonly specialBlocked: number[];
   private readonly stripIds: Set<number>;
+  private readonly labelIds = new Set<number>();
 
   constructor(
     readonly bundle: Seq2SeqBundle,
@@ -87,7 +97,10 @@ class Gen implements Generator {
     const allowed = new Set<number>([c.eosTokenId]);
     for (const t of bundle.labelTokens) {
       const id = tok.token_to_id(t);
-      if (id !== undefined) allowed.add(id);
+      if (id !== undefined) {
+        allowed.add(id);
+        this.labelIds.add(id);
+      }
     }
     const specials = new Set<number>([c.bosTokenId, c.padTokenId]);
     for (const [id, t] of tok.get_added_tokens_decoder()) if (t.special) specials.add(id);
@@ -116,12 +129,22 @@ class Gen implements Generator {
     const o = parsed.data;
     if (o.seeds && o.seeds.length !== inputs.length)
       throw new ModelError('config', `${this.stepId}: seeds has ${o.seeds.length} entries for ${inputs.length} inputs`);
+    if (o.requiredSpans) {
+      if (o.requiredSpans.length !== inputs.length)
+        throw new ModelError('config', `${this.stepId}: requiredSpans has ${o.requiredSpans.length} entries for ${inputs.length} inputs`);
+      o.requiredSpans.forEach((spans, i) =>
+        spans.forEach((sp, k) => {
+          if (sp.length === 0 || !this.labelIds.has(sp[0]!))
+            throw new ModelError('config', `${this.stepId}: requiredSpans[${i}][${k}] must start with a label token of the bundle (${this.bundle.labelTokens.join(', ')})`);
+        }),
+      );
+    }
     if (o.strategy === 'greedy' && o.numReturnSequences > 1)
       throw new ModelError('config', `${this.stepId}: greedy returns one sequence; use sample or beam for more`);
     if (o.strategy === 'beam' && o.numReturnSequences > o.numBeams)
       throw new ModelError('config', `${this.stepId}: numReturnSequences (${o.numReturnSequences}) > numBeams (${o.numBeams})`);
-    if (!o.useCache && o.maxNewTokens + 1 > this.bundle.config.maxPositionEmbeddings)
-      throw new ModelError('config', `${this.stepId}: maxNewTokens exceeds the decoder's positions`);
+    // The decoder has maxPositionEmbeddings positions, the start token takes one: generation stops there.
+    o.maxNewTokens = Math.min(o.maxNewTokens, this.bundle.config.maxPositionEmbeddings - 1);
     const maxS = this.bundle.config.maxPositionEmbeddings;
     inputs.forEach((ids, i) => {
       if (ids.length === 0) throw new ModelError('input', `${this.stepId}: input ${i} is empty`);
@@ -231,13 +254,64 @@ class Gen implements Generator {
     return out;
   }
 
-  /** Log-softmax (float64) of one row after the constraints (blocked specials, ignoreEos). */
-  private logProbs(logits: Float32Array, r: number, o: Opts): Float64Array {
+  /**
+   * What `requiredSpans` allows next, given the tokens generated so far: `only` (inside a span, its
+   * next token), or the label tokens and EOS to block (outside: every label but the next span's start).
+   */
+  private spanConstraint(
+    spans: number[][],
+    generated: readonly number[],
+    maxNew: number,
+  ): { only: number } | { block: number[] } {
+    let k = 0;
+    let pos = -1; // position inside spans[k] of the next token, -1 when outside
+    for (const t of generated) {
+      if (pos >= 0) {
+        pos += 1;
+        if (pos >= spans[k]!.length) {
+          k += 1;
+          pos = -1;
+        }
+      } else if (k < spans.length && t === spans[k]![0]) {
+        pos = 1;
+        if (pos >= spans[k]!.length) {
+          k += 1;
+          pos = -1;
+        }
+      }
+    }
+    if (pos >= 0) return { only: spans[k]![pos]! };
+    let needed = 0;
+    for (let j = k; j < spans.length; j++) needed += spans[j]!.length;
+    if (needed > 0 && maxNew - generated.length <= needed) return { only: spans[k]![0]! };
+    const block: number[] = [];
+    const next = k < spans.length ? spans[k]![0] : undefined;
+    for (const id of this.labelIds) if (id !== next) block.push(id);
+    if (k < spans.length) block.push(this.bundle.config.eosTokenId);
+    return { block };
+  }
+
+  /** Log-softmax (float64) of one row after the constraints (blocked specials, ignoreEos, required spans). */
+  private logProbs(
+    logits: Float32Array,
+    r: number,
+    o: Opts,
+    spans?: number[][],
+    generated?: readonly number[],
+  ): Float64Array {
     const V = this.bundle.config.vocabSize;
     const x = new Float64Array(V);
     for (let j = 0; j < V; j++) x[j] = logits[r * V + j] ?? -Infinity;
     if (o.allowedLabelTokensOnly) for (const id of this.specialBlocked) x[id] = -Infinity;
     if (o.ignoreEos) x[this.bundle.config.eosTokenId] = -Infinity;
+    if (spans && generated) {
+      const c = this.spanConstraint(spans, generated, o.maxNewTokens);
+      if ('only' in c) {
+        // A forced token: after normalization its log-prob is 0, so it adds nothing to the score.
+        x.fill(-Infinity);
+        x[c.only] = 0;
+      } else for (const id of c.block) x[id] = -Infinity;
+    }
     let m = -Infinity;
     for (let j = 0; j < V; j++) if ((x[j] ?? -Infinity) > m) m = x[j] ?? m;
     let z = 0;
@@ -285,7 +359,7 @@ class Gen implements Generator {
       for (let r = 0; r < R; r++) {
         let tok = c.padTokenId;
         if (!done[r]) {
-          const lp = this.logProbs(res.logits, r, o);
+          const lp = this.logProbs(res.logits, r, o, o.requiredSpans?.[Math.floor(r / per)], gen[r]);
           tok = o.strategy === 'greedy' ? argmaxF64(lp, V) : sampleToken(lp, o, rngs[r]!);
           scores[r] = (scores[r] ?? 0) + (lp[tok] ?? 0);
           gen[r]!.push(tok);
@@ -336,7 +410,7 @@ class Gen implements Generator {
         const cands: { j: number; s: number }[] = [];
         for (let b = 0; b < nb; b++) {
           const r = i * nb + b;
-          const lp = this.logProbs(res.logits, r, o);
+          const lp = this.logProbs(res.logits, r, o, o.requiredSpans?.[i], beams[r]);
           const base = scores[r] ?? -Infinity;
           for (const tok of topIndices(lp, V, 2 * nb)) cands.push({ j: b * V + tok, s: (lp[tok] ?? -Infinity) + base });
         }

@@ -74,6 +74,16 @@ describe('linearize / delinearize', () => {
     });
   });
 
+  it('reads special tokens a detokenizer glued to text as words of their own', () => {
+    const v = new LabelVocabulary(['Disease']);
+    expect(delinearize('the<b-disease> HD <b-disease>. <b-disease>HD<b-disease>)', v)).toEqual({
+      ok: true,
+      tokens: ['the', 'HD', '.', 'HD', ')'],
+      tags: ['O', 'B-Disease', 'O', 'B-Disease', 'O'],
+    });
+    expect(delinearize('a<mask>b', v)).toMatchObject({ ok: false, reason: 'mask-left' });
+  });
+
   it('refuses to linearize a word that looks like markup', () => {
     expect(() => linearize(['a', '<mask>'], ['O', 'O'])).toThrow(/token 1 "<mask>" collides/);
   });

@@ -104,12 +104,63 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
     for (const o of out) for (const x of o) for (const id of x.tokenIds) expect(blocked).not.toContain(id);
   });
 
+  it('requiredSpans writes the given entities in order, and no other label token, under any strategy', async () => {
+    const tok = gen.bundle.tokenizer;
+    const labels = new Set(['<b-disease>', '<i-disease>'].map((t) => tok.token_to_id(t)!));
+    const strip = (ids: number[]): number[] => ids.filter((x) => x !== 0 && x !== eos);
+    const spans = [
+      strip(gen.encode('<b-disease> colon <b-disease> <i-disease> cancer <i-disease>')),
+      strip(gen.encode('<b-disease> asthma <b-disease>')),
+    ];
+    expect(spans.every((s) => labels.has(s[0]!))).toBe(true);
+    const inputs = ['<mask> treated <mask>', ref.cases[0]!.text];
+    const strategies = [
+      { strategy: 'sample' as const, temperature: 3, seed: 7, numReturnSequences: 3 },
+      { strategy: 'greedy' as const },
+      { strategy: 'beam' as const, numBeams: 3, numReturnSequences: 2 },
+    ];
+    for (const s of strategies) {
+      const out = await gen.generate(inputs, {
+        ...s,
+        maxNewTokens: 30,
+        allowedLabelTokensOnly: true,
+        requiredSpans: [spans, spans.slice(1)],
+      });
+      out.forEach((o, i) => {
+        const want = i === 0 ? spans : spans.slice(1);
+        for (const x of o) {
+          // the spans appear in order, and every label token of the output belongs to one of them
+          let pos = 0;
+          const covered = new Set<number>();
+          for (const sp of want) {
+            let at = -1;
+            for (let j = pos; j + sp.length <= x.tokenIds.length && at < 0; j++)
+              if (sp.every((id, k) => x.tokenIds[j + k] === id)) at = j;
+            expect(at, `${s.strategy}: ${x.text}`).toBeGreaterThanOrEqual(0);
+            for (let k = 0; k < sp.length; k++) covered.add(at + k);
+            pos = at + sp.length;
+          }
+          x.tokenIds.forEach((id, j) => {
+            if (labels.has(id)) expect(covered.has(j), `${s.strategy}: stray label in ${x.text}`).toBe(true);
+          });
+        }
+      });
+    }
+    const word = strip(gen.encode('treated'));
+    expect(labels.has(word[0]!)).toBe(false);
+    await expect(gen.generate(['a'], { requiredSpans: [[word]] })).rejects.toThrow(/must start with a label token/);
+    await expect(gen.generate(['a', 'b'], { requiredSpans: [[]] })).rejects.toThrow(/1 entries for 2 inputs/);
+  });
+
   it('rejects bad options and inputs naming the step', async () => {
     await expect(gen.generate(['a'], { strategy: 'nucleus' as 'greedy' })).rejects.toThrow(/test-gen.*strategy/);
     await expect(gen.generate(['a'], { strategy: 'beam', numBeams: 2, numReturnSequences: 3 })).rejects.toThrow(
       /numReturnSequences/,
     );
     await expect(gen.generateIds([[]])).rejects.toThrow(/test-gen: input 0 is empty/);
+    // the fixture decoder has 32 positions: generation stops after 31 new tokens
+    const long = await gen.generate(['a'], { maxNewTokens: 100, ignoreEos: true });
+    expect(long[0]![0]!.tokenIds).toHaveLength(31);
   });
 });
 
