@@ -56,7 +56,13 @@ function toLabeled(r: LabeledRecord): LabeledSentence {
   return { id: r.id, tokens: r.tokens, tags: r.tags, ...(r.keywordTags ? { keywords: r.keywordTags } : {}) };
 }
 
-function simpleRecord(a: SimpleAugmented, seed: number, sourceTokens: number): AugmentedSentence {
+function simpleRecord(
+  a: SimpleAugmented,
+  seed: number,
+  source: ReadonlySet<string> | null,
+  sourceLen: number,
+): AugmentedSentence {
+  const fresh = source ? a.tokens.filter((t) => !source.has(t)).length : 0;
   return {
     id: a.id,
     sourceId: a.sourceId,
@@ -66,8 +72,8 @@ function simpleRecord(a: SimpleAugmented, seed: number, sourceTokens: number): A
     tokens: a.tokens,
     tags: a.tags,
     valid: true,
-    newTokenShare: 0,
-    lengthDiff: a.tokens.length - sourceTokens,
+    newTokenShare: a.tokens.length ? fresh / a.tokens.length : 0,
+    lengthDiff: a.tokens.length - sourceLen,
     generatedText: null,
     createdAt: Date.now(),
   };
@@ -97,18 +103,18 @@ export function build(
   const streams = branches(labeled, c.methods);
   const outputs: Observable<Envelope<AugmentedSentence>>[] = c.methods.map((method) => {
     if (method === 'bioaug') return streams.bioaug.pipe(bioaugment({ ...c.bioaug, n: c.n, seed: c.seed }));
-    // Source lengths for lengthDiff, held only until the sentence's n copies have passed.
-    const lengths = new Map<string, { len: number; left: number }>();
+    // Source words (newTokenShare) and length (lengthDiff), held only until the sentence's n copies have passed.
+    const lengths = new Map<string, { len: number; words: Set<string>; left: number }>();
     return streams[method].pipe(
       mapStep(`${method}-len`, (s) => {
-        lengths.set(s.id, { len: s.tokens.length, left: c.n });
+        lengths.set(s.id, { len: s.tokens.length, words: new Set(s.tokens), left: c.n });
         return s;
       }),
       augmenter({ method, n: c.n, seed: c.seed, p: c.p, state, wordnetDir: c.wordnetDir, stepId: method }),
       mapStep(`${method}-record`, (a) => {
         const l = lengths.get(a.sourceId);
         if (l && --l.left <= 0) lengths.delete(a.sourceId);
-        return simpleRecord(a, c.seed, l?.len ?? a.tokens.length);
+        return simpleRecord(a, c.seed, l?.words ?? null, l?.len ?? a.tokens.length);
       }),
     );
   });

@@ -72,6 +72,15 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
       if (x.valid) expect(isValidBio(x.tags)).toBe(true);
       else expect(x.method).toBe('bioaug');
     }
+    // newTokenShare is computed for the simple methods too: SiS only reorders words, LwTR and MR bring new ones.
+    const shares = (m: string) => a.items.filter((x) => x.method === m).map((x) => x.newTokenShare);
+    expect(shares('sis').every((v) => v === 0)).toBe(true);
+    for (const m of ['lwtr', 'mr'])
+      expect(
+        shares(m).some((v) => v > 0),
+        m,
+      ).toBe(true);
+    for (const x of a.items) expect(x.newTokenShare).toBeGreaterThanOrEqual(0);
     // Same seed, different batching: identical augmentations (per-input generator seeds).
     const b = await run(input, cfg(3));
     const strip = (xs: AugmentedSentence[]) =>
@@ -92,7 +101,7 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
     const entities = (tokens: readonly string[], tags: readonly string[]): string[] =>
       bioToSpans(tags).map((sp) => `${sp.type}:${tokens.slice(sp.start, sp.end).join(' ')}`);
     for (const x of r.items) {
-      expect(x.valid, x.generatedText).toBe(true);
+      expect(x.valid, x.generatedText ?? '').toBe(true);
       const src = bySource.get(x.sourceId)!;
       expect(entities(x.tokens, x.tags)).toEqual(entities(src.tokens, src.tags));
     }
