@@ -2,6 +2,8 @@
 // (createGenerator, top-k), the BioAug de-lineariser checks every output. Figures as in BioAug's Table 2.
 // Usage: node --import tsx training/gen/evalGenerator.ts --model models/generator \
 //          --pairs ncbi=dev-pairs.jsonl --pairs bc5cdr=... [--per-dataset 100 --n 5 --top-k 10 --seed 1]
+//          [--constrain: entity-constrained decoding, as `bioaug.constrainEntities`]
+// Special tokens other than EOS and label tokens are blocked, as in the augment topology.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { delinearize, type ExpectedEntity } from '../../src/augment/bioaug/delinearize.ts';
@@ -9,6 +11,7 @@ import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
 import { createRng } from '../../src/engine/rng.ts';
 import { createGenerator } from '../../src/models/seq2seq/generator.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
+import { entitySpanIds } from '../../topologies/lib/bioaug.ts';
 
 interface Pair {
   input: string;
@@ -46,7 +49,7 @@ function shuffle<T>(xs: T[], seed: number): T[] {
 export async function evalGenerator(
   model: string,
   specs: { name: string; file: string }[],
-  o: { perDataset: number; n: number; topK: number; seed: number; batch: number },
+  o: { perDataset: number; n: number; topK: number; seed: number; batch: number; constrain?: boolean },
 ): Promise<Record<string, GenEvalFigures>> {
   const gen = await createGenerator(model, { stepId: 'eval-generator' });
   const res: Record<string, GenEvalFigures> = {};
@@ -82,11 +85,7 @@ export async function evalGenerator(
       const t0 = performance.now();
       for (let k = 0; k < pairs.length; k += o.batch) {
         const chunk = pairs.slice(k, k + o.batch);
-        const outs = await gen.generate(
-          chunk.map((p) => p.input),
-          { strategy: 'sample', topK: o.topK, numReturnSequences: o.n, seed: o.seed + k, maxNewTokens: 160 },
-        );
-        chunk.forEach((p, i) => {
+        const sources = chunk.map((p) => {
           const src = delinearize(p.target, vocab);
           if (!src.ok)
             throw new Error(`eval-generator: ${file}: target does not de-linearize: ${src.detail}`);
@@ -94,6 +93,22 @@ export async function evalGenerator(
             type: s.type,
             tokens: src.tokens.slice(s.start, s.end),
           }));
+          return { src, expected };
+        });
+        const outs = await gen.generate(
+          chunk.map((p) => p.input),
+          {
+            strategy: 'sample',
+            topK: o.topK,
+            numReturnSequences: o.n,
+            seed: o.seed + k,
+            maxNewTokens: 160,
+            allowedLabelTokensOnly: true,
+            ...(o.constrain ? { requiredSpans: sources.map((x) => entitySpanIds(gen, x.expected)) } : {}),
+          },
+        );
+        chunk.forEach((p, i) => {
+          const { src, expected } = sources[i]!;
           const srcWords = new Set(src.tokens);
           for (const g of outs[i] ?? []) {
             outputs++;
@@ -141,6 +156,7 @@ async function main(): Promise<void> {
       'top-k': { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       batch: { type: 'string', default: '8' },
+      constrain: { type: 'boolean', default: false },
     },
   });
   if (!v.pairs?.length)
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
     topK: Number(v['top-k']),
     seed: Number(v.seed),
     batch: Number(v.batch),
+    constrain: v.constrain,
   });
   process.stdout.write(JSON.stringify(res) + '\n');
 }
