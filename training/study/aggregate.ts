@@ -13,6 +13,8 @@ export interface GenerationStats {
   mean_abs_length_diff: number;
   /** Invalid generations by reason (delinearize's reasons), when known. */
   invalid_reasons?: Record<string, number>;
+  /** Model id of the generator (BioAug methods): which bundle made the augmentations. */
+  model_id?: string;
 }
 
 /** Result of one cell: one training run on gold + augmentations, scored on the full dev set. */
@@ -56,6 +58,7 @@ export interface StudyRecord {
     produced: number;
     valid: number;
     invalid_reasons?: Record<string, number>;
+    model_id?: string;
   };
   settings: string;
 }
@@ -138,6 +141,9 @@ export function aggregate(cells: CellResult[]): StudyRecord[] {
         produced,
         valid,
         ...(Object.keys(reasons).length ? { invalid_reasons: reasons } : {}),
+        ...(first.generation.model_id
+          ? { model_id: [...new Set(g.map((c) => c.generation.model_id ?? '?'))].join(' | ') }
+          : {}),
       };
     }
     out.push(rec);

@@ -227,6 +227,7 @@ export async function augmentCell(
       new_token_share: valid.length ? share / valid.length : 0,
       mean_abs_length_diff: valid.length ? len / valid.length : 0,
       ...(Object.keys(reasons).length ? { invalid_reasons: reasons } : {}),
+      ...(all[0]?.modelId ? { model_id: all[0].modelId } : {}),
     },
   };
 }
