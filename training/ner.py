@@ -228,6 +228,7 @@ def main(argv=None):
     p.add_argument("--vocab-size", type=int, default=20000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr-decay", type=float, default=1.0, help="multiply the learning rate by this after every epoch (1 = constant)")
     p.add_argument("--hidden", type=int, default=160)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--verify-out", default=None,
@@ -327,6 +328,9 @@ def main(argv=None):
               f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
         if m["f1"] > best[0]:
             best = (m["f1"], {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch, m)
+        if a.lr_decay != 1.0:
+            for g in opt.param_groups:
+                g["lr"] *= a.lr_decay
         if a.max_steps and step >= a.max_steps:
             break
         if (time.time() - t0) / 60 > a.time_budget:

@@ -36,6 +36,7 @@ recipes: ${RECIPES.join(', ')}
   --retokenize <style> ner: train (and select on dev) with the tokens the engine gives raw text (style
                        split, runs or ptb): each corpus token re-tokenized, B-X -> B-X I-X...; the card
                        still reports eval ner on the corpus's own dev tokens
+  --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
   --no-eval            skip the TypeScript evaluation and model card
   --python <path>      default /usr/bin/python3`;
 
@@ -89,6 +90,8 @@ export async function runTrain(argv: string[]): Promise<void> {
       'tag-column': { type: 'string' },
       'verify-out': { type: 'string' },
       retokenize: { type: 'string' },
+      'lr-decay': { type: 'string' },
+      'retokenize-mode': { type: 'string', default: 'replace' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -145,10 +148,25 @@ export async function runTrain(argv: string[]): Promise<void> {
   let pyDev = dev;
   if (v.retokenize) {
     const dir = resolve(here, 'work/retok', `${name}-${v.retokenize}`);
-    pyTrain = train.map((f, i) =>
+    const mode = v['retokenize-mode'];
+    if (mode !== 'replace' && mode !== 'add')
+      throw new TrainUsageError(`train: --retokenize-mode must be replace or add, got ${mode}`);
+    const retok = train.map((f, i) =>
       retokenizeFile(f, resolve(dir, `train-${i}.conll`), v.retokenize!, tagColumn),
     );
-    pyDev = retokenizeFile(dev, resolve(dir, 'dev.conll'), v.retokenize, tagColumn);
+    // add: both tokenizations of every training sentence (the corpus's rewritten with the tag in
+    // column 2, like the re-tokenized files), model selection on the corpus's own dev tokens
+    pyTrain =
+      mode === 'add'
+        ? [
+            ...train.map((f, i) => retokenizeFile(f, resolve(dir, `orig-${i}.conll`), null, tagColumn)),
+            ...retok,
+          ]
+        : retok;
+    pyDev =
+      mode === 'add'
+        ? retokenizeFile(dev, resolve(dir, 'dev-orig.conll'), null, tagColumn)
+        : retokenizeFile(dev, resolve(dir, 'dev.conll'), v.retokenize, tagColumn);
   }
   const command = `npm run train -- ${argv.join(' ')}`;
   const rel = (p: string) => (p.startsWith(dataPath()) ? relative(dataPath(), p) : p);
@@ -176,25 +194,32 @@ export async function runTrain(argv: string[]): Promise<void> {
     train.map(rel).join(' + ') + (v.retokenize ? ` (re-tokenized: ${v.retokenize})` : ''),
   ];
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
-  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out'] as const)
+  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay'] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
 }
 
-/** Writes `file` re-tokenized with `style` (tag in 1-based `tagColumn`, other columns dropped) to `out`. */
-function retokenizeFile(file: string, out: string, style: string, tagColumn: number): string {
-  const styleName = styleFor(style);
+/**
+ * Writes `file` re-tokenized with `style` (or with its own tokens when null) to `out`: token and the
+ * tag of 1-based `tagColumn`, other columns dropped.
+ */
+function retokenizeFile(file: string, out: string, style: string | null, tagColumn: number): string {
+  const styleName = style === null ? null : styleFor(style);
   const sentences = parseConll(readFileSync(file, 'utf8'), { source: file, validateTags: tagColumn === 2 });
   const rows = sentences.map((s) => {
     const tags = tagColumn === 2 ? s.tags : s.extra[tagColumn - 3]!;
-    return retokenizeLabeled({ tokens: s.tokens, tags }, styleName);
+    return styleName === null
+      ? { tokens: s.tokens, tags }
+      : retokenizeLabeled({ tokens: s.tokens, tags }, styleName);
   });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, formatConll(rows));
   const before = sentences.reduce((n, s) => n + s.tokens.length, 0);
   const after = rows.reduce((n, r) => n + r.tokens.length, 0);
-  process.stdout.write(`train: ${file} re-tokenized (${style}): ${before} -> ${after} tokens -> ${out}\n`);
+  process.stdout.write(
+    `train: ${file} re-tokenized (${style ?? 'own tokens'}): ${before} -> ${after} tokens -> ${out}\n`,
+  );
   return out;
 }
 
