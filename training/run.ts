@@ -191,7 +191,8 @@ export async function runTrain(argv: string[]): Promise<void> {
     '--command',
     command,
     '--data-desc',
-    train.map(rel).join(' + ') + (v.retokenize ? ` (re-tokenized: ${v.retokenize})` : ''),
+    train.map(rel).join(' + ') +
+      (v.retokenize ? ` (re-tokenized: ${v.retokenize}, ${v['retokenize-mode']})` : ''),
   ];
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay'] as const)

@@ -59,7 +59,14 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
           corpus,
           '--verify-out',
           join(dir, `${recipe}.verify.json`),
-        ].concat(['--max-steps', '3', '--epochs', '1', '--seed', '1']),
+        ]
+          .concat(['--max-steps', '3', '--epochs', '1', '--seed', '1'])
+          // NER also exercises training on both tokenizations (corpus + engine's `split`) with lr decay
+          .concat(
+            recipe === 'ner'
+              ? ['--retokenize', 'split', '--retokenize-mode', 'add', '--lr-decay', '0.9']
+              : [],
+          ),
       );
       const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
         labels: string[];
@@ -75,6 +82,7 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       expect(meta.metrics.dev.sentences).toBe(20);
       expect(meta.metrics.dev.f1).toBeGreaterThanOrEqual(0);
       expect(meta.provenance.command).toContain(`npm run train -- ${recipe}`);
+      if (recipe === 'ner') expect(JSON.stringify(meta.provenance)).toContain('re-tokenized: split, add');
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('eval ner --model');
       const tokenizer = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
         model: { type: string; vocab: Record<string, number> };
