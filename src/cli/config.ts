@@ -44,6 +44,28 @@ const kafkaSchema = z
       .optional(),
     connectionTimeoutMs: z.number().int().positive().default(10_000),
     requestTimeoutMs: z.number().int().positive().default(30_000),
+    // Sink tuning (src/io/kafka/kafkaSink.ts): records per produce request, linger, compression, sends on the
+    // wire at once, the per-record trace-id header (costs throughput: docs/results/benchmarks.md), retries.
+    producer: z
+      .strictObject({
+        batchSize: z.number().int().positive().default(500),
+        lingerMs: z.number().int().nonnegative().default(5),
+        compression: z.enum(['none', 'gzip']).default('none'),
+        maxConcurrentSends: z.number().int().positive().default(4),
+        traceHeader: z.boolean().default(true),
+        maxRetries: z.number().int().nonnegative().default(12),
+      })
+      .prefault({}),
+    // Source tuning (src/io/kafka/kafkaSource.ts).
+    consumer: z
+      .strictObject({
+        sessionTimeoutMs: z.number().int().positive().default(10_000),
+        heartbeatIntervalMs: z.number().int().positive().default(1000),
+        commitIntervalMs: z.number().int().positive().default(200),
+        partitionsConsumedConcurrently: z.number().int().positive().default(1),
+        maxBytesPerPartition: z.number().int().positive().default(1_048_576),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -94,6 +116,8 @@ export const ENV_VARS: Record<string, { key: string; kind: Kind }> = {
   KAFKA_SASL_MECHANISM: { key: 'kafka.sasl.mechanism', kind: 'string' },
   KAFKA_SASL_USERNAME: { key: 'kafka.sasl.username', kind: 'string' },
   KAFKA_SASL_PASSWORD: { key: 'kafka.sasl.password', kind: 'string' },
+  KAFKA_COMPRESSION: { key: 'kafka.producer.compression', kind: 'string' },
+  KAFKA_BATCH_SIZE: { key: 'kafka.producer.batchSize', kind: 'int' },
   SCHEMA_REGISTRY_URL: { key: 'schemaRegistry.url', kind: 'string' },
   SCHEMA_REGISTRY_USERNAME: { key: 'schemaRegistry.username', kind: 'string' },
   SCHEMA_REGISTRY_PASSWORD: { key: 'schemaRegistry.password', kind: 'string' },

@@ -40,6 +40,8 @@ export function register(program: Command): void {
       maxMessageBytes: config.engine.maxMessageBytes,
       codec,
       deadLetters,
+      producer: config.kafka.producer,
+      consumer: config.kafka.consumer,
     };
     const source = openSourceUri(uri, wiring, 'consume');
     const sink = openSinkUri(flags.out as string, wiring, 'out');

@@ -83,6 +83,8 @@ export function register(program: Command): void {
       maxMessageBytes: config.engine.maxMessageBytes,
       codec,
       deadLetters,
+      producer: config.kafka.producer,
+      consumer: config.kafka.consumer,
     };
     const sourceSpecs = flags.source as string[];
     const sinkSpecs = flags.sink as string[];

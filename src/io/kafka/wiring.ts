@@ -4,8 +4,8 @@ import type { SchemaName } from '../avro/schemas.ts';
 import type { DeadLetterWriter, Sink, Source } from '../../engine/types.ts';
 import { openDeadLetterWriter, openSink, openSource } from '../files/index.ts';
 import type { KafkaConnection } from './client.ts';
-import { KafkaSource } from './kafkaSource.ts';
-import { KafkaSink } from './kafkaSink.ts';
+import { KafkaSource, type KafkaSourceOptions } from './kafkaSource.ts';
+import { KafkaSink, type KafkaSinkOptions } from './kafkaSink.ts';
 import { KafkaDeadLetters } from './kafkaDeadLetters.ts';
 import { isKafkaUri, parseKafkaUri } from './uris.ts';
 
@@ -18,6 +18,20 @@ export interface WiringOptions {
   maxMessageBytes: number;
   codec: Codec;
   deadLetters?: DeadLetterWriter;
+  /** Sink tuning (kafka.producer in the config). */
+  producer?: Pick<
+    KafkaSinkOptions,
+    'batchSize' | 'lingerMs' | 'compression' | 'maxConcurrentSends' | 'traceHeader' | 'maxRetries'
+  >;
+  /** Source tuning (kafka.consumer in the config). */
+  consumer?: Pick<
+    KafkaSourceOptions,
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'commitIntervalMs'
+    | 'partitionsConsumedConcurrently'
+    | 'maxBytesPerPartition'
+  >;
 }
 
 /** Opens a source: `kafka:<topic>` (Avro, Confluent wire format) or any file URI of src/io/files. */
@@ -31,6 +45,7 @@ export function openSourceUri(uri: string, o: WiringOptions, id = uri): Source<u
   const { topic, schema } = parseKafkaUri(uri);
   return new KafkaSource<unknown>({
     ...o.connection,
+    ...o.consumer,
     id,
     topics: [topic],
     groupId: o.groupId,
@@ -57,6 +72,7 @@ export function openSinkUri(
     );
   return new KafkaSink<unknown>({
     ...o.connection,
+    ...o.producer,
     id,
     topic,
     schema: `bioaug.stream.${schema}`,

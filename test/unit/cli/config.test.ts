@@ -13,6 +13,8 @@ import {
   printConfig,
   redactConfig,
 } from '../../../src/cli/config.ts';
+import type { Codec } from '../../../src/io/avro/codec.ts';
+import { openSinkUri, openSourceUri } from '../../../src/io/kafka/wiring.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'h7-config-'));
 function yamlFile(name: string, text: string): string {
@@ -119,6 +121,40 @@ describe('loadConfig', () => {
     expect(k.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
     expect(k.brokers).toEqual(['localhost:9092']);
     expect(kafkaConnection(c)).toMatchObject({ brokers: ['localhost:9092'], ssl: false, sasl: c.kafka.sasl });
+  });
+
+  it('tunes the producer and consumer of Kafka sinks and sources, and the wiring passes them on', () => {
+    const c = loadConfig({
+      env: { KAFKA_COMPRESSION: 'gzip', KAFKA_BATCH_SIZE: '2000' },
+      flags: { set: ['kafka.producer.traceHeader=false', 'kafka.consumer.partitionsConsumedConcurrently=4'] },
+    });
+    expect(c.kafka.producer).toEqual({
+      batchSize: 2000,
+      lingerMs: 5,
+      compression: 'gzip',
+      maxConcurrentSends: 4,
+      traceHeader: false,
+      maxRetries: 12,
+    });
+    expect(c.kafka.consumer.partitionsConsumedConcurrently).toBe(4);
+    const e = errorOf(() => loadConfig({ env: { KAFKA_COMPRESSION: 'zstd' } }));
+    expect(e.message).toContain('kafka.producer.compression = "zstd" (from env KAFKA_COMPRESSION)');
+    const wiring = {
+      connection: kafkaConnection(c),
+      groupId: 'g',
+      fromBeginning: true,
+      maxInFlight: 10,
+      maxMessageBytes: 100,
+      codec: {} as Codec,
+      producer: c.kafka.producer,
+      consumer: c.kafka.consumer,
+    };
+    const sink = openSinkUri('kafka:out?schema=Sentence', wiring) as unknown as {
+      opts: Record<string, unknown>;
+    };
+    expect(sink.opts).toMatchObject({ batchSize: 2000, compression: 'gzip', traceHeader: false });
+    const src = openSourceUri('kafka:in', wiring) as unknown as { opts: Record<string, unknown> };
+    expect(src.opts).toMatchObject({ partitionsConsumedConcurrently: 4, commitIntervalMs: 200 });
   });
 
   it('names the key, its source and the valid options for an invalid enum', () => {
