@@ -33,6 +33,8 @@ export interface GenEvalFigures {
   invalidReasons: Record<string, number>;
   sentencesPerSecond: number;
   examples: { input: string; output: string }[];
+  /** A few rejected outputs with the reason. */
+  invalidExamples: { output: string; reason: string; detail: string }[];
 }
 
 function shuffle<T>(xs: T[], seed: number): T[] {
@@ -82,6 +84,7 @@ export async function evalGenerator(
       const lenDiff: number[] = [];
       const reasons: Record<string, number> = {};
       const examples: { input: string; output: string }[] = [];
+      const invalidExamples: { output: string; reason: string; detail: string }[] = [];
       const t0 = performance.now();
       for (let k = 0; k < pairs.length; k += o.batch) {
         const chunk = pairs.slice(k, k + o.batch);
@@ -115,6 +118,8 @@ export async function evalGenerator(
             const d = delinearize(g.text, vocab);
             if (!d.ok) {
               reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+              if (invalidExamples.length < 3)
+                invalidExamples.push({ output: g.text, reason: d.reason, detail: d.detail });
               continue;
             }
             valid++;
@@ -137,6 +142,7 @@ export async function evalGenerator(
         invalidReasons: reasons,
         sentencesPerSecond: +(pairs.length / secs).toFixed(2),
         examples,
+        invalidExamples,
       };
       process.stderr.write(`eval-generator: ${name}: ${JSON.stringify(res[name])}\n`);
     }
