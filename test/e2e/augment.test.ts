@@ -104,6 +104,11 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
       expect(x.valid, x.generatedText ?? '').toBe(true);
       const src = bySource.get(x.sourceId)!;
       expect(entities(x.tokens, x.tags)).toEqual(entities(src.tokens, src.tags));
+      // generated words are re-split like the corpus (`split` style): no punctuation glued to a word
+      x.tokens.forEach((t, i) => {
+        if (x.tags[i] === 'O')
+          expect(t, x.tokens.join(' ')).not.toMatch(/^[A-Za-z0-9]+[.,;:()]|[.,;:()][A-Za-z0-9]+$/);
+      });
     }
   });
 

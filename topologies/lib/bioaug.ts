@@ -13,6 +13,7 @@ import type { AugmentedSentence } from '../../src/io/avro/types.generated.ts';
 import { batchModel } from '../../src/models/batchModel.ts';
 import { createGenerator, type Generator } from '../../src/models/seq2seq/generator.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
+import { styleFor, tokenize, type TokenizerStyle } from '../../src/text/tokenize.ts';
 import { backend, batching, defaultModel, ModelStepConfig } from './config.ts';
 import { modelIdOf } from './steps.ts';
 
@@ -38,6 +39,12 @@ export const BioaugConfig = z
      * only the text around them is generated. BioAug itself generates freely and filters (false).
      */
     constrainEntities: z.boolean().default(false),
+    /**
+     * Tokenizer style (or corpus name) that re-splits generated words outside entities: decoded text
+     * glues punctuation to words ("APC2," "suppressor."), which the corpora never do. null keeps the
+     * words as decoded. Entity words are the gold ones, copied, and stay as they are.
+     */
+    wordStyle: z.string().nullable().default('split'),
     /** Emit failed generations as `valid: false` records (with the raw text), else drop them (counted). */
     emitInvalid: z.boolean().default(true),
   })
@@ -96,6 +103,7 @@ export function generateFromCorruptions(
 ): OperatorFunction<Envelope<Corrupted>, Envelope<AugmentedSentence>> {
   const model = c.generator.model ?? defaultModel('generator');
   const modelId = modelIdOf(model);
+  const wordStyle = c.wordStyle === null ? null : styleFor(c.wordStyle);
   let gen: Promise<Generator> | null = generator ? Promise.resolve(generator) : null;
   const get = (): Promise<Generator> =>
     (gen ??= createGenerator(model, { stepId: 'generate', backend: backend(c.generator) }));
@@ -131,7 +139,7 @@ export function generateFromCorruptions(
       let k = 0;
       return items.map((x, i) =>
         fits[i]
-          ? toAugmented(x, outs[k++]?.[0]?.text ?? '', c.seed, modelId)
+          ? toAugmented(x, outs[k++]?.[0]?.text ?? '', c.seed, modelId, wordStyle)
           : tooLong(x, c.seed, modelId, limit),
       );
     },
@@ -169,8 +177,15 @@ export function entitySpanIds(g: Generator, expected: readonly ExpectedEntity[])
 }
 
 /** The record of one generation: validated labels, or `valid: false` with the raw text. */
-export function toAugmented(x: Corrupted, text: string, seed: number, modelId: string): AugmentedSentence {
-  const d = delinearize(text, new LabelVocabulary(x.types), { expected: x.expected });
+export function toAugmented(
+  x: Corrupted,
+  text: string,
+  seed: number,
+  modelId: string,
+  wordStyle: TokenizerStyle | null = null,
+): AugmentedSentence {
+  const raw = delinearize(text, new LabelVocabulary(x.types), { expected: x.expected });
+  const d = raw.ok && wordStyle ? splitOutsideWords(raw.tokens, raw.tags, wordStyle) : raw;
   const base = {
     id: x.id,
     sourceId: x.sourceId,
@@ -190,6 +205,24 @@ export function toAugmented(x: Corrupted, text: string, seed: number, modelId: s
     newTokenShare: d.tokens.filter((t) => !src.has(t)).length / d.tokens.length,
     lengthDiff: d.tokens.length - x.sourceTokens.length,
   };
+}
+
+/** Re-tokenizes the O-tagged words with `style` (pieces of an O word are O); entity words stay. */
+function splitOutsideWords(
+  tokens: readonly string[],
+  tags: readonly string[],
+  style: TokenizerStyle,
+): { ok: true; tokens: string[]; tags: string[] } {
+  const out = { ok: true as const, tokens: [] as string[], tags: [] as string[] };
+  tokens.forEach((t, i) => {
+    const tag = tags[i]!;
+    const pieces = tag === 'O' ? tokenize(t, { style, controlChars: 'space' }).map((p) => p.text) : [t];
+    for (const p of pieces.length ? pieces : [t]) {
+      out.tokens.push(p);
+      out.tags.push(tag);
+    }
+  });
+  return out;
 }
 
 function tooLong(x: Corrupted, seed: number, modelId: string, limit: number): AugmentedSentence {

@@ -21,6 +21,7 @@ import type {
 } from '../../src/io/avro/types.generated.ts';
 import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
+import { CORPUS_STYLES } from '../../src/text/tokenize.ts';
 import { AUGMENT_METHODS, build as buildAugment } from '../../topologies/augment.ts';
 import {
   aggregate,
@@ -184,6 +185,8 @@ export async function augmentCell(
       topK: o.topK,
       entityTypes: datasetTypes(gold),
       constrainEntities: c.method === 'bioaug-ce',
+      // generated words outside entities re-split the way this corpus tokenizes
+      wordStyle: c.dataset in CORPUS_STYLES ? c.dataset : 'split',
     },
   };
   await runTopology({
