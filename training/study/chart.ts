@@ -122,7 +122,7 @@ const COLORS: Record<string, RGB> = {
   sr: [237, 201, 72],
   all4: [176, 122, 161],
   bioaug: [225, 87, 89],
-  'bioaug-ce': [176, 122, 161],
+  'bioaug-ce': [118, 67, 44],
 };
 const BLACK: RGB = [0, 0, 0];
 const GRID: RGB = [225, 225, 225];
