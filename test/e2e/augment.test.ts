@@ -112,6 +112,30 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
     }
   });
 
+  it('constrained generation of a type the generator has no label tokens for gives an invalid record, not a failure', async () => {
+    const r = await run(
+      [
+        {
+          id: 'chem',
+          tokens: ['Aspirin', 'caused', 'colitis', '.'],
+          tags: ['B-Chemical', 'O', 'B-Disease', 'O'],
+          keywordTags: ['O', 'B', 'O', 'O'],
+          source: 'x',
+        },
+      ],
+      {
+        methods: ['bioaug'],
+        n: 1,
+        seed: 1,
+        bioaug: { generator: { model: generatorFixture }, constrainEntities: true },
+      },
+    );
+    expect(r.dlq.records.map((d) => d.failures.map((f) => `${f.stepId}: ${f.error.message}`))).toEqual([]);
+    expect(r.items).toHaveLength(1);
+    expect(r.items[0]!.valid).toBe(false);
+    expect(r.items[0]!.generatedText).toContain('no label tokens for entity type Chemical');
+  });
+
   it('dead-letters invalid sentences and goes on', async () => {
     const input = records().slice(0, 5);
     const bad: LabeledSentence[] = [

@@ -114,7 +114,15 @@ export function generateFromCorruptions(
       // Inputs beyond the encoder's positions cannot be generated from: they become invalid records
       // (reason in generatedText) instead of failing the whole batch.
       const limit = g.bundle.config.maxPositionEmbeddings;
-      const fits = items.map((x) => g.encode(x.input).length <= limit);
+      // Under entity constraints, an entity type without label tokens in the generator's vocabulary
+      // cannot be written: such inputs become invalid records too (reason in generatedText).
+      const known = new Set(g.bundle.labelTokens);
+      const missingType = (x: Corrupted): string | undefined =>
+        c.constrainEntities
+          ? x.expected.find((e) => !known.has(labelToken('B', e.type)) || !known.has(labelToken('I', e.type)))
+              ?.type
+          : undefined;
+      const fits = items.map((x) => g.encode(x.input).length <= limit && missingType(x) === undefined);
       const runnable = items.filter((_, i) => fits[i]);
       const outs =
         runnable.length === 0
@@ -140,7 +148,14 @@ export function generateFromCorruptions(
       return items.map((x, i) =>
         fits[i]
           ? toAugmented(x, outs[k++]?.[0]?.text ?? '', c.seed, modelId, wordStyle)
-          : tooLong(x, c.seed, modelId, limit),
+          : notGenerated(
+              x,
+              c.seed,
+              modelId,
+              missingType(x) !== undefined
+                ? `(not generated: the generator has no label tokens for entity type ${missingType(x)})`
+                : `(not generated: the input exceeds the generator's ${limit} positions)`,
+            ),
       );
     },
   );
@@ -225,7 +240,7 @@ function splitOutsideWords(
   return out;
 }
 
-function tooLong(x: Corrupted, seed: number, modelId: string, limit: number): AugmentedSentence {
+function notGenerated(x: Corrupted, seed: number, modelId: string, why: string): AugmentedSentence {
   return {
     id: x.id,
     sourceId: x.sourceId,
@@ -237,7 +252,7 @@ function tooLong(x: Corrupted, seed: number, modelId: string, limit: number): Au
     valid: false,
     newTokenShare: 0,
     lengthDiff: 0,
-    generatedText: `(not generated: the input exceeds the generator's ${limit} positions)`,
+    generatedText: why,
     createdAt: Date.now(),
   };
 }
