@@ -1,7 +1,7 @@
 // Sentences/s of the NER operator (tagEntities: dynamic batching + CRF decode) over the 5,330 BC5CDR dev
 // sentences, against a bare loop of session.run on the same pre-tokenized, length-sorted batches (the limit
 // for the model here), and against the operator at batch size 1.
-// Args: --max-batch N (32) --concurrency N (1) --bucket-width N (4) --reps N (2) --provider cpu|cuda|webgpu
+// Args: --max-batch N (32) --concurrency N (1) --bucket-width N (4) --reps N (5) --provider cpu|cuda|webgpu
 // --threads N (0 = ORT default)
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { AckToken, envelope } from '../src/engine/envelope.ts';
@@ -82,7 +82,7 @@ export default async function main(args: string[]): Promise<void> {
   const provider = arg(args, 'provider', 'cpu') as Provider;
   const threads = Number(arg(args, 'threads', '0'));
   const bucketWidth = Number(arg(args, 'bucket-width', '4'));
-  const reps = Number(arg(args, 'reps', '2'));
+  const reps = Number(arg(args, 'reps', '5'));
   const sents = bc5cdrDev();
   const model = benchModel('ner-bc5cdr', 'model.json', 'ner');
   const backend = { executionProviders: [provider], intraOpNumThreads: threads };
