@@ -36,6 +36,7 @@ recipes: ${RECIPES.join(', ')}
   --retokenize <style> ner: train (and select on dev) with the tokens the engine gives raw text (style
                        split, runs or ptb): each corpus token re-tokenized, B-X -> B-X I-X...; the card
                        still reports eval ner on the corpus's own dev tokens
+  --hidden <n>         LSTM units per direction (default 160)
   --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
   --no-eval            skip the TypeScript evaluation and model card
   --python <path>      default /usr/bin/python3`;
@@ -91,6 +92,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'verify-out': { type: 'string' },
       retokenize: { type: 'string' },
       'lr-decay': { type: 'string' },
+      hidden: { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
@@ -195,7 +197,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       (v.retokenize ? ` (re-tokenized: ${v.retokenize}, ${v['retokenize-mode']})` : ''),
   ];
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
-  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay'] as const)
+  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay', 'hidden'] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
