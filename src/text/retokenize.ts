@@ -23,20 +23,32 @@ export interface Retokenized {
   source: number[];
 }
 
-/** Splits each token with the tokenizer's `style` and propagates BIO tags to the pieces. */
-export function retokenizeLabeled(s: LabeledTokens, style: StyleName): Retokenized {
+/**
+ * Splits each token with the tokenizer's `style` and propagates BIO tags to the pieces. With
+ * `keepEntities`, only O-tagged tokens are split (entity tokens stay whole) and a token with nothing to
+ * keep stays as it is instead of throwing: for generated text, whose entity words are copied gold ones.
+ */
+export function retokenizeLabeled(
+  s: LabeledTokens,
+  style: StyleName,
+  options: { keepEntities?: boolean } = {},
+): Retokenized {
   if (s.tokens.length !== s.tags.length)
     throw new RangeError(`retokenize: ${s.tokens.length} tokens but ${s.tags.length} tags`);
   const out: Retokenized = { tokens: [], tags: [], source: [] };
   for (let i = 0; i < s.tokens.length; i++) {
     const tok = s.tokens[i]!;
     const tag = s.tags[i]!;
-    const pieces = tokenize(tok, { style, controlChars: 'space' });
-    if (pieces.length === 0)
-      throw new RangeError(`retokenize: token ${i} ("${tok}") holds no characters to keep`);
+    const keep = options.keepEntities === true;
+    const pieces =
+      keep && tag !== 'O' ? [tok] : tokenize(tok, { style, controlChars: 'space' }).map((p) => p.text);
+    if (pieces.length === 0) {
+      if (!keep) throw new RangeError(`retokenize: token ${i} ("${tok}") holds no characters to keep`);
+      pieces.push(tok);
+    }
     const inside = tag === 'O' ? 'O' : tag.length === 1 ? 'I' : `I-${tag.slice(2)}`;
     for (let k = 0; k < pieces.length; k++) {
-      out.tokens.push(pieces[k]!.text);
+      out.tokens.push(pieces[k]!);
       out.tags.push(k === 0 ? tag : inside);
       out.source.push(i);
     }

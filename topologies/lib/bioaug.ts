@@ -13,7 +13,8 @@ import type { AugmentedSentence } from '../../src/io/avro/types.generated.ts';
 import { batchModel } from '../../src/models/batchModel.ts';
 import { createGenerator, type Generator } from '../../src/models/seq2seq/generator.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
-import { styleFor, tokenize, type TokenizerStyle } from '../../src/text/tokenize.ts';
+import { retokenizeLabeled } from '../../src/text/retokenize.ts';
+import { styleFor, type TokenizerStyle } from '../../src/text/tokenize.ts';
 import { backend, batching, defaultModel, ModelStepConfig } from './config.ts';
 import { modelIdOf } from './steps.ts';
 
@@ -117,12 +118,13 @@ export function generateFromCorruptions(
       // Under entity constraints, an entity type without label tokens in the generator's vocabulary
       // cannot be written: such inputs become invalid records too (reason in generatedText).
       const known = new Set(g.bundle.labelTokens);
-      const missingType = (x: Corrupted): string | undefined =>
+      const missing = items.map((x) =>
         c.constrainEntities
           ? x.expected.find((e) => !known.has(labelToken('B', e.type)) || !known.has(labelToken('I', e.type)))
               ?.type
-          : undefined;
-      const fits = items.map((x) => g.encode(x.input).length <= limit && missingType(x) === undefined);
+          : undefined,
+      );
+      const fits = items.map((x, i) => missing[i] === undefined && g.encode(x.input).length <= limit);
       const runnable = items.filter((_, i) => fits[i]);
       const outs =
         runnable.length === 0
@@ -152,8 +154,8 @@ export function generateFromCorruptions(
               x,
               c.seed,
               modelId,
-              missingType(x) !== undefined
-                ? `(not generated: the generator has no label tokens for entity type ${missingType(x)})`
+              missing[i] !== undefined
+                ? `(not generated: the generator has no label tokens for entity type ${missing[i]})`
                 : `(not generated: the input exceeds the generator's ${limit} positions)`,
             ),
       );
@@ -177,18 +179,14 @@ export function generateFromCorruptions(
 export function entitySpanIds(g: Generator, expected: readonly ExpectedEntity[]): number[][] {
   const cfg = g.bundle.config;
   const strip = new Set([cfg.bosTokenId, cfg.eosTokenId, cfg.padTokenId]);
-  return expected.map((e) =>
-    g
-      .encode(
-        e.tokens
-          .map(
-            (w, j) =>
-              `${labelToken(j === 0 ? 'B' : 'I', e.type)} ${w} ${labelToken(j === 0 ? 'B' : 'I', e.type)}`,
-          )
-          .join(' '),
-      )
-      .filter((id) => !strip.has(id)),
-  );
+  const linearized = (e: ExpectedEntity): string =>
+    e.tokens
+      .map((w, j) => {
+        const label = labelToken(j === 0 ? 'B' : 'I', e.type);
+        return `${label} ${w} ${label}`;
+      })
+      .join(' ');
+  return expected.map((e) => g.encode(linearized(e)).filter((id) => !strip.has(id)));
 }
 
 /** The record of one generation: validated labels, or `valid: false` with the raw text. */
@@ -200,7 +198,10 @@ export function toAugmented(
   wordStyle: TokenizerStyle | null = null,
 ): AugmentedSentence {
   const raw = delinearize(text, new LabelVocabulary(x.types), { expected: x.expected });
-  const d = raw.ok && wordStyle ? splitOutsideWords(raw.tokens, raw.tags, wordStyle) : raw;
+  const d =
+    raw.ok && wordStyle
+      ? { ok: true as const, ...retokenizeLabeled(raw, wordStyle, { keepEntities: true }) }
+      : raw;
   const base = {
     id: x.id,
     sourceId: x.sourceId,
@@ -220,24 +221,6 @@ export function toAugmented(
     newTokenShare: d.tokens.filter((t) => !src.has(t)).length / d.tokens.length,
     lengthDiff: d.tokens.length - x.sourceTokens.length,
   };
-}
-
-/** Re-tokenizes the O-tagged words with `style` (pieces of an O word are O); entity words stay. */
-function splitOutsideWords(
-  tokens: readonly string[],
-  tags: readonly string[],
-  style: TokenizerStyle,
-): { ok: true; tokens: string[]; tags: string[] } {
-  const out = { ok: true as const, tokens: [] as string[], tags: [] as string[] };
-  tokens.forEach((t, i) => {
-    const tag = tags[i]!;
-    const pieces = tag === 'O' ? tokenize(t, { style, controlChars: 'space' }).map((p) => p.text) : [t];
-    for (const p of pieces.length ? pieces : [t]) {
-      out.tokens.push(p);
-      out.tags.push(tag);
-    }
-  });
-  return out;
 }
 
 function notGenerated(x: Corrupted, seed: number, modelId: string, why: string): AugmentedSentence {

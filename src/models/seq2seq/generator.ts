@@ -266,18 +266,12 @@ class Gen implements Generator {
     let k = 0;
     let pos = -1; // position inside spans[k] of the next token, -1 when outside
     for (const t of generated) {
-      if (pos >= 0) {
-        pos += 1;
-        if (pos >= spans[k]!.length) {
-          k += 1;
-          pos = -1;
-        }
-      } else if (k < spans.length && t === spans[k]![0]) {
-        pos = 1;
-        if (pos >= spans[k]!.length) {
-          k += 1;
-          pos = -1;
-        }
+      if (pos < 0 && k < spans.length && t === spans[k]![0]) pos = 0;
+      if (pos < 0) continue;
+      pos += 1;
+      if (pos >= spans[k]!.length) {
+        k += 1;
+        pos = -1;
       }
     }
     if (pos >= 0) return { only: spans[k]![pos]! };
