@@ -3,7 +3,7 @@
 // the same work. Inputs: BC5CDR dev sentences. `speedup` = greedy with cache / greedy without.
 // Args: --inputs N (32) --batch N (8) --new-tokens N (64) --beams N (4) --provider cpu|cuda|webgpu --threads N
 import type { Provider } from '../src/models/backend.ts';
-import { bc5cdrDev, benchModel, timed } from '../src/models/benchModels.ts';
+import { bc5cdrDev, benchModel, timed } from './helpers/models.ts';
 import { createGenerator, type GenerateOptions, type Generator } from '../src/models/seq2seq/generator.ts';
 
 function arg(args: string[], name: string, dflt: string): string {

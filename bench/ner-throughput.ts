@@ -6,7 +6,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { AckToken, envelope } from '../src/engine/envelope.ts';
 import { float32, int64, type Feeds, type Provider } from '../src/models/backend.ts';
-import { bc5cdrDev, benchModel, timed } from '../src/models/benchModels.ts';
+import { bc5cdrDev, benchModel, timed } from './helpers/models.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../src/models/ner/tokenTagger.ts';
 

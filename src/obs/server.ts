@@ -16,7 +16,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Config } from '../cli/config.ts';
 import { stepLogger } from './logger.ts';
 import { metrics, registry as defaultRegistry } from './metrics.ts';
 
@@ -173,9 +172,18 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
   };
 }
 
+/** The `metrics` section of the loaded config (src/cli/config.ts), as far as the server reads it. */
+export interface MetricsSettings {
+  enabled: boolean;
+  port: number;
+  host: string;
+  blockedThresholdMs: number;
+}
+
 /** Starts the server on config.metrics (host, port, blockedThresholdMs); undefined when metrics are disabled. */
 export async function startObservabilityFromConfig(
-  config: Pick<Config, 'metrics'>,
+  // obs is the bottom layer: it states the shape it reads instead of importing the CLI's Config.
+  config: { metrics: MetricsSettings },
   readiness?: () => boolean | Promise<boolean>,
 ): Promise<ObservabilityServer | undefined> {
   const m = config.metrics;

@@ -1,5 +1,5 @@
 /**
- * Streaming read of a large gzip PubMed XML file: `npx tsx src/io/files/readBench.ts [articles]`.
+ * Streaming read of a large gzip PubMed XML file: `npm run bench -- pubmed-xml-read [articles]`.
  * Writes a synthetic baseline-like file to the temp folder, reads it through `openSource` with
  * maxInFlight 1000, and prints one JSON line with articles/s and peak RSS (memory stays flat as
  * the file grows because reading waits for credits).
@@ -8,7 +8,7 @@ import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { openSource } from './index.ts';
+import { openSource } from '../src/io/files/index.ts';
 
 async function writeXml(path: string, n: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -43,8 +43,9 @@ async function writeXml(path: string, n: number): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 200_000);
+/** Runs the benchmark and prints its JSON line. */
+export default async function main(args: string[]): Promise<void> {
+  const n = Number(args[0] ?? 200_000);
   const path = join(tmpdir(), `bioaug-readbench-${process.pid}.xml.gz`);
   await writeXml(path, n);
   let peak = 0;
@@ -81,4 +82,3 @@ async function main(): Promise<void> {
   );
 }
 
-await main();

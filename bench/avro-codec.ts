@@ -1,12 +1,13 @@
 /**
- * Codec throughput: `npx tsx src/io/avro/codecBench.ts`. Compares `codec.encode`/`decode` (wire
+ * Codec throughput: `npm run bench -- avro-codec`. Compares `codec.encode`/`decode` (wire
  * header, validation, invalid-UTF-8 check) with bare avsc toBuffer/fromBuffer on the same
  * NerPrediction in the same run; prints one JSON line, `ratio` = ours / bare (best of 7 rounds).
  */
-import { createCodec } from './codec.ts';
-import type { NerPredictionInput } from './types.generated.ts';
+import { createCodec } from '../src/io/avro/codec.ts';
+import type { NerPredictionInput } from '../src/io/avro/types.generated.ts';
 
-async function main(): Promise<void> {
+/** Runs the benchmark and prints its JSON line. */
+export default async function main(): Promise<void> {
   const codec = await createCodec();
   const n = 30;
   const v: NerPredictionInput = {
@@ -66,4 +67,3 @@ async function main(): Promise<void> {
   );
 }
 
-await main();

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataPath, projectRoot } from '../io/dataPath.ts';
+import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 
 /** Sentences (tokens only) of a CoNLL file: first column, blank lines between sentences. */
 export function readConllTokens(path: string): string[][] {
