@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import { runTopology } from '../../engine/runner.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { createCodec } from '../../io/avro/codec.ts';
-import { openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/kafka/wiring.ts';
+import { openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
 
 /** Registers `consume`. */

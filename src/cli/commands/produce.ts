@@ -9,7 +9,7 @@ import { createCodec } from '../../io/avro/codec.ts';
 import { SCHEMA_NAMES, type SchemaName } from '../../io/avro/schemas.ts';
 import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
-import { openSourceUri, openDeadLettersUri } from '../../io/kafka/wiring.ts';
+import { openSourceUri, openDeadLettersUri } from '../../io/wiring.ts';
 import { TOPIC_SCHEMAS } from '../../io/kafka/uris.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
 

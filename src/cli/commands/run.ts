@@ -12,7 +12,7 @@ import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, prin
 import { startObservabilityFromConfig } from '../../obs/server.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
-import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/kafka/wiring.ts';
+import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
 import { logger } from '../../obs/logger.ts';
 
 type TopologyModule = { build: BuildFn; io?: { sources: readonly string[]; sinks: readonly string[] } };

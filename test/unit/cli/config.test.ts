@@ -14,7 +14,7 @@ import {
   redactConfig,
 } from '../../../src/cli/config.ts';
 import type { Codec } from '../../../src/io/avro/codec.ts';
-import { openSinkUri, openSourceUri } from '../../../src/io/kafka/wiring.ts';
+import { openSinkUri, openSourceUri } from '../../../src/io/wiring.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'h7-config-'));
 function yamlFile(name: string, text: string): string {

@@ -1,13 +1,14 @@
-// Opens sources, sinks and dead-letter writers from CLI URIs: `kafka:` here, file URIs through src/io/files.
-import type { Codec } from '../avro/codec.ts';
-import type { SchemaName } from '../avro/schemas.ts';
-import type { DeadLetterWriter, Sink, Source } from '../../engine/types.ts';
-import { openDeadLetterWriter, openSink, openSource } from '../files/index.ts';
-import type { KafkaConnection } from './client.ts';
-import { KafkaSource, type KafkaSourceOptions } from './kafkaSource.ts';
-import { KafkaSink, type KafkaSinkOptions } from './kafkaSink.ts';
-import { KafkaDeadLetters } from './kafkaDeadLetters.ts';
-import { isKafkaUri, parseKafkaUri } from './uris.ts';
+// Opens sources, sinks and dead-letter writers from URIs: `kafka:` through src/io/kafka, file URIs
+// through src/io/files. It sits above both so that neither transport knows about the other.
+import type { Codec } from './avro/codec.ts';
+import type { SchemaName } from './avro/schemas.ts';
+import type { DeadLetterWriter, Sink, Source } from '../engine/types.ts';
+import { openDeadLetterWriter, openSink, openSource } from './files/index.ts';
+import type { KafkaConnection } from './kafka/client.ts';
+import { KafkaSource, type KafkaSourceOptions } from './kafka/kafkaSource.ts';
+import { KafkaSink, type KafkaSinkOptions } from './kafka/kafkaSink.ts';
+import { KafkaDeadLetters } from './kafka/kafkaDeadLetters.ts';
+import { isKafkaUri, parseKafkaUri } from './kafka/uris.ts';
 
 /** What URI wiring needs from the effective config. */
 export interface WiringOptions {
