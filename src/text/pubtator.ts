@@ -2,6 +2,9 @@
 // `PMID<TAB>start<TAB>end<TAB>mention<TAB>type<TAB>id[<TAB>extra...]` and relation lines
 // `PMID<TAB>REL<TAB>arg1<TAB>arg2`; documents are separated by blank lines. Offsets index
 // into title + " " + abstract.
+// The one PubTator implementation: file readers/writers (src/io/files/pubtator.ts), evaluation and
+// tests all parse, format and map to PubmedArticle through this module.
+import type { PubmedArticle } from '../io/avro/types.generated.ts';
 
 /** One entity mention of a PubTator document (offsets into title + " " + abstract). */
 export interface PubtatorAnnotation {
@@ -152,13 +155,22 @@ export function parsePubtator(text: string): PubtatorDoc[] {
   return docs;
 }
 
-/** Formats one document as PubTator lines (no trailing blank line). */
+/** Formats one document as PubTator lines (no trailing blank line); throws on a line break in title or abstract. */
 export function formatPubtatorDoc(doc: PubtatorDoc): string {
+  for (const [field, v] of [
+    ['title', doc.title],
+    ['abstract', doc.abstract],
+  ] as const) {
+    // A newline would end the line and corrupt the document: PubTator has no escaping.
+    if (/[\r\n]/.test(v))
+      throw new Error(`pubtator writer: ${field} of PMID ${doc.pmid} contains a line break`);
+  }
   const lines = [`${doc.pmid}|t|${doc.title}`, `${doc.pmid}|a|${doc.abstract}`];
   for (const a of doc.annotations) {
     const cols = [doc.pmid, String(a.start), String(a.end), a.mention, a.type];
-    // A 5-column line (no id) stays 5 columns so parse -> format round-trips.
-    if (a.id !== '' || a.extra) cols.push(a.id, ...(a.extra ?? []));
+    // An id column is written when there is an id or extra columns follow it, so a 5-column line
+    // stays 5 columns and parse -> format round-trips.
+    if (a.id !== '' || (a.extra && a.extra.length > 0)) cols.push(a.id, ...(a.extra ?? []));
     lines.push(cols.join('\t'));
   }
   for (const r of doc.relations) lines.push([doc.pmid, r.type, r.arg1, r.arg2].join('\t'));
@@ -168,4 +180,65 @@ export function formatPubtatorDoc(doc: PubtatorDoc): string {
 /** Formats documents as PubTator text: documents separated by a blank line, ending in a newline. */
 export function formatPubtator(docs: PubtatorDoc[]): string {
   return docs.map((d) => `${formatPubtatorDoc(d)}\n\n`).join('');
+}
+
+/** The PubmedArticle record of a PubTator document; `gold: false` leaves out its mentions and relations. */
+export function pubtatorToArticle(doc: PubtatorDoc, opts: { gold?: boolean } = {}): PubmedArticle {
+  const gold = opts.gold ?? true;
+  return {
+    pmid: doc.pmid,
+    title: doc.title,
+    abstract: doc.abstract,
+    journal: null,
+    year: null,
+    mesh: [],
+    annotations: gold
+      ? doc.annotations.map((a) => ({
+          start: a.start,
+          end: a.end,
+          text: a.mention,
+          type: a.type,
+          conceptId: a.id === '' ? null : a.id,
+          extra: a.extra ?? [],
+        }))
+      : [],
+    relations: gold ? doc.relations.map((r) => ({ type: r.type, arg1: r.arg1, arg2: r.arg2 })) : [],
+  };
+}
+
+/** What `pubtatorFromArticle` reads: a PubmedArticle, or any record with its text fields. */
+export interface PubtatorArticleLike {
+  pmid: string;
+  title: string;
+  abstract: string;
+  annotations?: Array<{
+    start: number;
+    end: number;
+    text: string;
+    type: string;
+    conceptId?: string | null;
+    extra?: string[];
+  }>;
+  relations?: Array<{ type: string; arg1: string; arg2: string }>;
+}
+
+/** The PubTator document of an article (the inverse of `pubtatorToArticle`). */
+export function pubtatorFromArticle(a: PubtatorArticleLike): PubtatorDoc {
+  return {
+    pmid: a.pmid,
+    title: a.title,
+    abstract: a.abstract,
+    annotations: (a.annotations ?? []).map((m) => {
+      const ann: PubtatorAnnotation = {
+        start: m.start,
+        end: m.end,
+        mention: m.text,
+        type: m.type,
+        id: m.conceptId ?? '',
+      };
+      if (m.extra && m.extra.length > 0) ann.extra = m.extra;
+      return ann;
+    }),
+    relations: (a.relations ?? []).map((r) => ({ type: r.type, arg1: r.arg1, arg2: r.arg2 })),
+  };
 }

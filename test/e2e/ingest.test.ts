@@ -12,7 +12,7 @@ import type {
   TrainingPair,
 } from '../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../src/io/dataPath.ts';
-import { parsePubtator } from '../../src/text/pubtator.ts';
+import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build } from '../../topologies/ingest.ts';
 
 const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models', name);
@@ -20,16 +20,7 @@ const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models'
 function sampleArticles(): PubmedArticle[] {
   return parsePubtator(
     readFileSync(resolve(projectRoot, 'topologies/samples/abstracts.pubtator'), 'utf8'),
-  ).map((d) => ({
-    pmid: d.pmid,
-    title: d.title,
-    abstract: d.abstract,
-    journal: null,
-    year: null,
-    mesh: [],
-    annotations: [],
-    relations: [],
-  }));
+  ).map((d) => pubtatorToArticle(d, { gold: false }));
 }
 
 describe('ingest topology (in-memory source and sinks, real ONNX models)', () => {

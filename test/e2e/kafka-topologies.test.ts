@@ -15,8 +15,8 @@ import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
 import { KafkaDeadLetters } from '../../src/io/kafka/kafkaDeadLetters.ts';
 import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
-import { evalPubtator } from '../../src/eval/evalPubtator.ts';
-import { parsePubtator } from '../../src/text/pubtator.ts';
+import { evalPubtator } from '../../src/cli/commands/evalPubtator.ts';
+import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build as buildIngest } from '../../topologies/ingest.ts';
 import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 
@@ -61,16 +61,7 @@ describe.skipIf(skip)('topologies over Kafka', () => {
   it('ingest: abstracts to four output topics, every record decodes with its schema', async () => {
     const articles: PubmedArticle[] = parsePubtator(readFileSync(cdr, 'utf8'))
       .slice(0, 12)
-      .map((d) => ({
-        pmid: d.pmid,
-        title: d.title,
-        abstract: d.abstract,
-        journal: null,
-        year: null,
-        mesh: [],
-        annotations: [],
-        relations: [],
-      }));
+      .map((d) => pubtatorToArticle(d, { gold: false }));
     const run = `ingest-${Date.now()}`;
     const topic = (n: string) => `${run}.${n}`;
     const outputs: Array<[string, SchemaName]> = [

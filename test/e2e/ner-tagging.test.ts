@@ -6,7 +6,7 @@ import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { NerPrediction, PubmedArticle } from '../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../src/io/dataPath.ts';
-import { parsePubtator } from '../../src/text/pubtator.ts';
+import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build } from '../../topologies/ner-tagging.ts';
 
 const fixtureModel = resolve(projectRoot, 'test/fixtures/models/crf-tagger');
@@ -15,16 +15,7 @@ function sampleArticles(): PubmedArticle[] {
   const docs = parsePubtator(
     readFileSync(resolve(projectRoot, 'topologies/samples/abstracts.pubtator'), 'utf8'),
   );
-  return docs.map((d) => ({
-    pmid: d.pmid,
-    title: d.title,
-    abstract: d.abstract,
-    journal: null,
-    year: null,
-    mesh: [],
-    annotations: [],
-    relations: [],
-  }));
+  return docs.map((d) => pubtatorToArticle(d, { gold: false }));
 }
 
 describe('ner-tagging topology (in-memory source and sink, real ONNX model)', () => {

@@ -7,7 +7,8 @@ import { FileUriError } from './errors.ts';
 import { readJsonl, toJsonLine, type JsonlReadOptions } from './jsonl.ts';
 import { openInput } from './lines.ts';
 import { readPubmedXml } from './pubmedXml.ts';
-import { formatPubtatorDocument, readPubtator, type PubtatorReadOptions } from './pubtator.ts';
+import { readPubtator, type PubtatorReadOptions } from './pubtator.ts';
+import { formatPubtatorDoc, pubtatorFromArticle, type PubtatorArticleLike } from '../../text/pubtator.ts';
 import { RecordSource, type FileSourceOptions, type ParsedRecord } from './recordSource.ts';
 import { FileSink, type FileSinkOptions } from './fileSink.ts';
 
@@ -22,7 +23,7 @@ export { FileDeadLetterWriter, deadLetterValue, deadLetterOrigin } from './deadL
 import { FileDeadLetterWriter } from './deadLetterFile.ts';
 export { FileFormatError, FileUriError } from './errors.ts';
 export { readLines, openInput, type Line } from './lines.ts';
-export { readPubtator, parsePubtatorDocument, formatPubtatorDocument } from './pubtator.ts';
+export { readPubtator } from './pubtator.ts';
 export { readPubmedXml, joinAbstract } from './pubmedXml.ts';
 export { readJsonl, toJsonLine, defaultKeyOf } from './jsonl.ts';
 export { readConll, parseConllSentence, formatConllSentence } from './conll.ts';
@@ -168,7 +169,7 @@ export function serializerOf(format: FileFormat): (value: unknown) => string {
     case 'jsonl':
       return toJsonLine;
     case 'pubtator':
-      return (v) => formatPubtatorDocument(v as Parameters<typeof formatPubtatorDocument>[0]) + '\n';
+      return (v) => formatPubtatorDoc(pubtatorFromArticle(v as PubtatorArticleLike)) + '\n\n';
     case 'conll':
       return (v) => formatConllSentence(v as Parameters<typeof formatConllSentence>[0]);
     case 'pubmed-xml':

@@ -1,5 +1,11 @@
 import type { PubmedArticle } from '../avro/types.generated.ts';
-import { PubtatorParseError, parsePubtator, pubtatorText, type PubtatorDoc } from '../../text/pubtator.ts';
+import {
+  PubtatorParseError,
+  parsePubtator,
+  pubtatorText,
+  pubtatorToArticle,
+  type PubtatorDoc,
+} from '../../text/pubtator.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -15,14 +21,10 @@ export interface PubtatorReadOptions {
 const TITLE = /^([^|\t]+)\|t\|(.*)$/;
 
 /**
- * Parses the lines of one PubTator document with the shared parser (src/text/pubtator.ts), maps it
- * to a PubmedArticle and checks mention offsets; throws FileFormatError naming the file line.
+ * Reads the lines of one PubTator document with the shared parser (src/text/pubtator.ts), checks
+ * mention offsets and maps it to a PubmedArticle; throws FileFormatError naming the file line.
  */
-export function parsePubtatorDocument(
-  lines: Line[],
-  path: string,
-  opts: PubtatorReadOptions = {},
-): PubmedArticle {
+function readDocument(lines: Line[], path: string, opts: PubtatorReadOptions = {}): PubmedArticle {
   const fail = (line: number | undefined, msg: string): never => {
     throw new FileFormatError('pubtator', path, line, msg);
   };
@@ -53,57 +55,7 @@ export function parsePubtatorDocument(
         fail(at, `mention "${a.mention}" does not match the text at ${a.start}-${a.end}: "${got}"`);
     }
   }
-  return {
-    pmid: doc.pmid,
-    title: doc.title,
-    abstract: doc.abstract,
-    journal: null,
-    year: null,
-    mesh: [],
-    annotations: doc.annotations.map((a) => ({
-      start: a.start,
-      end: a.end,
-      text: a.mention,
-      type: a.type,
-      conceptId: a.id === '' ? null : a.id,
-      extra: a.extra ?? [],
-    })),
-    relations: doc.relations,
-  };
-}
-
-/** Formats one article as a PubTator document (title, abstract, mentions, relations; no trailing blank line). */
-export function formatPubtatorDocument(a: {
-  pmid: string;
-  title: string;
-  abstract: string;
-  annotations?: Array<{
-    start: number;
-    end: number;
-    text: string;
-    type: string;
-    conceptId?: string | null;
-    extra?: string[];
-  }>;
-  relations?: Array<{ type: string; arg1: string; arg2: string }>;
-}): string {
-  for (const [field, v] of [
-    ['title', a.title],
-    ['abstract', a.abstract],
-  ] as const) {
-    // A newline would end the line and corrupt the document: PubTator has no escaping.
-    if (/[\r\n]/.test(v))
-      throw new Error(`pubtator writer: ${field} of PMID ${a.pmid} contains a line break`);
-  }
-  const out = [`${a.pmid}|t|${a.title}`, `${a.pmid}|a|${a.abstract}`];
-  for (const m of a.annotations ?? []) {
-    const cols = [a.pmid, String(m.start), String(m.end), m.text, m.type];
-    // An id column is written when there is an id or extra columns follow it (5 columns stay 5).
-    if (m.conceptId || m.extra?.length) cols.push(m.conceptId ?? '', ...(m.extra ?? []));
-    out.push(cols.join('\t'));
-  }
-  for (const r of a.relations ?? []) out.push([a.pmid, r.type, r.arg1, r.arg2].join('\t'));
-  return out.join('\n') + '\n';
+  return pubtatorToArticle(doc);
 }
 
 /** Streams PubTator documents from a byte stream (blank lines separate documents). */
@@ -127,7 +79,7 @@ export async function* readPubtator(
     if (b)
       return { ok: false, error: new FileFormatError('pubtator', path, b.line, b.error), key, line, raw };
     try {
-      return { ok: true, value: parsePubtatorDocument(lines, path, opts), key, line, raw };
+      return { ok: true, value: readDocument(lines, path, opts), key, line, raw };
     } catch (e) {
       return { ok: false, error: e as Error, key, line, raw };
     }

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { dataPath, hasData } from '../../../src/io/dataPath.ts';
 import {
   formatPubtator,
+  formatPubtatorDoc,
   parsePubtator,
+  pubtatorFromArticle,
+  pubtatorToArticle,
   PubtatorLineParser,
   PubtatorParseError,
   pubtatorText,
@@ -72,6 +75,44 @@ describe('parsePubtator', () => {
     const last = p.end();
     expect(out.map((d) => d.pmid)).toEqual(['123', '456']);
     expect(last).toBeNull();
+  });
+
+  it('maps documents to PubmedArticle records and back without loss (one mapping for readers, eval and tests)', () => {
+    const docs = parsePubtator(SAMPLE);
+    const a = pubtatorToArticle(docs[0]!);
+    expect(a).toMatchObject({ pmid: '123', journal: null, year: null, mesh: [] });
+    expect(a.annotations[0]).toEqual({
+      start: 0,
+      end: 7,
+      text: 'Aspirin',
+      type: 'Chemical',
+      conceptId: 'D001241',
+      extra: [],
+    });
+    expect(a.annotations[2]!.extra).toEqual(['composite|part']);
+    expect(a.relations).toEqual([{ type: 'CID', arg1: 'D001241', arg2: 'D001249' }]);
+    expect(docs.map((d) => pubtatorFromArticle(pubtatorToArticle(d)))).toEqual(docs);
+    const bare = pubtatorToArticle(docs[0]!, { gold: false });
+    expect([bare.annotations, bare.relations]).toEqual([[], []]);
+    // A mention without an id stays a 5-column line; an id-less mention with extra columns keeps an empty id.
+    const doc = pubtatorFromArticle({
+      pmid: '9',
+      title: 'T.',
+      abstract: 'A.',
+      annotations: [
+        { start: 0, end: 1, text: 'T', type: 'X', conceptId: null, extra: [] },
+        { start: 3, end: 4, text: 'A', type: 'X', conceptId: null, extra: ['e'] },
+      ],
+    });
+    expect(formatPubtatorDoc(doc).split('\n').slice(2)).toEqual(['9\t0\t1\tT\tX', '9\t3\t4\tA\tX\t\te']);
+  });
+
+  it('refuses to format a title or abstract with a line break (PubTator has no escaping)', () => {
+    const doc = parsePubtator(SAMPLE)[0]!;
+    expect(() => formatPubtatorDoc({ ...doc, title: 'two\nlines' })).toThrow(
+      /title of PMID 123 contains a line break/,
+    );
+    expect(() => formatPubtatorDoc({ ...doc, abstract: 'cr\r' })).toThrow(/abstract of PMID 123/);
   });
 
   const skip = !hasData() && !process.env.CI;
