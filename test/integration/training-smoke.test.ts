@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { dataPath, hasData } from '../../src/io/dataPath.ts';
-import { loadTagger } from '../../src/eval/loadTagger.ts';
+import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
 
 const skip = !hasData() && !process.env.CI;

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { evalNer, type EvalNerResult } from '../../src/eval/evalNer.ts';
-import { loadTagger } from '../../src/eval/loadTagger.ts';
+import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { dataPath } from '../../src/io/dataPath.ts';
 
 interface ModelJson {

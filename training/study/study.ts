@@ -14,7 +14,7 @@ import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import { evalNer } from '../../src/eval/evalNer.ts';
-import { loadTagger } from '../../src/eval/loadTagger.ts';
+import { loadTagger } from '../../src/cli/loadTagger.ts';
 import type {
   AugmentedSentence,
   LabeledSentence as LabeledRecord,

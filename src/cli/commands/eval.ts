@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { evalNer } from '../../eval/evalNer.ts';
-import { loadTagger } from '../../eval/loadTagger.ts';
+import { loadTagger } from '../loadTagger.ts';
 import { registerEvalPubtator } from './evalPubtator.ts';
 
 /** Adds `eval ner` to the `eval` group. */

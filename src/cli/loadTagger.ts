@@ -1,8 +1,9 @@
 // Opens a token-classification bundle through the engine's NER runtime (src/models/ner), so
-// evaluation scores exactly what the streaming NER operator would produce.
+// evaluation scores exactly what the streaming NER operator would produce. It lives in cli because
+// it composes models with eval (eval itself only scores).
 import { existsSync } from 'node:fs';
 import { createTokenTagger } from '../models/ner/tokenTagger.ts';
-import type { SentenceTagger } from './evalNer.ts';
+import type { SentenceTagger } from '../eval/evalNer.ts';
 
 /** A tagger opened for evaluation; `close` releases its ONNX sessions. */
 export interface LoadedTagger extends SentenceTagger {
