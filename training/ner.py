@@ -350,7 +350,7 @@ def main(argv=None):
             "adaptive_loss_a": a_final, "history": history, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },
-        sample=dev_data[:8],
+        sample_batch=batchify(dev_data[:8])[:3],
         verify_out=a.verify_out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "work", "verify", f"{a.name}.json"),
     )
     print(f"ner: bundle written to {a.out}", flush=True)

@@ -62,7 +62,12 @@ def tokenizer_json(wvocab):
     }
 
 
-def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constraints, info, sample, verify_out):
+def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constraints, info, sample_batch, verify_out):
+    """Writes the bundle; `sample_batch` is (word_ids, char_ids, mask) tensors for the reference emissions.
+
+    The caller batches the sample (ner.batchify), so this module never imports the recipe: lib/ is
+    below the recipes and must not import them back.
+    """
     os.makedirs(out, exist_ok=True)
     model.eval()
     w = torch.tensor([[2, 3, 4], [5, 6, 0]], dtype=torch.long)
@@ -112,9 +117,7 @@ def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constr
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(meta, f, indent=2)
     # Reference emissions for the ONNX-vs-PyTorch check (kept beside, not inside, the bundle).
-    from ner import batchify  # noqa: E402  (late import: avoids a cycle at module load)
-
-    W, C, M, _ = batchify(sample)
+    W, C, M = sample_batch
     model.eval()  # torch.onnx.export restores the wrapper's (train) mode, which recurses into the tagger
     with torch.no_grad():
         em = model.emissions(W, C, M)
