@@ -1,11 +1,12 @@
 // BIO / IOBES / span utilities. Spans are token index ranges [start, end) with a type; every
 // augmenter and evaluator goes through these so "what is an entity" has one definition.
 
-/** An entity as a token range [start, end) with its type (e.g. `Disease`). */
+/** An entity as a token range [start, end) with its type (e.g. `Disease`) and, from a model, a score. */
 export interface Span {
   type: string;
   start: number;
   end: number;
+  score?: number;
 }
 
 /** An entity as a character range [start, end) into some text. */
@@ -102,18 +103,35 @@ export function bioToSpans(tags: readonly string[]): Span[] {
   return spans;
 }
 
-/** BIO tags of length `length` for non-overlapping spans; throws on overlap or out-of-range spans. */
-export function spansToBio(spans: readonly Span[], length: number): string[] {
+/** What `spansToBio` does with overlapping spans. */
+export interface SpansToBioOptions {
+  /**
+   * `throw` (default): overlapping spans are an error, as in gold data where an overlap is a bug.
+   * `best`: keep the highest-scoring spans that do not overlap an already kept one (ties: the
+   * earlier start), for decoders whose candidates may nest (the span head).
+   */
+  overlap?: 'throw' | 'best';
+}
+
+/** BIO tags of length `length` for spans; throws on out-of-range spans and, by default, on overlap. */
+export function spansToBio(spans: readonly Span[], length: number, opts: SpansToBioOptions = {}): string[] {
+  const best = opts.overlap === 'best';
   const tags = new Array<string>(length).fill('O');
-  for (const s of spans) {
+  const ordered = best
+    ? [...spans].sort((a, b) => (b.score ?? 0) - (a.score ?? 0) || a.start - b.start)
+    : spans;
+  for (const s of ordered) {
     if (!(s.start >= 0 && s.end <= length && s.start < s.end) || !Number.isInteger(s.start + s.end))
       throw new Error(`bio: span ${JSON.stringify(s)} out of range for ${length} tokens`);
     if (s.type === '' || /\s/.test(s.type))
       throw new Error(`bio: span type ${JSON.stringify(s.type)} invalid`);
-    for (let i = s.start; i < s.end; i++) {
-      if (tags[i] !== 'O') throw new Error(`bio: span ${JSON.stringify(s)} overlaps another at token ${i}`);
-      tags[i] = (i === s.start ? 'B-' : 'I-') + s.type;
+    let taken = -1;
+    for (let i = s.start; i < s.end && taken < 0; i++) if (tags[i] !== 'O') taken = i;
+    if (taken >= 0) {
+      if (best) continue;
+      throw new Error(`bio: span ${JSON.stringify(s)} overlaps another at token ${taken}`);
     }
+    for (let i = s.start; i < s.end; i++) tags[i] = (i === s.start ? 'B-' : 'I-') + s.type;
   }
   return tags;
 }

@@ -1,3 +1,4 @@
+import { bioToSpans, spansToBio } from '../../text/bio.ts';
 import type { CrfParams } from '../bundle.ts';
 
 /** One decoded entity over word indices [tokenStart, tokenEnd) with a confidence in [0, 1]. */
@@ -103,41 +104,16 @@ export function chosenProbs(em: Float32Array, n: number, L: number, path: readon
   return out;
 }
 
-/** Repairs an argmax tag sequence to valid BIO: an I-X that cannot continue becomes B-X (seqeval's reading). */
-export function repairBio(tags: string[]): string[] {
-  const out = tags.slice();
-  for (let i = 0; i < out.length; i++) {
-    const t = out[i] ?? 'O';
-    if (t.startsWith('I-') && !bioAllowed(i === 0 ? null : (out[i - 1] ?? 'O'), t)) out[i] = `B-${t.slice(2)}`;
-  }
-  return out;
-}
-
-/** Entities of a BIO tag sequence; score = mean token score over the span. */
-export function bioToSpans(tags: readonly string[], scores: readonly number[]): WordSpan[] {
-  const spans: WordSpan[] = [];
-  let cur: WordSpan | null = null;
-  let sum = 0;
-  const close = (end: number): void => {
-    if (cur) {
-      cur.tokenEnd = end;
-      cur.score = sum / (end - cur.tokenStart);
-      spans.push(cur);
-      cur = null;
-    }
-  };
-  for (let i = 0; i < tags.length; i++) {
-    const t = tags[i] ?? 'O';
-    if (t.startsWith('B-') || (t.startsWith('I-') && (!cur || cur.type !== t.slice(2)))) {
-      close(i);
-      cur = { tokenStart: i, tokenEnd: i + 1, type: t.slice(2), score: 0 };
-      sum = scores[i] ?? 0;
-    } else if (t.startsWith('I-')) {
-      sum += scores[i] ?? 0;
-    } else close(i);
-  }
-  close(tags.length);
-  return spans;
+/**
+ * Entities of a BIO tag sequence (read by src/text/bio.ts `bioToSpans`, the one BIO reader) with
+ * score = mean token score over the span.
+ */
+export function scoredSpans(tags: readonly string[], scores: readonly number[]): WordSpan[] {
+  return bioToSpans(tags).map((sp) => {
+    let sum = 0;
+    for (let i = sp.start; i < sp.end; i++) sum += scores[i] ?? 0;
+    return { tokenStart: sp.start, tokenEnd: sp.end, type: sp.type, score: sum / (sp.end - sp.start) };
+  });
 }
 
 /**
@@ -184,17 +160,10 @@ export function decodeSpans(
 }
 
 /** Flat BIO tags from possibly nested spans: the highest-scoring non-overlapping ones win. */
-export function spansToBio(spans: readonly WordSpan[], n: number): string[] {
-  const tags = new Array<string>(n).fill('O');
-  const taken = new Uint8Array(n);
-  for (const s of [...spans].sort((a, b) => b.score - a.score || a.tokenStart - b.tokenStart)) {
-    let free = true;
-    for (let i = s.tokenStart; i < s.tokenEnd; i++) if (taken[i]) free = false;
-    if (!free) continue;
-    for (let i = s.tokenStart; i < s.tokenEnd; i++) {
-      taken[i] = 1;
-      tags[i] = `${i === s.tokenStart ? 'B' : 'I'}-${s.type}`;
-    }
-  }
-  return tags;
+export function flattenSpans(spans: readonly WordSpan[], n: number): string[] {
+  return spansToBio(
+    spans.map((s) => ({ type: s.type, start: s.tokenStart, end: s.tokenEnd, score: s.score })),
+    n,
+    { overlap: 'best' },
+  );
 }

@@ -3,16 +3,8 @@ import { f32, float32, int64, type BackendOptions, type Feeds } from '../backend
 import { disposeBundle, loadBundle, type TokenClassificationBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
 import { planWindows, type Window } from '../windows.ts';
-import {
-  argmax,
-  bioToSpans,
-  chosenProbs,
-  decodeSpans,
-  repairBio,
-  spansToBio,
-  viterbi,
-  type WordSpan,
-} from './decode.ts';
+import { repairBio } from '../../text/bio.ts';
+import { argmax, chosenProbs, decodeSpans, flattenSpans, scoredSpans, viterbi, type WordSpan } from './decode.ts';
 
 /** One pre-tokenized sentence; `offsets` are char [start, end) of each token in the source text. */
 export interface TaggerInput {
@@ -102,6 +94,13 @@ class Tagger implements TokenTagger {
       throw new ModelError('config', `${o.stepId}: decoder "span" needs a span-head bundle; ${bundle.dir} has ${bundle.decoder}`);
     if (this.decoder === 'span' && !bundle.words)
       throw new ModelError('config', `${o.stepId}: the span decoder supports word-level (project) bundles only`);
+    // Tags are read with the strict BIO reader of src/text/bio.ts: check the labels once here, so a
+    // bundle with other labels fails when it is opened rather than on its first batch.
+    if (this.decoder !== 'span') {
+      const bad = this.labels.find((l) => l !== 'O' && !/^[BI]-\S/.test(l));
+      if (bad !== undefined)
+        throw new ModelError('bundle', `${o.stepId}: label ${JSON.stringify(bad)} of ${bundle.dir} is not BIO; valid labels: O, B-<type>, I-<type>`);
+    }
     this.window = Math.min(o.maxLength ?? bundle.maxLength, bundle.maxLength);
   }
 
@@ -123,7 +122,7 @@ class Tagger implements TokenTagger {
       let tags = path.map((j) => this.labels[j] ?? 'O');
       if (this.decoder === 'argmax') tags = repairBio(tags);
       const scores = chosenProbs(em, n, L, path);
-      return { tags, scores, entities: toEntities(bioToSpans(tags, scores), s) };
+      return { tags, scores, entities: toEntities(scoredSpans(tags, scores), s) };
     });
   }
 
@@ -290,7 +289,7 @@ class Tagger implements TokenTagger {
     return batch.map((s, b) => {
       const n = s.tokens.length;
       const found = decodeSpans(starts[b]!, ends[b]!, spans[b]!, n, W, this.labels, this.o.spanThreshold);
-      const tags = spansToBio(found, n);
+      const tags = flattenSpans(found, n);
       const scores = tags.map((_, i) => Math.max(0, ...found.filter((e) => e.tokenStart <= i && i < e.tokenEnd).map((e) => e.score)));
       return { tags, scores, entities: toEntities(found, s) };
     });

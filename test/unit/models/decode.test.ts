@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bioAllowed,
-  bioToSpans,
   decodeSpans,
-  repairBio,
-  spansToBio,
+  flattenSpans,
+  scoredSpans,
   viterbi,
 } from '../../../src/models/ner/decode.ts';
+import { repairBio } from '../../../src/text/bio.ts';
 import { planWindows } from '../../../src/models/windows.ts';
 
 const LABELS = ['O', 'B-A', 'I-A', 'B-B', 'I-B'];
@@ -61,7 +61,7 @@ describe('Viterbi with BIO constraints', () => {
 describe('BIO helpers', () => {
   it('repairs orphan I- tags to B- and reads spans with mean scores', () => {
     expect(repairBio(['I-A', 'I-A', 'O', 'B-B', 'I-A'])).toEqual(['B-A', 'I-A', 'O', 'B-B', 'B-A']);
-    expect(bioToSpans(['B-A', 'I-A', 'O', 'B-B'], [0.5, 1, 0.2, 0.9])).toEqual([
+    expect(scoredSpans(['B-A', 'I-A', 'O', 'B-B'], [0.5, 1, 0.2, 0.9])).toEqual([
       { tokenStart: 0, tokenEnd: 2, type: 'A', score: 0.75 },
       { tokenStart: 3, tokenEnd: 4, type: 'B', score: 0.9 },
     ]);
@@ -86,7 +86,7 @@ describe('span decoder', () => {
       [1, 2, 'B'],
     ]);
     for (const s of spans) expect(s.score).toBeGreaterThan(0.9);
-    expect(spansToBio(spans, n)).toEqual(
+    expect(flattenSpans(spans, n)).toEqual(
       spans[0]!.score >= spans[1]!.score ? ['B-A', 'I-A', 'I-A', 'O'] : ['O', 'B-B', 'O', 'O'],
     );
   });

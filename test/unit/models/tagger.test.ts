@@ -167,6 +167,16 @@ describe('broken bundles', () => {
     await expect(loadBundle(d)).rejects.toThrow(/(3x3 number matrix|5 classes but model\.json lists 3)/);
   });
 
+  it('labels that are not BIO fail when the tagger opens, not on its first batch', async () => {
+    const d = copy('crf-tagger');
+    const mj = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as Record<string, unknown>;
+    const labels = ['O', 'B-Chemical', 'E-Chemical', 'B-Disease', 'I-Disease'];
+    writeFileSync(join(d, 'model.json'), JSON.stringify({ ...mj, labels }));
+    const err = await createTokenTagger(d, { stepId: 'test-ner' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as ModelError).message).toMatch(/test-ner: label "E-Chemical" .* is not BIO; valid labels: O, B-<type>, I-<type>/);
+  });
+
   it('unexpected output name lists the graph outputs', async () => {
     const d = copy('crf-tagger');
     const mj = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as Record<string, unknown>;

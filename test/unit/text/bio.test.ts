@@ -85,4 +85,24 @@ describe('BIO tools', () => {
       ),
     ).toThrow(/overlaps/);
   });
+
+  it('with overlap "best", keeps the highest-scoring spans that do not overlap (nested span-head output)', () => {
+    const nested = [
+      { type: 'A', start: 0, end: 3, score: 0.6 },
+      { type: 'B', start: 1, end: 2, score: 0.9 },
+      { type: 'C', start: 3, end: 4, score: 0.1 },
+    ];
+    expect(spansToBio(nested, 5, { overlap: 'best' })).toEqual(['O', 'B-B', 'O', 'B-C', 'O']);
+    // Equal scores: the earlier start wins, whatever the input order.
+    const tie = [
+      { type: 'B', start: 1, end: 3, score: 0.5 },
+      { type: 'A', start: 0, end: 2, score: 0.5 },
+    ];
+    expect(spansToBio(tie, 3, { overlap: 'best' })).toEqual(['B-A', 'I-A', 'O']);
+    // The default stays strict: the same spans are an error.
+    expect(() => spansToBio(nested, 5)).toThrow(/overlaps another at token 1/);
+    expect(() => spansToBio([{ type: 'A', start: 2, end: 9, score: 1 }], 5, { overlap: 'best' })).toThrow(
+      /out of range/,
+    );
+  });
 });
