@@ -162,22 +162,23 @@ export function formatConll(sentences: Iterable<ConllWritable>): string {
   return parts.join('');
 }
 
-/** Formats one sentence (with its trailing blank line); `index` only names it in errors. */
-export function formatConllSentence(s: ConllWritable, index = 0): string {
+/** Formats one sentence (with its trailing blank line); `name` (an index or id) only names it in errors. */
+export function formatConllSentence(s: ConllWritable, name: number | string = 0): string {
   const n = s.tokens.length;
-  if (n === 0) throw new Error(`formatConll: sentence ${index} is empty`);
+  // An empty sentence would write a bare blank line, which reads back as no sentence at all.
+  if (n === 0) throw new Error(`formatConll: sentence ${name} is empty`);
   if (s.tags.length !== n)
-    throw new Error(`formatConll: sentence ${index} has ${n} tokens but ${s.tags.length} tags`);
+    throw new Error(`formatConll: sentence ${name} has ${n} tokens but ${s.tags.length} tags`);
   const extra = s.extra ?? [];
   for (const col of extra)
     if (col.length !== n)
-      throw new Error(`formatConll: sentence ${index} has ${n} tokens but an extra column of ${col.length}`);
+      throw new Error(`formatConll: sentence ${name} has ${n} tokens but an extra column of ${col.length}`);
   let out = '';
   for (let t = 0; t < n; t++) {
     const tok = s.tokens[t]!;
     if (tok === '' || /\s/.test(tok))
       throw new Error(
-        `formatConll: sentence ${index} token ${t} ${JSON.stringify(tok)} is empty or holds whitespace`,
+        `formatConll: sentence ${name} token ${t} ${JSON.stringify(tok)} is empty or holds whitespace`,
       );
     out += tok + '\t' + s.tags[t]!;
     for (const col of extra) out += '\t' + col[t]!;

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { LabeledSentence } from '../avro/types.generated.ts';
-import { ConllParseError, parseConll, type ConllSentence } from '../../text/conll.ts';
+import { ConllParseError, formatConllSentence, parseConll, type ConllSentence } from '../../text/conll.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -18,11 +18,11 @@ export interface ConllReadOptions {
 const KEYWORD_TAG = /^(O|[BIES](-\S+)?)$/;
 
 /**
- * Parses the lines of one CoNLL sentence with the shared parser (src/text/conll.ts):
+ * Reads the lines of one CoNLL sentence with the shared parser (src/text/conll.ts):
  * `token<TAB>tag` (2 columns) or `token<TAB>tag<TAB>POS<TAB>keyword-tag` (4 columns, the keywords
  * corpus, whose keyword tags may be bare B/I/O). Throws FileFormatError naming the file line.
  */
-export function parseConllSentence(lines: Line[], path: string, id: string, source: string): LabeledSentence {
+function parseConllSentence(lines: Line[], path: string, id: string, source: string): LabeledSentence {
   const lineOf = (rel: number): number | undefined => lines[rel - 1]?.line;
   let sentence: ConllSentence | undefined;
   try {
@@ -58,32 +58,20 @@ export function parseConllSentence(lines: Line[], path: string, id: string, sour
   return { id, tokens: sentence.tokens, tags: sentence.tags, keywordTags, source };
 }
 
-/** Formats one labeled sentence as CoNLL lines plus the blank separator line. */
-export function formatConllSentence(s: {
+/**
+ * Formats one labeled sentence as CoNLL lines plus the blank separator line, through the shared
+ * writer (src/text/conll.ts): 2 columns, or 4 when it has keyword tags (POS is not part of
+ * LabeledSentence: '_' keeps the 4-column layout the reader expects).
+ */
+export function formatLabeledSentence(s: {
   tokens: string[];
   tags: string[];
   keywordTags?: string[] | null;
   id?: string;
 }): string {
-  if (s.tokens.length !== s.tags.length) {
-    throw new Error(
-      `conll writer: sentence ${s.id ?? ''} has ${s.tokens.length} tokens but ${s.tags.length} tags`,
-    );
-  }
   const kw = s.keywordTags ?? null;
-  if (kw && kw.length !== s.tokens.length) {
-    throw new Error(
-      `conll writer: sentence ${s.id ?? ''} has ${s.tokens.length} tokens but ${kw.length} keyword tags`,
-    );
-  }
-  let out = '';
-  s.tokens.forEach((t, i) => {
-    if (t === '' || /\s/.test(t))
-      throw new Error(`conll writer: sentence ${s.id ?? ''} token ${i} is empty or has whitespace`);
-    // POS is not part of LabeledSentence: '_' keeps the 4-column layout readable by the reader.
-    out += kw ? `${t}\t${s.tags[i]}\t_\t${kw[i]}\n` : `${t}\t${s.tags[i]}\n`;
-  });
-  return out + '\n';
+  const extra = kw ? [s.tokens.map(() => '_'), kw] : [];
+  return formatConllSentence({ tokens: s.tokens, tags: s.tags, extra }, s.id ?? '');
 }
 
 /** Streams sentences of a CoNLL file; tolerant of CRLF, runs of blank lines, trailing spaces and -DOCSTART-. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Sink, Source } from '../../engine/types.ts';
-import { readConll, formatConllSentence, type ConllReadOptions } from './conll.ts';
+import { readConll, formatLabeledSentence, type ConllReadOptions } from './conll.ts';
 import { FileUriError } from './errors.ts';
 import { readJsonl, toJsonLine, type JsonlReadOptions } from './jsonl.ts';
 import { openInput } from './lines.ts';
@@ -26,7 +26,7 @@ export { readLines, openInput, type Line } from './lines.ts';
 export { readPubtator } from './pubtator.ts';
 export { readPubmedXml, joinAbstract } from './pubmedXml.ts';
 export { readJsonl, toJsonLine, defaultKeyOf } from './jsonl.ts';
-export { readConll, parseConllSentence, formatConllSentence } from './conll.ts';
+export { readConll, formatLabeledSentence } from './conll.ts';
 
 /** Data formats the file layer reads or writes. */
 export const FILE_FORMATS = ['pubtator', 'pubmed-xml', 'jsonl', 'conll'] as const;
@@ -171,7 +171,7 @@ export function serializerOf(format: FileFormat): (value: unknown) => string {
     case 'pubtator':
       return (v) => formatPubtatorDoc(pubtatorFromArticle(v as PubtatorArticleLike)) + '\n\n';
     case 'conll':
-      return (v) => formatConllSentence(v as Parameters<typeof formatConllSentence>[0]);
+      return (v) => formatLabeledSentence(v as Parameters<typeof formatLabeledSentence>[0]);
     case 'pubmed-xml':
       throw new FileUriError('pubmed-xml is read-only; sink formats: jsonl, pubtator, conll');
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hasData, dataPath } from '../../../src/io/dataPath.ts';
-import { ConllParseError, formatConll, parseConll } from '../../../src/text/conll.ts';
+import { ConllParseError, formatConll, formatConllSentence, parseConll } from '../../../src/text/conll.ts';
 
 describe('parseConll', () => {
   it('reads tokens, tags, extra columns and line numbers; tolerates CRLF, blank runs, trailing spaces', () => {
@@ -48,6 +48,8 @@ describe('parseConll', () => {
     expect(() => formatConll([{ tokens: [], tags: [] }])).toThrow(/sentence 0 is empty/);
     expect(() => formatConll([{ tokens: ['a b'], tags: ['O'] }])).toThrow(/whitespace/);
     expect(() => formatConll([{ tokens: ['a'], tags: [] }])).toThrow(/1 tokens but 0 tags/);
+    // The one writer (the CoNLL file sink goes through it too) names a sentence by its id when given.
+    expect(() => formatConllSentence({ tokens: [], tags: [] }, 'x:3')).toThrow(/sentence x:3 is empty/);
   });
 
   const skip = !hasData() && !process.env.CI;
