@@ -8,29 +8,18 @@
 // `--errors <file>` writes every disagreement with context.
 import { readFileSync, writeFileSync } from 'node:fs';
 import sbd from 'sbd';
+import { prf, type Prf } from '../src/eval/documentF1.ts';
 import { dataPath } from '../src/io/dataPath.ts';
 import { parseConll } from '../src/text/conll.ts';
 import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
 import { splitArticle, type SentenceSpan } from '../src/text/sentences.ts';
 
-interface Scores {
-  precision: number;
-  recall: number;
-  f1: number;
-  tp: number;
-  fp: number;
-  fn: number;
-}
-
-function score(pred: Set<string>, gold: Set<string>): Scores {
+/** Boundary scores: the eval module's Prf, with precision/recall/F1 as fractions (0-1, 5 decimals). */
+function score(pred: Set<string>, gold: Set<string>): Prf {
   let tp = 0;
   for (const p of pred) if (gold.has(p)) tp++;
-  const fp = pred.size - tp;
-  const fn = gold.size - tp;
-  const precision = pred.size ? tp / pred.size : 0;
-  const recall = gold.size ? tp / gold.size : 0;
-  const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-  return { precision: round(precision), recall: round(recall), f1: round(f1), tp, fp, fn };
+  const s = prf(tp, pred.size - tp, gold.size - tp);
+  return { ...s, precision: round(s.precision / 100), recall: round(s.recall / 100), f1: round(s.f1 / 100) };
 }
 
 function round(x: number, d = 5): number {

@@ -24,7 +24,8 @@ export interface DocumentScores extends Prf {
   per_type: Record<string, Prf>;
 }
 
-function prf(tp: number, fp: number, fn: number): Prf {
+/** Precision, recall and F1 (0-100; 0 where a denominator is 0) from true/false positives and false negatives. */
+export function prf(tp: number, fp: number, fn: number): Prf {
   const precision = tp + fp === 0 ? 0 : (100 * tp) / (tp + fp);
   const recall = tp + fn === 0 ? 0 : (100 * tp) / (tp + fn);
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
