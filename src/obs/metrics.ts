@@ -83,6 +83,12 @@ export const metrics = {
     labelNames: ['step', 'retriable'] as const,
     registers: [registry],
   }),
+  documentEdits: new Counter({
+    name: 'bioaug_document_edits_total',
+    help: 'Entity edits made by document-level NER rules (abbreviations, consistency, brackets), by step and rule',
+    labelNames: ['step', 'rule'] as const,
+    registers: [registry],
+  }),
   ready: new Gauge({
     name: 'bioaug_ready',
     help: 'Result of the last /readyz check (1 ready, 0 not ready)',

@@ -36,6 +36,8 @@ export interface AbbreviationOptions {
   maxShortFormLength?: number;
   /** Most words in a short form (Schwartz & Hearst: 2). */
   maxShortFormWords?: number;
+  /** Shortest short form (Schwartz & Hearst: 2); 1 admits a single capital letter ("testosterone (T)"). */
+  minShortFormLength?: number;
 }
 
 const LETTER = /\p{L}/u;
@@ -57,7 +59,10 @@ function words(s: string): string[] {
 export function isShortFormCandidate(s: string, options: AbbreviationOptions = {}): boolean {
   const maxLen = options.maxShortFormLength ?? 10;
   const maxWords = options.maxShortFormWords ?? 2;
-  if (s.length < 2 || s.length > maxLen) return false;
+  const minLen = options.minShortFormLength ?? 2;
+  if (s.length < minLen || s.length > maxLen) return false;
+  // A single character must be a capital letter: "(a)", "(1)" enumerate, they define nothing.
+  if (s.length === 1) return UPPER.test(s);
   if (words(s).length > maxWords) return false;
   return LETTER.test(s) && isAlnum(s[0]);
 }
@@ -211,11 +216,19 @@ function escapeRegExp(s: string): string {
 
 /**
  * Every occurrence of `shortForm` in `text` as a whole token (not inside a longer word or number):
- * "NSAIDs" in "NSAIDs-induced" counts, in "pNSAIDs" it does not. Case-sensitive, as abbreviations are.
+ * "NSAIDs" in "NSAIDs-induced" counts, in "pNSAIDs" it does not. Case-sensitive unless `ignoreCase`,
+ * as abbreviations are.
  */
-export function shortFormOccurrences(text: string, shortForm: string): TextSpan[] {
+export function shortFormOccurrences(
+  text: string,
+  shortForm: string,
+  options: { ignoreCase?: boolean } = {},
+): TextSpan[] {
   if (shortForm === '') return [];
-  const re = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(shortForm)}(?![\\p{L}\\p{N}])`, 'gu');
+  const re = new RegExp(
+    `(?<![\\p{L}\\p{N}])${escapeRegExp(shortForm)}(?![\\p{L}\\p{N}])`,
+    options.ignoreCase ? 'giu' : 'gu',
+  );
   const out: TextSpan[] = [];
   for (const m of text.matchAll(re)) out.push({ start: m.index, end: m.index + m[0].length, text: m[0] });
   return out;
