@@ -11,6 +11,7 @@
  *   applyProcessConfig(config): void                    exports data.root as BIOSTREAM_DATA and sets the log level
  *   ENV_VARS / FLAG_OPTIONS                              the tables mapping env names and flags to config keys
  */
+import { StreamError } from '../engine/errors.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
@@ -169,14 +170,15 @@ export const FLAG_OPTIONS: Record<string, { flag: string; key: string; kind: Kin
 };
 
 /** A configuration that cannot be used; the message names each bad key, where it came from, and what is valid. */
-export class ConfigError extends Error {
-  readonly retriable = false;
+export class ConfigError extends StreamError {
   constructor(
     message: string,
     readonly problems: string[] = [message],
   ) {
-    super(message);
-    this.name = 'ConfigError';
+    super(message, {
+      stage: 'config',
+      hint: '--print-config shows the effective config; --help lists the flags and environment variables',
+    });
   }
 }
 

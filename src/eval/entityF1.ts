@@ -2,6 +2,7 @@
 // `classification_report`: chunks are (type, start, end); seqeval's chunker, not a strict IOB2
 // parser, decides where chunks start, so an I-X without a preceding B-X still opens a chunk and a
 // type change inside a run splits it. Scores are on the 0-100 scale reported in papers.
+import { StreamError } from '../engine/errors.ts';
 
 /** Precision, recall and F1 (0-100) and the number of gold chunks. */
 export interface Prf {
@@ -71,11 +72,12 @@ function prf(tp: number, predicted: number, gold: number): Prf {
 }
 
 /** Thrown when gold and predicted sequences do not line up; names the sentence. */
-export class EntityF1InputError extends Error {
-  readonly retriable = false;
+export class EntityF1InputError extends StreamError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EntityF1InputError';
+    super(message, {
+      stage: 'eval',
+      hint: 'give one predicted tag sequence per gold sentence, of the same length',
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 // `eval ner`: run a token-classification bundle over a CoNLL file and score it with strict
 // entity F1. The bundle runs through the engine's tagger runtime (src/models/ner), so the
 // figure printed is the figure the streaming operator would reach on the same sentences.
+import { StreamError } from '../engine/errors.ts';
 import { readFileSync } from 'node:fs';
 import { iterateConll } from '../text/conll.ts';
 import { entityF1, type EntityF1Result } from './entityF1.ts';
@@ -37,11 +38,9 @@ export interface EvalNerResult extends EntityF1Result {
 }
 
 /** A bad `eval ner` invocation or input (not retriable); the message names the option or line. */
-export class EvalNerError extends Error {
-  readonly retriable = false;
+export class EvalNerError extends StreamError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EvalNerError';
+    super(message, { stage: 'eval', step: 'eval ner' });
   }
 }
 

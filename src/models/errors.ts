@@ -1,17 +1,21 @@
+import { StreamError } from '../engine/errors.ts';
+
 /** Why a model step failed; `retriable` is false for broken bundles and bad input, true for transient runtime faults. */
 export type ModelErrorCode = 'bundle' | 'input' | 'runtime' | 'config';
 
 /** A typed error from the model runtime: names the step or file and says what was expected. */
-export class ModelError extends Error {
-  readonly retriable: boolean;
+export class ModelError extends StreamError {
   constructor(
     readonly code: ModelErrorCode,
     message: string,
-    opts: { retriable?: boolean; cause?: unknown } = {},
+    opts: { retriable?: boolean; cause?: unknown; hint?: string } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'ModelError';
-    this.retriable = opts.retriable ?? code === 'runtime';
+    super(message, {
+      stage: code === 'config' ? 'config' : 'model',
+      retriable: opts.retriable ?? code === 'runtime',
+      ...(opts.hint !== undefined ? { hint: opts.hint } : {}),
+      cause: opts.cause,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 // CoNLL reading and writing: `token<TAB>tag[<TAB>extra...]`, one token per line, blank line between
 // sentences. Pure functions over strings so file, Kafka and test inputs share one parser.
+import { StreamError } from '../engine/errors.ts';
 
 /** One labeled sentence read from a CoNLL file. */
 export interface ConllSentence {
@@ -27,15 +28,17 @@ export interface ParseConllOptions {
 }
 
 /** A CoNLL input problem, naming the source and 1-based line. Not retriable: the input is wrong. */
-export class ConllParseError extends Error {
-  readonly retriable = false;
+export class ConllParseError extends StreamError {
   constructor(
     readonly source: string,
     readonly line: number,
     readonly detail: string,
   ) {
-    super(`conll: ${source}:${line}: ${detail}`);
-    this.name = 'ConllParseError';
+    super(`conll: ${source}:${line}: ${detail}`, {
+      stage: 'input',
+      step: 'conll',
+      hint: 'CoNLL is token<TAB>tag[<TAB>extra...] per line, a blank line between sentences',
+    });
   }
 }
 

@@ -4,6 +4,7 @@
 // into title + " " + abstract.
 // The one PubTator implementation: file readers/writers (src/io/files/pubtator.ts), evaluation and
 // tests all parse, format and map to PubmedArticle through this module.
+import { StreamError } from '../engine/errors.ts';
 import type { PubmedArticle } from '../io/avro/types.generated.ts';
 
 /** One entity mention of a PubTator document (offsets into title + " " + abstract). */
@@ -35,14 +36,16 @@ export interface PubtatorDoc {
 }
 
 /** Thrown on malformed PubTator input; names the 1-based line. Not retriable: the input is wrong. */
-export class PubtatorParseError extends Error {
-  readonly retriable = false;
+export class PubtatorParseError extends StreamError {
   constructor(
     message: string,
     readonly line: number,
   ) {
-    super(`pubtator: line ${line}: ${message}`);
-    this.name = 'PubtatorParseError';
+    super(`pubtator: line ${line}: ${message}`, {
+      stage: 'input',
+      step: 'pubtator',
+      hint: 'PubTator is PMID|t|title, PMID|a|abstract, then PMID<TAB>start<TAB>end<TAB>mention<TAB>type[<TAB>id] lines',
+    });
   }
 }
 

@@ -7,6 +7,7 @@
 // and blank lines start a new sentence even without punctuation. Offsets are UTF-16 code-unit
 // indices (JavaScript string indices), trimmed of surrounding whitespace.
 
+import { StreamError } from '../engine/errors.ts';
 import {
   GREEK_LETTERS,
   MAYBE_FINAL_ABBREVIATIONS,
@@ -53,15 +54,17 @@ export const defaultSplitOptions: SplitOptions = {
 };
 
 /** Thrown for text the splitter or tokenizer refuses (not a string, control characters). */
-export class TextInputError extends Error {
-  readonly retriable = false;
+export class TextInputError extends StreamError {
   constructor(
     message: string,
-    readonly step: string,
+    override readonly step: string,
     readonly offset?: number,
   ) {
-    super(`${step}: ${message}`);
-    this.name = 'TextInputError';
+    super(`${step}: ${message}`, {
+      stage: 'text',
+      step,
+      hint: 'pass a string without control characters (other than tab and newline)',
+    });
   }
 }
 

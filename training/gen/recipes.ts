@@ -1,6 +1,7 @@
 // `npm run train -- relations|generator [options]`: the relation classifier and the BioAug generator.
 // The generator's fine-tuning pairs are written by the engine's own `training-pairs` command first,
 // so corruption has one implementation (TypeScript) for training and serving.
+import { StreamError } from '../../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,8 +18,10 @@ export const GEN_RECIPES = ['relations', 'generator'] as const;
 const DATASETS = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'];
 
 /** A bad command line for these recipes; the message names the valid choices. */
-export class GenRecipeUsageError extends Error {
-  readonly retriable = false;
+export class GenRecipeUsageError extends StreamError {
+  constructor(message: string) {
+    super(message, { stage: 'training', hint: 'npm run train -- <recipe> --help lists the options' });
+  }
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {

@@ -1,10 +1,10 @@
+import { StreamError } from '../../engine/errors.ts';
+
 /** Why a message could not be decoded; each kind is a dead-letter reason. */
 export type DecodeErrorKind = 'undecodable' | 'unknown-schema-id' | 'invalid-field' | 'wrong-schema';
 
 /** A message that cannot be decoded; never retriable (the same bytes fail the same way). */
-export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
-  readonly retriable = false;
+export class DecodeError extends StreamError {
   constructor(
     readonly kind: DecodeErrorKind,
     message: string,
@@ -13,30 +13,24 @@ export class DecodeError extends Error {
     /** The schema id read from the wire header, when one was read. */
     readonly schemaId?: number,
   ) {
-    super(message);
+    super(message, { stage: 'decode' });
   }
 }
 
 /** A value that does not match its schema, caught before encoding. Not retriable. */
-export class EncodeError extends Error {
-  override readonly name = 'EncodeError';
+export class EncodeError extends StreamError {
   readonly kind = 'invalid-field' as const;
-  readonly retriable = false;
   constructor(
     message: string,
     readonly paths: string[],
   ) {
-    super(message);
+    super(message, { stage: 'encode' });
   }
 }
 
 /** Configuration or registry failure while setting up the codec (registry errors are retriable). */
-export class SchemaRegistryError extends Error {
-  override readonly name = 'SchemaRegistryError';
-  constructor(
-    message: string,
-    readonly retriable: boolean,
-  ) {
-    super(message);
+export class SchemaRegistryError extends StreamError {
+  constructor(message: string, retriable: boolean) {
+    super(message, { stage: 'registry', retriable });
   }
 }

@@ -1,8 +1,9 @@
+import { StreamError } from '../../engine/errors.ts';
+
 /** A record that could not be turned into a value; it goes to the dead letters. */
-export class InputError extends Error {
-  readonly retriable = false;
-  constructor(name: string, message: string) {
-    super(message);
+export class InputError extends StreamError {
+  constructor(name: string, message: string, hint?: string) {
+    super(message, { stage: 'input', ...(hint !== undefined ? { hint } : {}) });
     this.name = name;
   }
 }
@@ -10,7 +11,11 @@ export class InputError extends Error {
 /** A record larger than the configured `maxMessageBytes`. */
 export class OversizedMessageError extends InputError {
   constructor(size: number, limit: number) {
-    super('OversizedMessageError', `message of ${size} bytes exceeds maxMessageBytes=${limit}`);
+    super(
+      'OversizedMessageError',
+      `message of ${size} bytes exceeds maxMessageBytes=${limit}`,
+      'raise engine.maxMessageBytes (--set engine.maxMessageBytes=...) if such records are valid',
+    );
   }
 }
 
@@ -29,13 +34,8 @@ export class NullValueError extends InputError {
 }
 
 /** A send that failed after every retry. */
-export class SinkWriteError extends Error {
-  constructor(
-    message: string,
-    readonly retriable: boolean,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'SinkWriteError';
+export class SinkWriteError extends StreamError {
+  constructor(message: string, retriable: boolean, cause?: unknown) {
+    super(message, { stage: 'sink', retriable, cause });
   }
 }
