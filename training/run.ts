@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
 /** Recipes this runner knows (others, e.g. H6b's, may be added beside them). */
-export const RECIPES = ['word2vec', 'ner', 'keywords', 'relations', 'generator'] as const;
+export const RECIPES = ['word2vec', 'ner', 'keywords', 'relations', 'generator', 'normalize', 'cid'] as const;
 
 const USAGE = `usage: npm run train -- <recipe> [options]
 recipes: ${RECIPES.join(', ')}
@@ -71,6 +71,9 @@ export async function runTrain(argv: string[]): Promise<void> {
   // relations / generator (H6b) take their own options: see training/gen/recipes.ts
   if (argv[0] === 'relations' || argv[0] === 'generator')
     return (await import('./gen/recipes.ts')).runGenRecipe(argv);
+  // normalize / cid (issue 13): document-level recipes over PubTator abstracts
+  if (argv[0] === 'normalize') return (await import('./normalize.ts')).runNormalizeRecipe(argv.slice(1));
+  if (argv[0] === 'cid') return (await import('./cid.ts')).runCidRecipe(argv.slice(1));
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

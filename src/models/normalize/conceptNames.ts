@@ -1,0 +1,151 @@
+// String normalization of entity names for dictionary lookup: the variation that separates a mention
+// from a dictionary name without changing the concept (case, Greek letters spelled or as symbols,
+// hyphens and punctuation, plurals, word order). Each function is pure and cheap: it runs once per
+// mention and once per dictionary name when a bundle loads.
+
+const GREEK: Record<string, string> = {
+  α: 'alpha',
+  β: 'beta',
+  γ: 'gamma',
+  δ: 'delta',
+  ε: 'epsilon',
+  ζ: 'zeta',
+  η: 'eta',
+  θ: 'theta',
+  ι: 'iota',
+  κ: 'kappa',
+  λ: 'lambda',
+  μ: 'mu',
+  ν: 'nu',
+  ξ: 'xi',
+  ο: 'omicron',
+  π: 'pi',
+  ρ: 'rho',
+  σ: 'sigma',
+  ς: 'sigma',
+  τ: 'tau',
+  υ: 'upsilon',
+  φ: 'phi',
+  χ: 'chi',
+  ψ: 'psi',
+  ω: 'omega',
+};
+const GREEK_CHARS = new RegExp(`[${Object.keys(GREEK).join('')}]`, 'gu');
+
+// Words whose final s is not a plural ending (Latin/Greek singulars frequent in disease names).
+const NOT_PLURAL = new Set([
+  'always',
+  'analysis',
+  'arthritis',
+  'diabetes',
+  'herpes',
+  'mellitus',
+  'nephrosis',
+  'series',
+  'species',
+  'status',
+  'virus',
+  'bus',
+  'sepsis',
+  'psoriasis',
+  'stenosis',
+  'thrombosis',
+  'fibrosis',
+  'necrosis',
+  'cirrhosis',
+  'acidosis',
+  'alkalosis',
+  'ketoacidosis',
+  'meningitis',
+  'hepatitis',
+  'nephritis',
+  'colitis',
+  'cystitis',
+  'pancreatitis',
+  'syndrome',
+  'measles',
+  'mumps',
+  'rabies',
+  'scabies',
+  'tetanus',
+  'lupus',
+  'ileus',
+  'nevus',
+  'fetus',
+  'uterus',
+  'bronchus',
+  'thrombus',
+  'embolus',
+  'calculus',
+  'ds',
+]);
+
+/** Singular of one lower-case word by suffix rules (plural mentions meet singular dictionary names). */
+export function singular(w: string): string {
+  if (w.length <= 3 || NOT_PLURAL.has(w)) return w;
+  if (/(?:is|us|ss|os|as|ys)$/.test(w)) return w;
+  if (w.endsWith('ies') && w.length > 4) return `${w.slice(0, -3)}y`;
+  if (/(?:ches|shes|xes|sses|zes)$/.test(w)) return w.slice(0, -2);
+  if (w.endsWith('s')) return w.slice(0, -1);
+  return w;
+}
+
+/** Lower case, Greek symbols spelled out, compatibility forms folded (NFKC), whitespace collapsed. */
+export function foldCase(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(GREEK_CHARS, (c) => ` ${GREEK[c] ?? c} `)
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+
+/**
+ * The words of a name after folding: punctuation and hyphens split words, letters and digits are
+ * split apart ("5FU" and "5-FU" both give 5 fu), plurals made singular.
+ */
+export function nameWords(s: string): string[] {
+  return foldCase(s)
+    .replace(/'s\b/gu, '')
+    .replace(/(\p{L})(\p{N})|(\p{N})(\p{L})/gu, (_m, a, b, c, d) => (a ? `${a} ${b}` : `${c} ${d}`))
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w !== '')
+    .map((w) => singular(britishToAmerican(w)));
+}
+
+/** British spellings folded to American ones ("anaemia", "oedema", "haemorrhage"): ae, oe -> e. */
+export function britishToAmerican(w: string): string {
+  return w.length > 4 ? w.replace(/(?<=\p{L})(?:ae|oe)(?=\p{L})|^(?:ae|oe)(?=\p{L}{3})/gu, 'e') : w;
+}
+
+// Words that end a cause in a disease mention ("cocaine-induced myocardial infarction"): CDR annotates
+// the disease after them.
+const CAUSE_WORDS = new Set(['induced', 'associated', 'related', 'caused', 'mediated', 'evoked', 'provoked']);
+
+/** The words after the last cause word ("drug induced hepatitis" -> hepatitis); null when none. */
+export function afterCause(words: readonly string[]): string[] | null {
+  for (let i = words.length - 2; i >= 0; i--) if (CAUSE_WORDS.has(words[i]!)) return words.slice(i + 1);
+  return null;
+}
+
+/** The normalized name: {@link nameWords} joined by single spaces. */
+export function normalizeName(s: string): string {
+  return nameWords(s).join(' ');
+}
+
+// Words that carry no identity in a bag of words ("cancer of the breast" = "breast cancer").
+const BAG_STOP = new Set(['of', 'the', 'and', 'in', 'a', 'an', 'to', 'with', 'by', 'on', 'for']);
+
+/** Order-free key: the sorted distinct words without function words. */
+export function bagKey(s: string): string {
+  const ws = [...new Set(nameWords(s).filter((w) => !BAG_STOP.has(w)))];
+  return ws.sort().join(' ');
+}
+
+/** Character trigrams of a normalized name with word boundaries marked (for the similarity ranker). */
+export function trigrams(normalized: string): string[] {
+  const s = ` ${normalized} `;
+  const out: string[] = [];
+  for (let i = 0; i + 3 <= s.length; i++) out.push(s.slice(i, i + 3));
+  return out;
+}

@@ -1,0 +1,140 @@
+// Normalization of the mentions of one abstract: dictionary lookup per mention, abbreviations resolved
+// through their definitions in the same abstract ("puromycin aminonucleoside (PAN)": PAN takes the long
+// form's concept), and one answer per surface form in an abstract (the most confident one), since an
+// abstract uses a name for one thing. Answers below the threshold become "-1" (unsure).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { definitionsByShortForm, findAbbreviationDefinitions } from '../../text/abbreviationDefinitions.ts';
+import { bundleError } from '../errors.ts';
+import { ConceptDictionary, UNKNOWN_CONCEPT, type LookupTier } from './conceptDictionary.ts';
+import { foldCase } from './conceptNames.ts';
+
+/** A mention to normalize: document offsets, text and entity type. */
+export interface MentionInput {
+  start: number;
+  end: number;
+  text: string;
+  type: string;
+}
+
+/** The normalizer's answer for one mention. */
+export interface NormalizedMention {
+  /** Concept id ("-1" when unsure or unknown). */
+  conceptId: string;
+  conceptScore: number;
+  /** How it was found: a dictionary tier, 'abbreviation' (through the long form), or 'none'. */
+  via: LookupTier | 'abbreviation' | 'none';
+}
+
+/** Options of the per-abstract normalization; every field has a default. */
+export const NormalizeOptions = z
+  .object({
+    /** Answers scoring below this become "-1" (picked on dev by the training recipe; the bundle's value wins). */
+    threshold: z.number().min(0).max(1).optional(),
+    /** Resolve short forms through their definitions in the abstract. */
+    abbreviations: z.boolean().default(true),
+    /** One answer (the most confident) per surface form and type in an abstract. */
+    consistency: z.boolean().default(true),
+    /** Use the character-trigram similarity ranker when no dictionary tier matches. */
+    similar: z.boolean().default(true),
+  })
+  .strict();
+export type NormalizeOptions = z.input<typeof NormalizeOptions>;
+
+/** A loaded normalizer: its dictionary, threshold and id. */
+export interface ConceptNormalizer {
+  readonly dictionary: ConceptDictionary;
+  readonly threshold: number;
+  readonly modelId: string;
+  /** Normalizes every mention of one abstract (`text`: title + " " + abstract, or '' when unknown). */
+  normalize(text: string, mentions: readonly MentionInput[]): NormalizedMention[];
+}
+
+const STRICT: ReadonlySet<string> = new Set(['exact', 'normalized', 'bag']);
+
+/** Normalizes the mentions of one abstract with a dictionary (pure; see the file comment). */
+export function normalizeDocumentMentions(
+  dict: ConceptDictionary,
+  text: string,
+  mentions: readonly MentionInput[],
+  options: NormalizeOptions & { threshold: number },
+): NormalizedMention[] {
+  const o = NormalizeOptions.parse(options);
+  const threshold = options.threshold;
+  const defs = o.abbreviations && text !== '' ? definitionsByShortForm(findAbbreviationDefinitions(text)) : null;
+  const raw: NormalizedMention[] = mentions.map((m) => {
+    if (typeof m.text !== 'string' || m.text.trim() === '') return { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
+    const r = dict.lookup(m.text, m.type, { similar: o.similar });
+    let out: NormalizedMention = r ? { conceptId: r.id, conceptScore: r.score, via: r.tier } : { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
+    // A plural short form ("NSAIDs") is defined as such or in the singular.
+    const def = defs?.get(m.text.trim()) ?? defs?.get(m.text.trim().replace(/s$/u, ''));
+    if (def && foldCase(def.longForm.text) !== foldCase(m.text)) {
+      const l = dict.lookup(def.longForm.text, m.type, { similar: o.similar });
+      // The abstract's own definition beats a dictionary abbreviation unless the long form only matched loosely.
+      if (l && (STRICT.has(l.tier) || out.via !== 'exact' || l.score > out.conceptScore))
+        out = { conceptId: l.id, conceptScore: l.score, via: 'abbreviation' };
+    }
+    return out;
+  });
+  if (o.consistency) {
+    const bestOf = new Map<string, NormalizedMention>();
+    mentions.forEach((m, i) => {
+      const k = `${m.type}\t${foldCase(m.text ?? '')}`;
+      const b = bestOf.get(k);
+      if (!b || raw[i]!.conceptScore > b.conceptScore) bestOf.set(k, raw[i]!);
+    });
+    mentions.forEach((m, i) => {
+      raw[i] = bestOf.get(`${m.type}\t${foldCase(m.text ?? '')}`)!;
+    });
+  }
+  return raw.map((r) => (r.conceptScore >= threshold ? { ...r } : { ...r, conceptId: UNKNOWN_CONCEPT }));
+}
+
+/** The bundle description (model.json) of a normalization bundle. */
+export const NormalizerBundleJson = z.object({
+  task: z.literal('concept-normalization'),
+  name: z.string().default('normalize'),
+  files: z.object({ dictionary: z.string().default('dictionary.json') }).prefault({}),
+  threshold: z.number().min(0).max(1).default(0.5),
+});
+
+/** Creates a normalizer from a dictionary and a threshold (tests, training). */
+export function createNormalizer(
+  dictionary: ConceptDictionary,
+  threshold: number,
+  modelId = 'normalize',
+  options: NormalizeOptions = {},
+): ConceptNormalizer {
+  const o = NormalizeOptions.parse(options);
+  const t = o.threshold ?? threshold;
+  return {
+    dictionary,
+    threshold: t,
+    modelId,
+    normalize: (text, mentions) => normalizeDocumentMentions(dictionary, text, mentions, { ...o, threshold: t }),
+  };
+}
+
+/** Loads a normalization bundle folder (model.json + dictionary file); errors name the file. */
+export function loadNormalizer(dir: string, options: NormalizeOptions = {}): ConceptNormalizer {
+  const mjFile = join(dir, 'model.json');
+  if (!existsSync(mjFile)) throw bundleError(mjFile, 'missing (bundle description)');
+  let mj: z.output<typeof NormalizerBundleJson>;
+  try {
+    mj = NormalizerBundleJson.parse(JSON.parse(readFileSync(mjFile, 'utf8')));
+  } catch (e) {
+    throw bundleError(mjFile, `not a concept-normalization bundle: ${(e as Error).message}`, e);
+  }
+  const dictFile = join(dir, mj.files.dictionary);
+  if (!existsSync(dictFile)) throw bundleError(dictFile, 'missing (concept dictionary)');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(dictFile, 'utf8'));
+  } catch (e) {
+    throw bundleError(dictFile, `not valid JSON: ${(e as Error).message}`, e);
+  }
+  const dict = ConceptDictionary.fromJson(json, dictFile);
+  const id = dir.replace(/\/+$/, '').split('/').pop() ?? mj.name;
+  return createNormalizer(dict, mj.threshold, id, options);
+}
