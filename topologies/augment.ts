@@ -1,22 +1,27 @@
 // augment: gold-labeled sentences -> BioAug (corrupt x n -> generate -> de-linearize/validate) and the
-// simple label-preserving methods (MR, LwTR, SiS, SR, all4) -> augmented sentences keyed
-// `source-id:method:n`.
-import { merge, type Observable } from 'rxjs';
+// simple label-preserving methods (MR, LwTR, SiS, SR, all4; corrupt alone for the CLI) -> augmented
+// sentences keyed `source-id:method:n`.
+import { merge } from 'rxjs';
 import { z } from 'zod';
 import { augmenter } from '../src/augment/augmenter.ts';
-import { buildAugmentState, loadAugmentState, type AugmentState } from '../src/augment/state.ts';
-import type { AugmentedSentence as SimpleAugmented, LabeledSentence } from '../src/augment/types.ts';
+import { corruptSentences } from '../src/augment/bioaug/corruptSentences.ts';
 import { readLabeled } from '../src/augment/corpus.ts';
-import type { Envelope } from '../src/engine/envelope.ts';
+import { buildAugmentState, loadAugmentState, type AugmentState } from '../src/augment/state.ts';
+import { toAugmentedRecord } from '../src/augment/toAugmentedRecord.ts';
+import { validateSentence } from '../src/augment/validateSentence.ts';
+import { loadSynonyms, type Synonyms } from '../src/augment/wordnet.ts';
+import { branches } from '../src/engine/branch.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
-import { mapStep } from '../src/engine/step.ts';
-import type { AugmentedSentence, LabeledSentence as LabeledRecord } from '../src/io/avro/types.generated.ts';
-import { firstBioError } from '../src/text/bio.ts';
-import { BioaugConfig, bioaugment } from './lib/bioaug.ts';
-import { branches } from './lib/branch.ts';
-import { requireSink, requireStream, TopologyInputError } from './lib/steps.ts';
+import {
+  requireSink,
+  requireStream,
+  TopologyInputError,
+  type TopologyOutput,
+} from '../src/engine/topology.ts';
+import type { AugmentedSentence, LabeledSentence } from '../src/io/avro/types.generated.ts';
+import { BioaugConfig, generateFromCorruptions } from '../src/models/seq2seq/generateFromCorruptions.ts';
 
-const SIMPLE = ['mr', 'lwtr', 'sis', 'sr', 'all4'] as const;
+const SIMPLE = ['mr', 'lwtr', 'sis', 'sr', 'all4', 'corrupt'] as const;
 export const AUGMENT_METHODS = ['bioaug', ...SIMPLE] as const;
 
 /** Config of the augment topology. */
@@ -33,90 +38,72 @@ export const AugmentTopologyConfig = z
     /** ... or a CoNLL training set to build it from. */
     train: z.string().optional(),
     wordnetDir: z.string().optional(),
+    /** Generation settings of `bioaug`; its `corrupt` settings apply to `corrupt` as well. */
     bioaug: BioaugConfig.omit({ n: true, seed: true }).prefault({}),
   })
   .strict();
 export type AugmentTopologyConfig = z.output<typeof AugmentTopologyConfig>;
 
+const PlainConfig = AugmentTopologyConfig.omit({ state: true, train: true, wordnetDir: true });
+
+/**
+ * What build() takes: the config with its file references read: MR/LwTR `state` (from a saved JSON or
+ * a CoNLL training set) and SR `synonyms` (WordNet), each present when a method needs it.
+ */
+export type AugmentInputs = Partial<z.input<typeof PlainConfig>> & {
+  state?: AugmentState;
+  synonyms?: Pick<Synonyms, 'get'>;
+};
+
 /** Names of the streams and sinks this topology uses. */
 export const io = { sources: ['sentences'], sinks: ['augmented'] } as const;
 
-/** Validates a LabeledSentence record and converts it to the augmenters' shape. */
-function toLabeled(r: LabeledRecord): LabeledSentence {
-  const step = 'validate-sentence';
-  if (typeof r?.id !== 'string' || r.id === '') throw new TopologyInputError(step, 'sentence without an id');
-  if (!Array.isArray(r.tokens) || !Array.isArray(r.tags) || r.tokens.length !== r.tags.length)
-    throw new TopologyInputError(step, `${r.id}: tokens and tags must be arrays of equal length`);
-  if (r.tokens.length === 0) throw new TopologyInputError(step, `${r.id}: empty sentence`);
-  const bad = firstBioError(r.tags);
-  if (bad >= 0)
-    throw new TopologyInputError(step, `${r.id}: invalid BIO tag "${r.tags[bad]}" at token ${bad}`);
-  if (r.keywordTags && r.keywordTags.length !== r.tokens.length)
-    throw new TopologyInputError(step, `${r.id}: keywordTags length differs from tokens`);
-  return { id: r.id, tokens: r.tokens, tags: r.tags, ...(r.keywordTags ? { keywords: r.keywordTags } : {}) };
-}
+const needsState = (methods: readonly string[]): boolean =>
+  methods.some((m) => m === 'mr' || m === 'lwtr' || m === 'all4');
+const needsSynonyms = (methods: readonly string[]): boolean =>
+  methods.some((m) => m === 'sr' || m === 'all4');
 
-function simpleRecord(
-  a: SimpleAugmented,
-  seed: number,
-  source: ReadonlySet<string> | null,
-  sourceLen: number,
-): AugmentedSentence {
-  const fresh = source ? a.tokens.filter((t) => !source.has(t)).length : 0;
-  return {
-    id: a.id,
-    sourceId: a.sourceId,
-    method: a.method,
-    seed,
-    modelId: null,
-    tokens: a.tokens,
-    tags: a.tags,
-    valid: true,
-    newTokenShare: a.tokens.length ? fresh / a.tokens.length : 0,
-    lengthDiff: a.tokens.length - sourceLen,
-    generatedText: null,
-    createdAt: Date.now(),
-  };
+/** Reads what the config names (state or training set, WordNet) into build()'s inputs. */
+export function resolve(config: unknown = {}): Promise<AugmentInputs> {
+  const { state, train, wordnetDir, ...plain } = AugmentTopologyConfig.parse(config);
+  const inputs: AugmentInputs = { ...plain };
+  if (needsState(plain.methods)) {
+    if (state) inputs.state = loadAugmentState(state);
+    else if (train) inputs.state = buildAugmentState(readLabeled(train));
+  }
+  if (needsSynonyms(plain.methods)) inputs.synonyms = loadSynonyms(wordnetDir);
+  return Promise.resolve(inputs);
 }
 
 /** Builds the topology: labeled sentences in, augmented sentences written. */
-export function build(
-  sources: SourceStreams,
-  sinks: SinkMap,
-  config: Partial<z.input<typeof AugmentTopologyConfig>> = {},
-): Observable<Envelope<AugmentedSentence>> {
-  const c = AugmentTopologyConfig.parse(config);
-  const input = requireStream<LabeledRecord>(sources, 'sentences', 'augment');
-  const out = requireSink<AugmentedSentence>(sinks, 'augmented', 'augment');
-  const needsState = c.methods.some((m) => m === 'mr' || m === 'lwtr' || m === 'all4');
-  let state: AugmentState | undefined;
-  if (needsState) {
-    if (c.state) state = loadAugmentState(c.state);
-    else if (c.train) state = buildAugmentState(readLabeled(c.train));
-    else
-      throw new TopologyInputError(
-        'augment',
-        `methods ${c.methods.join(', ')} need MR/LwTR state: set "state" (saved JSON) or "train" (CoNLL file)`,
-      );
-  }
-  const labeled = input.pipe(mapStep('validate-sentence', toLabeled));
-  const streams = branches(labeled, c.methods);
-  const outputs: Observable<Envelope<AugmentedSentence>>[] = c.methods.map((method) => {
-    if (method === 'bioaug') return streams.bioaug.pipe(bioaugment({ ...c.bioaug, n: c.n, seed: c.seed }));
-    // Source words (newTokenShare) and length (lengthDiff), held only until the sentence's n copies have passed.
-    const lengths = new Map<string, { len: number; words: Set<string>; left: number }>();
-    return streams[method].pipe(
-      mapStep(`${method}-len`, (s) => {
-        lengths.set(s.id, { len: s.tokens.length, words: new Set(s.tokens), left: c.n });
-        return s;
-      }),
-      augmenter({ method, n: c.n, seed: c.seed, p: c.p, state, wordnetDir: c.wordnetDir, stepId: method }),
-      mapStep(`${method}-record`, (a) => {
-        const l = lengths.get(a.sourceId);
-        if (l && --l.left <= 0) lengths.delete(a.sourceId);
-        return simpleRecord(a, c.seed, l?.words ?? null, l?.len ?? a.tokens.length);
-      }),
+export function build(sources: SourceStreams, sinks: SinkMap, inputs: AugmentInputs = {}): TopologyOutput {
+  const { state, synonyms, ...plain } = inputs;
+  const c = PlainConfig.parse(plain);
+  const sentences = requireStream<LabeledSentence>(sources, 'sentences', 'augment');
+  const augmented = requireSink<AugmentedSentence>(sinks, 'augmented', 'augment');
+  if (needsState(c.methods) && !state)
+    throw new TopologyInputError(
+      'augment',
+      `methods ${c.methods.join(', ')} need MR/LwTR state: set "state" (saved JSON) or "train" (CoNLL file)`,
     );
-  });
-  return merge(...outputs).pipe(out.write());
+  if (needsSynonyms(c.methods) && !synonyms)
+    throw new TopologyInputError(
+      'augment',
+      `methods ${c.methods.join(', ')} need synonyms: resolve the config first`,
+    );
+  const { corrupt, ...generation } = c.bioaug;
+  const streams = branches(sentences.pipe(validateSentence()), c.methods);
+  return merge(
+    ...c.methods.map((method) =>
+      method === 'bioaug'
+        ? streams.bioaug.pipe(
+            corruptSentences({ stepId: 'bioaug-corrupt', n: c.n, seed: c.seed, corrupt }),
+            generateFromCorruptions({ ...generation, seed: c.seed }),
+          )
+        : streams[method].pipe(
+            augmenter({ method, n: c.n, seed: c.seed, p: c.p, state, synonyms, corrupt, stepId: method }),
+            toAugmentedRecord({ stepId: `${method}-record` }),
+          ),
+    ),
+  ).pipe(augmented.write());
 }

@@ -4,16 +4,14 @@
 // (corruption + knowledge from the relations, linearized target).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Observable, OperatorFunction } from 'rxjs';
+import { merge } from 'rxjs';
 import { z } from 'zod';
 import { CorruptConfig } from '../src/augment/bioaug/corrupt.ts';
-import type { Triple } from '../src/augment/bioaug/knowledge.ts';
-import { makeTrainingPair } from '../src/augment/bioaug/trainingPairs.ts';
-import type { LabeledSentence } from '../src/augment/types.ts';
-import type { Envelope } from '../src/engine/envelope.ts';
-import { createRng } from '../src/engine/rng.ts';
+import { corruptSentences } from '../src/augment/bioaug/corruptSentences.ts';
+import { silverTrainingPairs, toSilverSentences } from '../src/augment/bioaug/silverSentences.ts';
+import { branches } from '../src/engine/branch.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
-import { flatMapStep, mapStep } from '../src/engine/step.ts';
+import { requireSink, requireStream, type TopologyOutput } from '../src/engine/topology.ts';
 import type {
   AugmentedSentence,
   NerPrediction,
@@ -21,24 +19,26 @@ import type {
   RelationTriple,
   TrainingPair,
 } from '../src/io/avro/types.generated.ts';
-import { extractKeywords, type Keyword } from '../src/models/keywords/extractKeywords.ts';
+import { extractKeywords } from '../src/models/keywords/extractKeywords.ts';
 import {
-  classifyRelations,
-  type RelationTriple as Classified,
-} from '../src/models/relations/classifyRelations.ts';
-import type { PhrasePair } from '../src/models/relations/relationClassifier.ts';
-import { BioaugConfig, bioaugment } from './lib/bioaug.ts';
-import { branches } from './lib/branch.ts';
-import { backend, batching, defaultModel, ModelStepConfig } from './lib/config.ts';
-import {
-  articleStep,
+  backend,
+  batching,
+  defaultModel,
+  ModelStepConfig,
   modelIdOf,
-  requireSink,
-  requireStream,
-  taggedSentences,
-  toPrediction,
-  type TaggedSentence,
-} from './lib/steps.ts';
+} from '../src/models/modelStepConfig.ts';
+import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
+import { tagEntities } from '../src/models/ner/tagEntities.ts';
+import { toPrediction } from '../src/models/ner/toPrediction.ts';
+import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
+import { classifyRelations } from '../src/models/relations/classifyRelations.ts';
+import { pairPhrases } from '../src/models/relations/pairPhrases.ts';
+import { toRelationTriples } from '../src/models/relations/toRelationTriples.ts';
+import { BioaugConfig, generateFromCorruptions } from '../src/models/seq2seq/generateFromCorruptions.ts';
+import { splitSentences } from '../src/text/splitSentences.ts';
+import { styleFor } from '../src/text/tokenize.ts';
+import { tokenizeWords } from '../src/text/tokenizeWords.ts';
+import { validateArticle } from '../src/text/validateArticle.ts';
 
 /** Config of the ingest topology. */
 export const IngestConfig = z
@@ -69,52 +69,17 @@ export const IngestConfig = z
   .strict();
 export type IngestConfig = z.output<typeof IngestConfig>;
 
+/** What build() takes: the config plus the relation bundle's verbalization map (from its model.json). */
+export type IngestInputs = Partial<z.input<typeof IngestConfig>> & { verbalize: Record<string, string> };
+
 /** Names of the streams and sinks this topology uses. */
 export const io = {
   sources: ['abstracts'],
   sinks: ['predictions', 'relations', 'augmented', 'pairs'],
 } as const;
 
-/** A tagged sentence with keywords and the relations among its phrases. */
-type Analyzed = TaggedSentence & { keywords: Keyword[]; pairs: PhrasePair[]; relations: Classified[] };
-
-interface Phrase {
-  start: number;
-  end: number;
-  type: string;
-  kind: 'entity' | 'keyword';
-}
-
-function phrasesOf(s: TaggedSentence & { keywords: Keyword[] }): Phrase[] {
-  return [
-    ...s.entities.map((e) => ({
-      start: e.tokenStart,
-      end: e.tokenEnd,
-      type: e.type,
-      kind: 'entity' as const,
-    })),
-    ...s.keywords.map((k) => ({
-      start: k.tokenStart,
-      end: k.tokenEnd,
-      type: 'keyword',
-      kind: 'keyword' as const,
-    })),
-  ];
-}
-
-/** Entity-keyword pairs first (BioAug's knowledge), then entity-entity, capped. */
-function pairsOf(s: TaggedSentence & { keywords: Keyword[] }, cap: number): PhrasePair[] {
-  const ents = s.entities.map((e) => [e.tokenStart, e.tokenEnd] as [number, number]);
-  const kws = s.keywords.map((k) => [k.tokenStart, k.tokenEnd] as [number, number]);
-  const out: PhrasePair[] = [];
-  for (const e of ents) for (const k of kws) out.push({ head: e, tail: k });
-  for (let i = 0; i < ents.length; i++)
-    for (let j = 0; j < ents.length; j++) if (i !== j) out.push({ head: ents[i]!, tail: ents[j]! });
-  return out.slice(0, cap);
-}
-
 /** The relation bundle's verbalization map (model.json `verbalize`), empty when it has none. */
-function verbalizationOf(dir: string): Record<string, string> {
+export function readVerbalization(dir: string): Record<string, string> {
   const file = join(dir, 'model.json');
   if (!existsSync(file)) return {};
   try {
@@ -126,26 +91,18 @@ function verbalizationOf(dir: string): Record<string, string> {
   }
 }
 
-function silverSentence(s: Analyzed): LabeledSentence {
-  const keywords = new Array<string>(s.tokens.length).fill('O');
-  for (const k of s.keywords)
-    for (let i = k.tokenStart; i < k.tokenEnd; i++) keywords[i] = i === k.tokenStart ? 'B' : 'I';
-  return { id: `${s.pmid}:${s.index}`, tokens: s.tokens, tags: s.tags, keywords };
+/** Reads what the config names (the relation bundle's model.json) into build()'s inputs. */
+export function resolve(config: unknown = {}): Promise<IngestInputs> {
+  const c = IngestConfig.parse(config);
+  return Promise.resolve({
+    ...c,
+    verbalize: readVerbalization(c.relations.model ?? defaultModel('relations')),
+  });
 }
 
-function argument(s: Analyzed, span: [number, number], phrases: Phrase[]): RelationTriple['head'] {
-  const p = phrases.find((x) => x.start === span[0] && x.end === span[1]);
-  const start = s.offsets[span[0]]![0];
-  const end = s.offsets[span[1] - 1]![1];
-  return { text: s.text.slice(start - s.start, end - s.start), type: p?.type ?? 'phrase', start, end };
-}
-
-/** Builds the topology. */
-export function build(
-  sources: SourceStreams,
-  sinks: SinkMap,
-  config: Partial<z.input<typeof IngestConfig>> = {},
-): Array<Observable<unknown>> {
+/** Builds the topology: abstracts in; predictions, relations, augmentations and training pairs written. */
+export function build(sources: SourceStreams, sinks: SinkMap, inputs: IngestInputs): TopologyOutput {
+  const { verbalize, ...config } = inputs;
   const c = IngestConfig.parse(config);
   const abstracts = requireStream<PubmedArticle>(sources, 'abstracts', 'ingest');
   const out = {
@@ -154,22 +111,35 @@ export function build(
     augmented: requireSink<AugmentedSentence>(sinks, 'augmented', 'ingest'),
     pairs: requireSink<TrainingPair>(sinks, 'pairs', 'ingest'),
   };
+  const ner = c.ner.model ?? defaultModel('ner-bc5cdr');
   const relationModel = c.relations.model ?? defaultModel('relations');
-  const relationModelId = modelIdOf(relationModel);
-  const verbalize = verbalizationOf(relationModel);
+  const { n, corrupt, ...generation } = c.bioaug;
 
-  const analyzed: Observable<Envelope<Analyzed>> = abstracts.pipe(
-    articleStep(c.requireAbstract),
-    taggedSentences({ ner: c.ner, tokenizerStyle: c.tokenizerStyle, bridgeHyphens: c.bridgeHyphens }),
+  const analyzed = abstracts.pipe(
+    validateArticle({ requireAbstract: c.requireAbstract }),
+    splitSentences(),
+    tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
+    toTaggerInput(),
+    tagEntities({
+      stepId: 'ner',
+      model: ner,
+      taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
+      ...batching(c.ner),
+    }),
+    bridgeHyphens({ enabled: c.bridgeHyphens }),
     extractKeywords({
       stepId: 'keywords',
       model: c.keywords.model ?? defaultModel('keywords'),
       taggerOptions: { stepId: 'keywords', backend: backend(c.keywords) },
       // BioAug's keywords are domain phrases that are not entities.
-      excludeSpans: (v) => (v as TaggedSentence).entities.map((e) => [e.tokenStart, e.tokenEnd]),
+      excludeSpans: (v) =>
+        (v as { entities: { tokenStart: number; tokenEnd: number }[] }).entities.map((e) => [
+          e.tokenStart,
+          e.tokenEnd,
+        ]),
       ...batching(c.keywords),
-    }) as OperatorFunction<Envelope<TaggedSentence>, Envelope<TaggedSentence & { keywords: Keyword[] }>>,
-    mapStep('relation-pairs', (s) => ({ ...s, pairs: pairsOf(s, c.maxPairsPerSentence) })),
+    }),
+    pairPhrases({ maxPairs: c.maxPairsPerSentence }),
     classifyRelations({
       stepId: 'relations',
       model: relationModel,
@@ -179,86 +149,33 @@ export function build(
         backend: backend(c.relations),
       },
       ...batching(c.relations),
-    }) as OperatorFunction<
-      Envelope<TaggedSentence & { keywords: Keyword[]; pairs: PhrasePair[] }>,
-      Envelope<Analyzed>
-    >,
+    }),
   );
   const b = branches(analyzed, ['predictions', 'relations', 'augmented', 'pairs'] as const);
 
-  const predictions = b.predictions.pipe(
-    mapStep('to-prediction', (s) => toPrediction(s, () => undefined)),
-    out.predictions.write(),
-  );
-
-  const keep = (r: Classified): boolean =>
-    r.label !== null && r.label !== 'NA' && r.probability >= c.minRelationProbability;
-  const relations = b.relations.pipe(
-    flatMapStep<Analyzed, RelationTriple>(
-      'to-relations',
-      (s) => {
-        const phrases = phrasesOf(s);
-        return s.relations.filter(keep).map((r) => ({
-          sourceId: `${s.pmid}:${s.index}`,
-          head: argument(s, r.head, phrases),
-          relation: r.label!,
-          tail: argument(s, r.tail, phrases),
-          probability: r.probability,
-          modelId: relationModelId,
-          createdAt: Date.now(),
-        }));
-      },
-      (_t, i, p) => `${p.key}:rel:${i}`,
+  return merge(
+    b.predictions.pipe(toPrediction({ modelId: modelIdOf(ner) }), out.predictions.write()),
+    b.relations.pipe(
+      toRelationTriples({ modelId: modelIdOf(relationModel), minProbability: c.minRelationProbability }),
+      out.relations.write(),
     ),
-    out.relations.write(),
-  );
-
-  const withEntities = (s: Analyzed): boolean => !c.augmentOnlyWithEntities || s.entities.length > 0;
-  const augmented = b.augmented.pipe(
-    flatMapStep<Analyzed, LabeledSentence>(
-      'silver-sentence',
-      (s) => (withEntities(s) ? [silverSentence(s)] : []),
-      (v) => v.id,
+    b.augmented.pipe(
+      toSilverSentences({ onlyWithEntities: c.augmentOnlyWithEntities }),
+      corruptSentences({ stepId: 'bioaug-corrupt', n, seed: generation.seed, corrupt }),
+      generateFromCorruptions(generation),
+      out.augmented.write(),
     ),
-    bioaugment(c.bioaug),
-    out.augmented.write(),
-  );
-
-  const root = createRng(c.bioaug.seed);
-  const pairs = b.pairs.pipe(
-    flatMapStep<Analyzed, TrainingPair>(
-      'training-pairs',
-      (s) => {
-        if (!withEntities(s) || c.pairs === 0) return [];
-        const labeled = silverSentence(s);
-        const triples = s.relations.filter(keep);
-        const knowledge = (
-          _s: unknown,
-          kept: readonly { start: number; end: number; text: string }[],
-        ): Triple[] => {
-          const byRange = new Map(kept.map((k) => [`${k.start}-${k.end}`, k.text]));
-          return triples.flatMap((r) => {
-            const head = byRange.get(`${r.head[0]}-${r.head[1]}`);
-            const tail = byRange.get(`${r.tail[0]}-${r.tail[1]}`);
-            if (head === undefined || tail === undefined) return [];
-            const relation = verbalize[r.label!] ?? r.label!.replace(/_/g, ' ');
-            return [{ head, relation, tail, probability: r.probability }];
-          });
-        };
-        const rng = root.fork(labeled.id);
-        return Array.from({ length: c.pairs }, (_, n) => {
-          const p = makeTrainingPair(labeled, n, rng.fork(n), {
-            corrupt: c.corrupt,
-            knowledge,
-            maxTriples: c.maxTriples,
-          });
-          return { sourceId: p.source_id, input: p.input, target: p.target };
-        });
-      },
-      (_p, i, parent) => `${parent.key}:pair:${i}`,
+    b.pairs.pipe(
+      silverTrainingPairs({
+        n: c.pairs,
+        seed: generation.seed,
+        maxTriples: c.maxTriples,
+        corrupt: c.corrupt,
+        minRelationProbability: c.minRelationProbability,
+        verbalize,
+        onlyWithEntities: c.augmentOnlyWithEntities,
+      }),
+      out.pairs.write(),
     ),
-    out.pairs.write(),
   );
-
-  return [predictions, relations, augmented, pairs];
 }

@@ -1,13 +1,24 @@
 // ner-tagging: PubMed abstracts -> sentences -> tokens -> NER -> one NerPrediction per sentence, with
 // entity offsets into title + " " + abstract (the PubTator convention), keyed `pmid:sentence-index`.
-import type { Observable } from 'rxjs';
 import { z } from 'zod';
-import type { Envelope } from '../src/engine/envelope.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
-import type { Sink } from '../src/engine/types.ts';
+import { requireSink, requireStream, type TopologyOutput } from '../src/engine/topology.ts';
 import type { NerPrediction, PubmedArticle } from '../src/io/avro/types.generated.ts';
-import { articleStep, requireStream, requireSink, sentencePipeline } from './lib/steps.ts';
-import { ModelStepConfig } from './lib/config.ts';
+import {
+  backend,
+  batching,
+  defaultModel,
+  ModelStepConfig,
+  modelIdOf,
+} from '../src/models/modelStepConfig.ts';
+import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
+import { tagEntities } from '../src/models/ner/tagEntities.ts';
+import { toPrediction } from '../src/models/ner/toPrediction.ts';
+import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
+import { splitSentences } from '../src/text/splitSentences.ts';
+import { styleFor } from '../src/text/tokenize.ts';
+import { tokenizeWords } from '../src/text/tokenizeWords.ts';
+import { validateArticle } from '../src/text/validateArticle.ts';
 
 /** Config of the ner-tagging topology; every field has a default. */
 export const NerTaggingConfig = z
@@ -21,27 +32,43 @@ export const NerTaggingConfig = z
      * model: see docs/results/document-level.md.
      */
     tokenizerStyle: z.string().default('split'),
-    /** Re-join entity parts split at a glued hyphen (topologies/lib/bridgeHyphens.ts). */
+    /** Re-join entity parts split at a glued hyphen (src/models/ner/bridgeHyphens.ts). */
     bridgeHyphens: z.boolean().default(true),
   })
   .strict();
 export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
 
+/** What build() takes: the config (nothing to read; the NER bundle loads on the first batch). */
+export type NerTaggingInputs = Partial<z.input<typeof NerTaggingConfig>>;
+
 /** Names of the streams and sinks this topology uses. */
 export const io = { sources: ['abstracts'], sinks: ['predictions'] } as const;
 
+/** Resolves a config into build()'s inputs: validated, nothing to read for this topology. */
+export function resolve(config: unknown = {}): Promise<NerTaggingInputs> {
+  return Promise.resolve(NerTaggingConfig.parse(config));
+}
+
 /** Builds the topology: abstracts in, predictions written (the stream of written predictions out). */
-export function build(
-  sources: SourceStreams,
-  sinks: SinkMap,
-  config: Partial<z.input<typeof NerTaggingConfig>> = {},
-): Observable<Envelope<NerPrediction>> {
-  const c = NerTaggingConfig.parse(config);
+export function build(sources: SourceStreams, sinks: SinkMap, inputs: NerTaggingInputs = {}): TopologyOutput {
+  const c = NerTaggingConfig.parse(inputs);
   const abstracts = requireStream<PubmedArticle>(sources, 'abstracts', 'ner-tagging');
-  const predictions = requireSink<NerPrediction>(sinks, 'predictions', 'ner-tagging') as Sink<NerPrediction>;
+  const predictions = requireSink<NerPrediction>(sinks, 'predictions', 'ner-tagging');
+  const model = c.ner.model ?? defaultModel('ner-bc5cdr');
   return abstracts.pipe(
-    articleStep(c.requireAbstract),
-    sentencePipeline({ ner: c.ner, tokenizerStyle: c.tokenizerStyle, bridgeHyphens: c.bridgeHyphens }),
+    validateArticle({ requireAbstract: c.requireAbstract }),
+    splitSentences(),
+    tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
+    toTaggerInput(),
+    tagEntities({
+      stepId: 'ner',
+      model,
+      taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
+      ...batching(c.ner),
+    }),
+    bridgeHyphens({ enabled: c.bridgeHyphens }),
+    // Entity offsets are document offsets already; slicing the sentence text avoids holding documents.
+    toPrediction({ modelId: modelIdOf(model) }),
     predictions.write(),
   );
 }

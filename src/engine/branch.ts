@@ -1,7 +1,7 @@
 // Fan a stream out into named branches: each envelope is split into one child per branch, so the
 // input is acked only when every branch has finished with it.
 import { filter, map, mergeMap, share, type Observable } from 'rxjs';
-import { derive, type Envelope } from '../../src/engine/envelope.ts';
+import { derive, type Envelope } from './envelope.ts';
 
 /** One stream per name; each carries a share of every input's ack token. */
 export function branches<T, K extends string>(

@@ -1,12 +1,20 @@
-// Config shapes shared by the topologies: a model step is a bundle folder plus batching and backend.
-import { resolve } from 'node:path';
+// The config of one model operator, shared by every topology: a bundle folder plus batching and backend.
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { projectRoot } from '../../src/io/dataPath.ts';
-import { PROVIDERS } from '../../src/models/backend.ts';
+import { PROVIDERS } from './backend.ts';
+
+// The project root, found from this file (src/models/) rather than through src/io: models sit beside io.
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A default bundle shipped in models/. */
 export function defaultModel(name: string): string {
   return resolve(projectRoot, 'models', name);
+}
+
+/** The model id written into outputs: the bundle folder's name. */
+export function modelIdOf(dir: string): string {
+  return basename(dir.replace(/\/+$/, ''));
 }
 
 /** One model operator: which bundle, how to batch it, where to run it. */

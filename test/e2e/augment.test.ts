@@ -7,7 +7,7 @@ import { runTopology } from '../../src/engine/runner.ts';
 import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
 import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
 import { bioToSpans, isValidBio } from '../../src/text/bio.ts';
-import { build } from '../../topologies/augment.ts';
+import { build, resolve as resolveAugment } from '../../topologies/augment.ts';
 
 const generatorFixture = resolve(projectRoot, 'test/fixtures/models/seq2seq');
 const skip = !hasData() && !process.env.CI;
@@ -24,10 +24,11 @@ async function run(
     keyOf: (v) => (v as LabeledSentence).id,
   });
   const sink = new MemorySink<AugmentedSentence>('augmented');
+  const inputs = await resolveAugment(config);
   await runTopology({
     sources: { sentences: source },
     sinks: { augmented: sink },
-    build: (s, k) => build(s, k, config),
+    build: (s, k) => build(s, k, inputs),
     config: {},
     handleSignals: false,
   }).done;

@@ -13,7 +13,7 @@ import type {
 } from '../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../src/io/dataPath.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
-import { build } from '../../topologies/ingest.ts';
+import { build, resolve as resolveIngest } from '../../topologies/ingest.ts';
 
 const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models', name);
 
@@ -38,18 +38,18 @@ describe('ingest topology (in-memory source and sinks, real ONNX models)', () =>
       augmented: new MemorySink<AugmentedSentence>('augmented'),
       pairs: new MemorySink<TrainingPair>('pairs'),
     };
+    const inputs = await resolveIngest({
+      ner: { model: fx('crf-tagger') },
+      keywords: { model: fx('crf-tagger') },
+      relations: { model: fx('relations') },
+      minRelationProbability: 0,
+      augmentOnlyWithEntities: false,
+      bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
+    });
     await runTopology({
       sources: { abstracts: source },
       sinks,
-      build: (s, k) =>
-        build(s, k, {
-          ner: { model: fx('crf-tagger') },
-          keywords: { model: fx('crf-tagger') },
-          relations: { model: fx('relations') },
-          minRelationProbability: 0,
-          augmentOnlyWithEntities: false,
-          bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
-        }),
+      build: (s, k) => build(s, k, inputs),
       config: {},
       handleSignals: false,
     }).done;

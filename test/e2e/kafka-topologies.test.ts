@@ -17,7 +17,7 @@ import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { evalPubtator } from '../../src/cli/commands/evalPubtator.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
-import { build as buildIngest } from '../../topologies/ingest.ts';
+import { build as buildIngest, resolve as resolveIngest } from '../../topologies/ingest.ts';
 import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 
 const skip = !hasData() && !process.env.CI;
@@ -119,18 +119,18 @@ describe.skipIf(skip)('topologies over Kafka', () => {
         ];
       }),
     );
+    const inputs = await resolveIngest({
+      ner: { model: nerModel },
+      keywords: { model: fx('crf-tagger') },
+      relations: { model: fx('relations') },
+      minRelationProbability: 0,
+      bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
+    });
     const running = runTopology({
       sources: { abstracts: source as Source<unknown> },
       sinks,
       deadLetters,
-      build: (s, k) =>
-        buildIngest(s, k, {
-          ner: { model: nerModel },
-          keywords: { model: fx('crf-tagger') },
-          relations: { model: fx('relations') },
-          minRelationProbability: 0,
-          bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
-        }),
+      build: (s, k) => buildIngest(s, k, inputs),
       config: {},
       handleSignals: false,
     });

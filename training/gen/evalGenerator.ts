@@ -11,7 +11,7 @@ import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
 import { createRng } from '../../src/engine/rng.ts';
 import { createGenerator } from '../../src/models/seq2seq/generator.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
-import { entitySpanIds } from '../../topologies/lib/bioaug.ts';
+import { entitySpanIds } from '../../src/models/seq2seq/generateFromCorruptions.ts';
 
 interface Pair {
   input: string;

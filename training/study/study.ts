@@ -22,7 +22,11 @@ import type {
 import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
 import { CORPUS_STYLES } from '../../src/text/tokenize.ts';
-import { AUGMENT_METHODS, build as buildAugment } from '../../topologies/augment.ts';
+import {
+  AUGMENT_METHODS,
+  build as buildAugment,
+  resolve as resolveAugment,
+} from '../../topologies/augment.ts';
 import {
   aggregate,
   mergeRecords,
@@ -189,10 +193,11 @@ export async function augmentCell(
       wordStyle: c.dataset in CORPUS_STYLES ? c.dataset : 'split',
     },
   };
+  const inputs = await resolveAugment(config);
   await runTopology({
     sources: { sentences: source },
     sinks: { augmented: sink },
-    build: (s, k) => buildAugment(s, k, config),
+    build: (s, k) => buildAugment(s, k, inputs),
     config: {},
     handleSignals: false,
   }).done;

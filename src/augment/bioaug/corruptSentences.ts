@@ -1,8 +1,10 @@
-// Stream operator for the augment topology's first BioAug stage: n corrupted copies per labeled
-// sentence (no knowledge: that is for fine-tuning pairs only), ready for the generator.
+// Stream operator of BioAug's first stage: n corrupted copies per labeled sentence (no knowledge: that
+// is for fine-tuning pairs only), ready for the generator (src/models/seq2seq/generateFromCorruptions.ts)
+// or written as they are (`bioaug-stream augment --method corrupt`). The one corruption operator.
 import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
+import { hash32 } from '../../engine/rng.ts';
 import { bioToSpans } from '../../text/bio.ts';
 import { fanOutCopies } from '../operator.ts';
 import type { LabeledSentence } from '../types.ts';
@@ -26,6 +28,8 @@ export interface CorruptedSentence {
   /** CoNLL view of the corrupted sentence: words and `<mask>`s, entity words with their tags. */
   tokens: string[];
   tags: string[];
+  /** Seed of the generation from this copy: (seed, source id, n) hashed to 31 bits, so replays match. */
+  seed: number;
 }
 
 /** The CoNLL view of a corruption sketch: label tokens become tags, `<mask>` and keywords get O. */
@@ -83,6 +87,7 @@ export function corruptSentences(
       expected,
       tokens: view.tokens,
       tags: view.tags,
+      seed: hash32(`${c.seed}:${s.id}:${n}`) & 0x7fffffff,
     };
   });
 }

@@ -16,7 +16,7 @@ import type {
 } from '../../io/avro/types.generated.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { openDeadLetterWriter, openSink, openSource } from '../../io/files/index.ts';
-import { build as buildIngest } from '../../../topologies/ingest.ts';
+import { build as buildIngest, resolve as resolveIngest } from '../../../topologies/ingest.ts';
 
 /** Counts gathered while the demo runs. */
 export interface DemoSummary {
@@ -97,18 +97,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     }),
     pairs: counted(openSink<TrainingPair>(`jsonl:${outputs.pairs}`), () => s.trainingPairs++),
   };
+  const inputs = await resolveIngest({
+    ner: { model: join(models, 'ner-bc5cdr') },
+    keywords: { model: join(models, 'keywords') },
+    relations: { model: join(models, 'relations') },
+    bioaug: { generator: { model: join(models, 'generator') }, n: o.n ?? 2, seed: o.seed ?? 1 },
+  });
   const t0 = performance.now();
   await runTopology({
     sources: { abstracts: source },
     sinks: sinks as never,
     deadLetters,
-    build: (src, snk) =>
-      buildIngest(src, snk, {
-        ner: { model: join(models, 'ner-bc5cdr') },
-        keywords: { model: join(models, 'keywords') },
-        relations: { model: join(models, 'relations') },
-        bioaug: { generator: { model: join(models, 'generator') }, n: o.n ?? 2, seed: o.seed ?? 1 },
-      }),
+    build: (src, snk) => buildIngest(src, snk, inputs),
     config: {},
   }).done;
   s.seconds = (performance.now() - t0) / 1000;

@@ -4,7 +4,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { runTopology, type BuildFn, type SinkMap } from '../../engine/runner.ts';
+import { runTopology, type SinkMap } from '../../engine/runner.ts';
+import type { TopologyModule } from '../../engine/topology.ts';
 import type { Source } from '../../engine/types.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { createCodec } from '../../io/avro/codec.ts';
@@ -14,8 +15,6 @@ import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
 import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
 import { logger } from '../../obs/logger.ts';
-
-type TopologyModule = { build: BuildFn; io?: { sources: readonly string[]; sinks: readonly string[] } };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -37,8 +36,10 @@ export async function loadTopology(name: string): Promise<TopologyModule> {
   const mod = (await import(
     pathToFileURL(join(projectRoot, 'topologies', `${name}.ts`)).href
   )) as Partial<TopologyModule>;
-  if (typeof mod.build !== 'function')
-    throw new Error(`run: topologies/${name}.ts exports no build(sources, sinks, config) function`);
+  if (typeof mod.build !== 'function' || typeof mod.resolve !== 'function')
+    throw new Error(
+      `run: topologies/${name}.ts must export resolve(config) and build(sources, sinks, inputs) functions`,
+    );
   return mod as TopologyModule;
 }
 
@@ -70,6 +71,8 @@ export function register(program: Command): void {
     }
     applyProcessConfig(config);
     const mod = await loadTopology(topology);
+    // Files the topology config names (state, model.json) are read here, before anything is opened.
+    const inputs = await mod.resolve(config.topologies[topology] ?? {});
     const connection = kafkaConnection(config);
     const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
     const codec = await createCodec(
@@ -127,7 +130,7 @@ export function register(program: Command): void {
       sinks,
       deadLetters,
       build: mod.build,
-      config: config.topologies[topology] ?? {},
+      config: inputs,
     });
     running = true;
     let result: Awaited<typeof run.done>;

@@ -2,11 +2,16 @@
 // BC5CDR training tokens kept whole, while every other hyphen there is its own token. Tokenizing raw
 // text with split hyphens and then bridging an O-tagged hyphen glued (no spaces) between two parts of
 // the same entity type recovers the whole mention instead of two broken ones.
-import { bioToSpans } from '../../src/text/bio.ts';
-import type { Entity } from '../../src/models/ner/tokenTagger.ts';
+import type { OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import type { Envelope } from '../../engine/envelope.ts';
+import { mapStep } from '../../engine/step.ts';
+import { bioToSpans } from '../../text/bio.ts';
+import type { Tagged } from './tagEntities.ts';
+import type { Entity } from './tokenTagger.ts';
 
 /** Tags and entities after bridging; unchanged when nothing was bridged. */
-export function bridgeHyphens(
+export function bridgeHyphenTags(
   tokens: readonly string[],
   offsets: readonly [number, number][],
   tags: readonly string[],
@@ -44,4 +49,26 @@ export function bridgeHyphens(
       tokenEnd: sp.end,
     })),
   };
+}
+
+/** Config of {@link bridgeHyphens}; every field has a default. */
+export const BridgeHyphensConfig = z
+  .object({
+    stepId: z.string().min(1).default('bridge-hyphens'),
+    /** false passes sentences through unchanged (the step stays, so its metrics do too). */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+/** A tagged sentence with word tokens and their character offsets. */
+export type TaggedWords = Tagged<{ tokens: string[]; offsets: [number, number][] }>;
+
+/** NER post-processing: re-joins entity parts split at a glued hyphen (1:1, same key and ack token). */
+export function bridgeHyphens<S extends TaggedWords>(
+  config: Partial<z.input<typeof BridgeHyphensConfig>> = {},
+): OperatorFunction<Envelope<S>, Envelope<S>> {
+  const c = BridgeHyphensConfig.parse(config);
+  return mapStep<S, S>(c.stepId, (s) =>
+    c.enabled ? { ...s, ...bridgeHyphenTags(s.tokens, s.offsets, s.tags, s.tagScores, s.entities) } : s,
+  );
 }
