@@ -2,6 +2,7 @@ import type { Failure, Origin } from './envelope.ts';
 import type { DeadLetterInput, DeadLetterWriter } from './types.ts';
 import { metrics } from '../obs/metrics.ts';
 import { logger } from '../obs/logger.ts';
+import { StreamError } from './errors.ts';
 
 /** Header names carried by every dead letter (Kafka headers or file fields). */
 export const DLQ_HEADERS = {
@@ -41,14 +42,55 @@ export function deadLetterHeaders(failures: Failure[], origin: Origin): Record<s
   return h;
 }
 
+/** How hard `writeDeadLetter` tries before it gives up with a DeadLetterWriteError. */
+export interface DeadLetterRetryPolicy {
+  /** Attempts in all, the first included (default 10). */
+  maxAttempts: number;
+  /** Wait before the second attempt; doubled after each failure (default 100 ms). */
+  initialDelayMs: number;
+  /** Longest wait between attempts (default 5 s). */
+  maxDelayMs: number;
+}
+
+/** The one dead-letter retry policy of every source (Kafka, files, memory). */
+export const DEAD_LETTER_RETRY: DeadLetterRetryPolicy = {
+  maxAttempts: 10,
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+};
+
 /**
- * Writes a dead letter, retrying with capped backoff until it is durable: the source offset may only
- * advance after this resolves, so giving up would lose the record.
+ * A dead letter that could not be written: fatal for the source. The source ends its stream with
+ * it instead of advancing past the record, so the record is replayed after a restart rather than
+ * lost, and a partition is never blocked forever by a dead-letter topic that refuses it.
+ */
+export class DeadLetterWriteError extends StreamError {
+  constructor(
+    readonly source: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`${source}: dead letter not written after ${attempts} attempt(s): ${why}`, {
+      stage: 'dead-letter',
+      step: source,
+      hint: 'check the dead-letter target (--dead-letters: topic exists, writable, message size limit, disk space); the record was not acknowledged and will be read again',
+      cause,
+    });
+  }
+}
+
+/**
+ * Writes a dead letter with bounded retries and capped exponential backoff. An error that says it
+ * is not retriable (`retriable: false`, e.g. MESSAGE_TOO_LARGE or an authorization failure from the
+ * Kafka sink) is not retried. When the attempts are spent it logs one error and rejects with a
+ * DeadLetterWriteError: the caller must then fail its stream and must not acknowledge the record.
  */
 export async function writeDeadLetter(
   writer: DeadLetterWriter | undefined,
   record: DeadLetterInput,
   sourceId: string,
+  policy: DeadLetterRetryPolicy = DEAD_LETTER_RETRY,
 ): Promise<void> {
   for (const f of record.failures) metrics.deadLetters.labels(f.stage, f.stepId).inc();
   if (!writer) {
@@ -59,15 +101,21 @@ export async function writeDeadLetter(
     );
     return;
   }
-  let delay = 100;
-  for (;;) {
+  let delay = policy.initialDelayMs;
+  for (let attempt = 1; ; attempt++) {
     try {
       await writer.write(record);
       return;
     } catch (e) {
-      logger.warn({ source: sourceId, err: e }, 'dead-letter write failed; retrying');
+      const fatal = (e as { retriable?: unknown } | null)?.retriable === false;
+      if (fatal || attempt >= policy.maxAttempts) {
+        const err = new DeadLetterWriteError(sourceId, attempt, e);
+        logger.error({ source: sourceId, origin: record.origin, err: e }, err.message);
+        throw err;
+      }
+      logger.warn({ source: sourceId, err: e, attempt }, 'dead-letter write failed; retrying');
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 5000);
+      delay = Math.min(delay * 2, policy.maxDelayMs);
     }
   }
 }

@@ -15,6 +15,7 @@ export type ErrorStage =
   | 'augment'
   | 'source'
   | 'sink'
+  | 'dead-letter'
   | 'registry'
   | 'topology'
   | 'eval'

@@ -56,7 +56,14 @@ export class MemorySource<T> implements Source<T> {
                 failures: s.failures,
               },
               this.id,
-            ).then(() => this.gate.release());
+            ).then(
+              () => this.gate.release(),
+              (e: unknown) => {
+                // The dead letter could not be written: the stream ends with the error (fatal).
+                this.gate.release();
+                sub.error(e);
+              },
+            );
           });
           const key = this.opts.keyOf ? this.opts.keyOf(value, index) : String(index);
           sub.next(envelope(value, { key, origin: { kind: 'memory', source: this.id, index }, ack }));

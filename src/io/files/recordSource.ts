@@ -1,14 +1,7 @@
 import { Observable } from 'rxjs';
-import {
-  AckToken,
-  envelope,
-  type Envelope,
-  type Failure,
-  type Origin,
-  type Settlement,
-} from '../../engine/envelope.ts';
+import { AckToken, envelope, type Envelope, type Origin, type Settlement } from '../../engine/envelope.ts';
 import type { DeadLetterWriter, Source } from '../../engine/types.ts';
-import { logger } from '../../obs/logger.ts';
+import { writeDeadLetter } from '../../engine/deadLetters.ts';
 
 /** One record parsed from a file: a value, or the error that made it unparseable. */
 export type ParsedRecord<T> = (
@@ -45,6 +38,8 @@ export class RecordSource<T> implements Source<T> {
   private stopped = false;
   private inFlight = 0;
   private wake: (() => void) | null = null;
+  /** Ends the open stream with an error (a dead letter that could not be written). */
+  private fail: ((e: unknown) => void) | null = null;
   private readonly maxInFlight: number;
 
   constructor(
@@ -68,6 +63,7 @@ export class RecordSource<T> implements Source<T> {
   open(): Observable<Envelope<T>> {
     return new Observable<Envelope<T>>((sub) => {
       let cancelled = false;
+      this.fail = (e) => sub.error(e);
       const iterable = this.records();
       const iterator = iterable[Symbol.asyncIterator]();
       const run = async (): Promise<void> => {
@@ -140,51 +136,18 @@ export class RecordSource<T> implements Source<T> {
       return;
     }
     this.stats.failed += 1;
-    // The credit is returned only once the dead letter is durable, like a Kafka offset.
-    void writeDeadLetterFile(
+    // The credit is returned only once the dead letter is durable, like a Kafka offset; one that
+    // cannot be written ends the stream (the engine's one dead-letter policy).
+    void writeDeadLetter(
       this.opts.deadLetters,
       { raw: rec.raw, key: rec.key, headers: {}, origin, failures: s.failures },
       this.id,
-    ).finally(() => this.release());
-  }
-}
-
-function describe(f: Failure): { stage: string; step: string; error: string } {
-  return { stage: f.stage, step: f.stepId, error: `${f.error.name}: ${f.error.message}` };
-}
-
-/**
- * Writes one dead letter, retrying with capped backoff until durable; without a writer the record
- * is logged with its context (never silently dropped).
- */
-export async function writeDeadLetterFile(
-  writer: DeadLetterWriter | undefined,
-  record: Parameters<DeadLetterWriter['write']>[0],
-  sourceId: string,
-): Promise<void> {
-  if (!writer) {
-    logger.error(
-      { source: sourceId, origin: record.origin, failures: record.failures.map(describe) },
-      'dead letter (no dead-letter writer configured)',
+    ).then(
+      () => this.release(),
+      (e: unknown) => {
+        this.release();
+        this.fail?.(e);
+      },
     );
-    return;
-  }
-  let delay = 100;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writer.write(record);
-      return;
-    } catch (e) {
-      if (attempt >= 10) {
-        logger.error(
-          { source: sourceId, origin: record.origin, err: e },
-          'dead-letter write failed; giving up',
-        );
-        return;
-      }
-      logger.warn({ source: sourceId, err: e }, 'dead-letter write failed; retrying');
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 5000);
-    }
   }
 }

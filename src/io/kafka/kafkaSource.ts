@@ -296,12 +296,16 @@ export class KafkaSource<T> implements Source<T> {
         return done();
       }
       this.stats.deadLettered += 1;
-      // The offset advances only once the dead letter is durable.
+      // The offset advances only once the dead letter is durable. When it cannot be written the
+      // stream ends with the error and the offset stays, so the record replays after a restart.
       void writeDeadLetter(
         this.config.deadLetters,
         { raw, key, headers, origin, failures: s.failures },
         this.id,
-      ).then(done);
+      ).then(done, (e: unknown) => {
+        this.gate.release();
+        this.subscriber?.error(e);
+      });
     });
     if (raw === null) return ack.nack(new NullValueError(), 'decode', `${this.id}.decode`);
     if (raw.length > o.maxMessageBytes)
