@@ -83,7 +83,7 @@ const NOT_PLURAL = new Set([
 /** Singular of one lower-case word by suffix rules (plural mentions meet singular dictionary names). */
 export function singular(w: string): string {
   if (w.length <= 3 || NOT_PLURAL.has(w)) return w;
-  if (/(?:is|us|ss|os|as|ys)$/.test(w)) return w;
+  if (/(?:is|us|ss|ys)$/.test(w)) return w;
   if (w.endsWith('ies') && w.length > 4) return `${w.slice(0, -3)}y`;
   if (/(?:ches|shes|xes|sses|zes)$/.test(w)) return w.slice(0, -2);
   if (w.endsWith('s')) return w.slice(0, -1);

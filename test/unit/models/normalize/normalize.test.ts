@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
+import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
+import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
+import { ConceptDictionary, entriesFromMentions } from '../../../../src/models/normalize/conceptDictionary.ts';
+import { bagKey, foldCase, nameWords, normalizeName, singular } from '../../../../src/models/normalize/conceptNames.ts';
+import {
+  createNormalizer,
+  loadNormalizer,
+  normalizeDocumentMentions,
+} from '../../../../src/models/normalize/conceptNormalizer.ts';
+import { normalizeConcepts, type DocumentWithEntities } from '../../../../src/models/normalize/normalizeConcepts.ts';
+import { ModelError } from '../../../../src/models/errors.ts';
+
+const dict = new ConceptDictionary(
+  entriesFromMentions([
+    { text: 'puromycin aminonucleoside', type: 'Chemical', id: 'D011692' },
+    { text: 'alpha-methyldopa', type: 'Chemical', id: 'D008750' },
+    { text: 'tumor necrosis factor', type: 'Chemical', id: 'D014409' },
+    { text: 'NSAIDs', type: 'Chemical', id: 'D000894' },
+    { text: 'PAN', type: 'Chemical', id: 'D010000' },
+    { text: 'breast cancer', type: 'Disease', id: 'D001943' },
+    { text: 'hepatitis', type: 'Disease', id: 'D056486' },
+    { text: 'seizures', type: 'Disease', id: 'D012640' },
+    { text: 'seizures', type: 'Disease', id: 'D012640' },
+    { text: 'seizure', type: 'Disease', id: 'D004827' },
+    { text: 'anemia', type: 'Disease', id: 'D000740' },
+    { text: 'nalozone', type: 'Chemical', id: '-1' },
+    { text: 'Ocular and auditory toxicity', type: 'Disease', id: 'D014786|D006311', parts: 'Ocular toxicity|auditory toxicity' },
+  ]),
+);
+const at = (text: string, type = 'Chemical') => ({ start: 0, end: text.length, text, type });
+
+describe('string normalization', () => {
+  it('folds case and Greek letters, splits punctuation and letter/digit runs, makes plurals singular', () => {
+    expect(foldCase('TNF-α')).toBe('tnf- alpha');
+    expect(normalizeName('α-Methyldopa')).toBe(normalizeName('alpha methyldopa'));
+    expect(nameWords('5FU')).toEqual(['5', 'fu']);
+    expect(nameWords('5-FU')).toEqual(['5', 'fu']);
+    expect(singular('arrhythmias')).toBe('arrhythmia');
+    expect(singular('ischemies')).toBe('ischemy');
+    expect(singular('diabetes')).toBe('diabetes');
+    expect(singular('stenosis')).toBe('stenosis');
+    expect(normalizeName('anaemia')).toBe(normalizeName('anemia'));
+    expect(bagKey('cancer of the breast')).toBe(bagKey('breast cancer'));
+  });
+});
+
+describe('dictionary lookup', () => {
+  it('answers in tiers from exact to similar, each with a lower score', () => {
+    expect(dict.lookup('Hepatitis', 'Disease')).toMatchObject({ id: 'D056486', tier: 'exact' });
+    expect(dict.lookup('α-methyldopa', 'Chemical')).toMatchObject({ id: 'D008750', tier: 'normalized' });
+    expect(dict.lookup('cancer of the breast', 'Disease')).toMatchObject({ id: 'D001943', tier: 'bag' });
+    expect(dict.lookup('drug-induced hepatitis', 'Disease')).toMatchObject({ id: 'D056486' });
+    expect(dict.lookup('severe chronic anaemias', 'Disease')).toMatchObject({ id: 'D000740' });
+    const sim = dict.lookup('puromycin aminonucleosid', 'Chemical')!;
+    expect(sim).toMatchObject({ id: 'D011692', tier: 'similar' });
+    expect(sim.score).toBeLessThan(dict.lookup('puromycin aminonucleoside', 'Chemical')!.score);
+  });
+
+  it('the majority id wins an ambiguous name, with a share-reduced score', () => {
+    const r = dict.lookup('Seizures.', 'Disease')!;
+    expect(r.id).toBe('D012640');
+    expect(r.score).toBeLessThan(1);
+  });
+
+  it('composite mentions add their parts under the individual ids', () => {
+    expect(dict.lookup('auditory toxicity', 'Disease')).toMatchObject({ id: 'D006311', tier: 'exact' });
+    expect(dict.lookup('ocular and auditory toxicity', 'Disease')?.id).toBe('D014786|D006311');
+  });
+
+  it('round-trips through its JSON and rejects a malformed file', () => {
+    const back = ConceptDictionary.fromJson(JSON.parse(JSON.stringify(dict.toJson())));
+    expect(back.lookup('PAN', 'Chemical')?.id).toBe('D010000');
+    expect(() => ConceptDictionary.fromJson({ format: 'x' })).toThrow(ModelError);
+    expect(() => ConceptDictionary.fromJson({ format: 'bioaug-concept-dictionary', entries: [[1]] })).toThrow(/entry 0/);
+  });
+});
+
+describe('per-abstract normalization', () => {
+  it('resolves a short form through its definition in the abstract, over the dictionary abbreviation', () => {
+    const text = 'Rats were given puromycin aminonucleoside (PAN). PAN caused proteinuria.';
+    const pan = text.lastIndexOf('PAN');
+    const res = normalizeDocumentMentions(dict, text, [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }], {
+      threshold: 0.5,
+    });
+    expect(res[0]).toMatchObject({ conceptId: 'D011692', via: 'abbreviation' });
+    // Without a definition in the abstract, the dictionary's own entry answers.
+    const plain = normalizeDocumentMentions(dict, 'PAN was given.', [at('PAN')], { threshold: 0.5 });
+    expect(plain[0]!.conceptId).toBe('D010000');
+    const off = normalizeDocumentMentions(dict, text, [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }], {
+      threshold: 0.5,
+      abbreviations: false,
+    });
+    expect(off[0]!.conceptId).toBe('D010000');
+  });
+
+  it('unknown and unsure mentions get -1; a known -1 name stays -1; empty text scores 0', () => {
+    const res = normalizeDocumentMentions(
+      dict,
+      '',
+      [at('zzqxv'), at('nalozone'), at('   '), at('puromycin aminonucleosid')],
+      { threshold: 0.99 },
+    );
+    expect(res.map((r) => r.conceptId)).toEqual(['-1', '-1', '-1', '-1']);
+    expect(res[2]!.conceptScore).toBe(0);
+    // A lower threshold admits the similar name.
+    expect(normalizeDocumentMentions(dict, '', [at('puromycin aminonucleosid')], { threshold: 0.5 })[0]!.conceptId).toBe(
+      'D011692',
+    );
+  });
+
+  it('one surface form gets one answer per abstract (the most confident)', () => {
+    const text = 'tumour necrosis factor (TNF) ... TNF ... TNF';
+    const m = [
+      { start: 24, end: 27, text: 'TNF', type: 'Chemical' },
+      { start: 33, end: 36, text: 'TNF', type: 'Chemical' },
+    ];
+    const res = normalizeDocumentMentions(dict, text, m, { threshold: 0.5 });
+    expect(res[0]!.conceptId).toBe(res[1]!.conceptId);
+  });
+
+  it('an abstract with hundreds of mentions is normalized mention for mention', () => {
+    const many = Array.from({ length: 600 }, (_, i) => at(i % 2 ? 'hepatitis' : 'qqq unknown', 'Disease'));
+    const res = createNormalizer(dict, 0.6).normalize('', many);
+    expect(res).toHaveLength(600);
+    expect(res.filter((r) => r.conceptId === 'D056486')).toHaveLength(300);
+  });
+});
+
+describe('normalizeConcepts operator', () => {
+  const doc = (pmid: string, text: string, ents: Array<[number, number, string]>): DocumentWithEntities => ({
+    pmid,
+    text,
+    sentences: [{ entities: ents.map(([start, end, type]) => ({ start, end, type })) }],
+  });
+
+  it('adds conceptId and conceptScore to every entity, from a bundle made by the recipe', async () => {
+    const bundle = join(import.meta.dirname, '../../../fixtures/models/normalize-tiny');
+    const text = 'Cisplatin (CDDP) caused renal failure; CDDP and glorbamine.';
+    const input = [
+      doc('1', text, [
+        [0, 9, 'Chemical'],
+        [11, 15, 'Chemical'],
+        [24, 37, 'Disease'],
+        [39, 43, 'Chemical'],
+        [48, 58, 'Chemical'],
+        [0, 9, 'Gene'],
+      ]),
+    ];
+    const out = await lastValueFrom(
+      from(input.map((v, i) => envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }))).pipe(
+        normalizeConcepts({ model: bundle, options: { threshold: 0.6 } }),
+        toArray(),
+      ),
+    );
+    const ents = out[0]!.value.sentences[0]!.entities;
+    expect(ents.map((e) => e.conceptId)).toEqual(['D002945', 'D002945', 'D051437', 'D002945', '-1', null]);
+    expect(ents[0]!.conceptScore).toBeGreaterThan(0.9);
+    expect(ents[5]!.conceptScore).toBe(0);
+    expect(loadNormalizer(bundle).modelId).toBe('normalize-tiny');
+  });
+
+  it('a malformed abstract goes to the dead letters and the stream goes on', async () => {
+    const dlq = new MemoryDeadLetters();
+    const good = doc('2', 'hepatitis', [[0, 9, 'Disease']]);
+    const src = new MemorySource<DocumentWithEntities>('docs', [{ pmid: 'bad' } as DocumentWithEntities, good], {
+      deadLetters: dlq,
+    });
+    const sink = new MemorySink<unknown>('out');
+    await lastValueFrom(
+      src.open().pipe(normalizeConcepts({ normalizer: createNormalizer(dict, 0.5) }), sink.write(), toArray()),
+    );
+    expect(sink.items).toHaveLength(1);
+    expect(src.failed.map((f) => f.index)).toEqual([0]);
+    expect(dlq.records[0]?.failures[0]?.stepId).toBe('normalize-concepts');
+  });
+
+  it('a missing bundle fails at build time with the step named', () => {
+    expect(() => normalizeConcepts({})).toThrow(/normalize-concepts: needs "model"/);
+    expect(() => loadNormalizer('/nonexistent/bundle')).toThrow(/model.json/);
+  });
+});
