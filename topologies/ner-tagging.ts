@@ -1,5 +1,7 @@
-// ner-tagging: PubMed abstracts -> sentences -> tokens -> NER -> one NerPrediction per sentence, with
-// entity offsets into title + " " + abstract (the PubTator convention), keyed `pmid:sentence-index`.
+// ner-tagging: PubMed abstracts -> sentences -> tokens -> NER -> document-level rules over each whole
+// abstract (abbreviations, consistency, brackets) -> one NerPrediction per sentence, with entity offsets
+// into title + " " + abstract (the PubTator convention), keyed `pmid:sentence-index`.
+import { pipe } from 'rxjs';
 import { z } from 'zod';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
 import { requireSink, requireStream, type TopologyOutput } from '../src/engine/topology.ts';
@@ -11,7 +13,13 @@ import {
   ModelStepConfig,
   modelIdOf,
 } from '../src/models/modelStepConfig.ts';
+import { balanceBrackets } from '../src/models/ner/balanceBrackets.ts';
 import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
+import { DocumentStageConfig } from '../src/models/ner/documentStageConfig.ts';
+import { documentSentences } from '../src/models/ner/documentSentences.ts';
+import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
+import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
+import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { toPrediction } from '../src/models/ner/toPrediction.ts';
 import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
@@ -34,6 +42,11 @@ export const NerTaggingConfig = z
     tokenizerStyle: z.string().default('split'),
     /** Re-join entity parts split at a glued hyphen (src/models/ner/bridgeHyphens.ts). */
     bridgeHyphens: z.boolean().default(true),
+    /**
+     * The document-level stage over each whole abstract, one block per rule with an `enabled` switch
+     * (src/models/ner/documentStageConfig.ts; figures in docs/results/document-level.md).
+     */
+    document: DocumentStageConfig.prefault({}),
   })
   .strict();
 export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
@@ -57,16 +70,25 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: NerTagging
   const model = c.ner.model ?? defaultModel('ner-bc5cdr');
   return abstracts.pipe(
     validateArticle({ requireAbstract: c.requireAbstract }),
-    splitSentences(),
-    tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
-    toTaggerInput(),
-    tagEntities({
-      stepId: 'ner',
-      model,
-      taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
-      ...batching(c.ner),
-    }),
-    bridgeHyphens({ enabled: c.bridgeHyphens }),
+    // Each abstract's sentences are tagged in sentence-level batches, then regrouped into one document.
+    regroupSentences(
+      pipe(
+        splitSentences(),
+        tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
+        toTaggerInput(),
+        tagEntities({
+          stepId: 'ner',
+          model,
+          taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
+          ...batching(c.ner),
+        }),
+        bridgeHyphens({ enabled: c.bridgeHyphens }),
+      ),
+    ),
+    resolveAbbreviations(c.document.abbreviations),
+    harmonizeMentions(c.document.consistency),
+    balanceBrackets(c.document.brackets),
+    documentSentences(),
     // Entity offsets are document offsets already; slicing the sentence text avoids holding documents.
     toPrediction({ modelId: modelIdOf(model) }),
     predictions.write(),

@@ -21,7 +21,6 @@ export interface DocumentSentence {
   tokens: string[];
   /** Document offsets of each token. */
   offsets: [number, number][];
-  modelId: string;
   tags: string[];
   /** The model's probability of each chosen tag. */
   tagScores: number[];

@@ -1,0 +1,21 @@
+// Config of the document-level NER stage, shared by the topologies that run it (ner-tagging, ingest):
+// one block per rule, each with its own `enabled` switch and the defaults measured best on the CDR
+// dev abstracts (docs/results/document-level.md).
+import { z } from 'zod';
+import { BalanceBracketsConfig } from './balanceBrackets.ts';
+import { HarmonizeMentionsConfig } from './harmonizeMentions.ts';
+import { ResolveAbbreviationsConfig } from './resolveAbbreviations.ts';
+
+/** Config of the document-level NER stage; every field has a default. */
+export const DocumentStageConfig = z
+  .object({
+    /** Short forms defined in the abstract take their long form's type (resolveAbbreviations). */
+    abbreviations: ResolveAbbreviationsConfig.prefault({}),
+    /** One type per string across the abstract (harmonizeMentions). */
+    consistency: HarmonizeMentionsConfig.prefault({}),
+    /** Mentions with an unbalanced bracket (balanceBrackets). */
+    brackets: BalanceBracketsConfig.prefault({}),
+  })
+  .strict();
+/** Effective config of the document-level NER stage. */
+export type DocumentStageConfig = z.output<typeof DocumentStageConfig>;
