@@ -1,0 +1,216 @@
+// The document-level NER rules on real abstract text: sentences and tokens come from the engine's own
+// splitter and tokenizer; the entities stand for what the tagger predicted (given per test).
+import { describe, expect, it } from 'vitest';
+import { balanceBracketsIn } from '../../../../src/models/ner/balanceBrackets.ts';
+import { harmonizeMentionsIn } from '../../../../src/models/ner/harmonizeMentions.ts';
+import {
+  DocumentEditor,
+  tokenSpanOf,
+  type DocumentSentence,
+  type NerDocument,
+} from '../../../../src/models/ner/nerDocument.ts';
+import { documentOf } from '../../../../src/models/ner/regroupSentences.ts';
+import { resolveAbbreviationsIn } from '../../../../src/models/ner/resolveAbbreviations.ts';
+import { articleSentences } from '../../../../src/text/splitSentences.ts';
+import { tokenize } from '../../../../src/text/tokenize.ts';
+
+type Pred = [text: string, type: string, occurrence?: number, score?: number];
+
+/** A document whose predicted entities are the given strings (the n-th occurrence, default 0). */
+function docWith(title: string, abstract: string, preds: Pred[]): NerDocument {
+  const sentences: DocumentSentence[] = articleSentences({ pmid: '1', title, abstract }).map((s) => {
+    const tokens = tokenize(s.text, { style: 'split' });
+    return {
+      ...s,
+      tokens: tokens.map((t) => t.text),
+      offsets: tokens.map((t) => [t.start + s.start, t.end + s.start] as [number, number]),
+      tags: tokens.map(() => 'O'),
+      tagScores: tokens.map(() => 0.9),
+      entities: [],
+    };
+  });
+  const doc = documentOf({ pmid: '1', title, abstract }, sentences);
+  const ed = new DocumentEditor(doc);
+  for (const [text, type, occurrence = 0, score = 0.9] of preds) {
+    let at = -1;
+    for (let k = 0; k <= occurrence; k++) at = doc.text.indexOf(text, at + 1);
+    const span = at >= 0 ? tokenSpanOf(doc, at, at + text.length) : null;
+    if (!span) throw new Error(`test setup: "${text}" #${occurrence} is not token-aligned`);
+    ed.set(span, type, score);
+  }
+  return ed.finish();
+}
+
+/** The document's mentions as "text/Type" in text order, checking offsets, tags and entities agree. */
+function mentions(doc: NerDocument): string[] {
+  const out: string[] = [];
+  for (const s of doc.sentences) {
+    const fromTags: string[] = [];
+    s.tags.forEach((t, i) => {
+      if (t.startsWith('B-')) fromTags.push(`${s.offsets[i]![0]}`);
+    });
+    expect(s.entities.map((e) => `${e.start}`)).toEqual(fromTags);
+    for (const e of s.entities) {
+      expect(e.start).toBe(s.offsets[e.tokenStart]![0]);
+      expect(e.end).toBe(s.offsets[e.tokenEnd - 1]![1]);
+      out.push(`${doc.text.slice(e.start, e.end)}/${e.type}`);
+    }
+  }
+  return out;
+}
+
+const title = 'Cardiotoxicity of doxorubicin in rats';
+const abstract =
+  'The anthracycline doxorubicin (DOX) causes congestive heart failure (CHF). ' +
+  'DOX-treated rats developed CHF within weeks, and DOX levels rose. ' +
+  'Prepulse inhibition (PPI) was unchanged, although PPI deficits were reported.';
+
+describe('resolveAbbreviations', () => {
+  it('tags every short form with its long form type, also when the long form is the head of a longer mention', () => {
+    const doc = docWith(title, abstract, [
+      ['doxorubicin', 'Chemical'],
+      ['anthracycline doxorubicin', 'Chemical'],
+      ['congestive heart failure', 'Disease'],
+      ['DOX', 'Disease', 1],
+    ]);
+    const { doc: out, counts } = resolveAbbreviationsIn(doc);
+    expect(mentions(out)).toEqual([
+      'doxorubicin/Chemical',
+      'anthracycline doxorubicin/Chemical',
+      'DOX/Chemical',
+      'congestive heart failure/Disease',
+      'CHF/Disease',
+      'DOX/Chemical',
+      'CHF/Disease',
+      'DOX/Chemical',
+    ]);
+    expect(counts).toEqual({ 'short-form-tagged': 4, 'short-form-retyped': 1 });
+  });
+
+  it('needs the long form for `exact`, and untags short forms whose long form is no entity', () => {
+    const doc = docWith(title, abstract, [
+      ['anthracycline doxorubicin', 'Chemical'],
+      ['PPI', 'Chemical', 1],
+    ]);
+    expect(mentions(resolveAbbreviationsIn(doc, { longForm: 'exact' }).doc)).toEqual([
+      'anthracycline doxorubicin/Chemical',
+    ]);
+    expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'keep', longForm: 'exact' }).doc)).toEqual([
+      'anthracycline doxorubicin/Chemical',
+      'PPI/Chemical',
+    ]);
+    // `majority`: one of two occurrences tagged is no majority, so both end untagged.
+    expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'majority' }).doc)).toContain(
+      'DOX/Chemical',
+    );
+    expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'majority' }).doc)).not.toContain(
+      'PPI/Chemical',
+    );
+  });
+
+  it('resolves the singular of a plural short form and single-capital short forms', () => {
+    const doc = docWith(
+      'NSAIDs and ulcers',
+      'Nonsteroidal anti-inflammatory drugs (NSAIDs) cause ulcers. One NSAID was given with testosterone (T). T levels fell.',
+      [
+        ['Nonsteroidal anti-inflammatory drugs', 'Chemical'],
+        ['testosterone', 'Chemical'],
+      ],
+    );
+    expect(mentions(resolveAbbreviationsIn(doc).doc)).toEqual([
+      'NSAIDs/Chemical',
+      'Nonsteroidal anti-inflammatory drugs/Chemical',
+      'NSAIDs/Chemical',
+      'NSAID/Chemical',
+      'testosterone/Chemical',
+      'T/Chemical',
+      'T/Chemical',
+    ]);
+    expect(mentions(resolveAbbreviationsIn(doc, { numberVariants: false, minShortFormLength: 2 }).doc)).toEqual(
+      ['NSAIDs/Chemical', 'Nonsteroidal anti-inflammatory drugs/Chemical', 'NSAIDs/Chemical', 'testosterone/Chemical'],
+    );
+  });
+
+  it('leaves a short form inside a longer mention to that mention, and does nothing when disabled', () => {
+    const doc = docWith(title, abstract, [
+      ['doxorubicin', 'Chemical', 1],
+      ['DOX-treated rats', 'Disease'],
+    ]);
+    expect(mentions(resolveAbbreviationsIn(doc).doc)).toContain('DOX-treated rats/Disease');
+    expect(resolveAbbreviationsIn(doc, { enabled: false }).doc).toBe(doc);
+  });
+});
+
+describe('harmonizeMentions', () => {
+  const text =
+    'Cocaine and seizures. Cocaine induced seizures in mice. Seizures after cocaine were brief; ' +
+    'cocaine was also tested with neuroleptic malignant syndrome drugs. The neuroleptic malignant syndrome persisted.';
+  it('votes one type per string (case-insensitively), propagates it to missed occurrences and extends cut ones', () => {
+    const doc = docWith('Cocaine and seizures', text.slice('Cocaine and seizures. '.length), [
+      ['Cocaine', 'Chemical'],
+      ['seizures', 'Disease'],
+      ['Cocaine', 'Chemical', 1],
+      ['Seizures', 'Chemical'],
+      ['seizures', 'Disease', 1],
+      ['neuroleptic malignant syndrome', 'Disease'],
+      ['malignant syndrome', 'Disease', 1],
+    ]);
+    const { doc: out, counts } = harmonizeMentionsIn(doc);
+    expect(mentions(out)).toEqual([
+      'Cocaine/Chemical',
+      'seizures/Disease',
+      'Cocaine/Chemical',
+      'seizures/Disease',
+      'Seizures/Disease',
+      'cocaine/Chemical',
+      'cocaine/Chemical',
+      'neuroleptic malignant syndrome/Disease',
+      'neuroleptic malignant syndrome/Disease',
+    ]);
+    expect(counts).toEqual({ retyped: 1, propagated: 2, extended: 1 });
+    // Case-sensitive, without propagation: "Seizures" is another string, nothing changes.
+    const strict = harmonizeMentionsIn(doc, { ignoreCase: false, propagate: false });
+    expect(strict.counts).toEqual({});
+    expect(mentions(strict.doc)).toContain('Seizures/Chemical');
+  });
+
+  it('lets untagged occurrences vote for no entity, and follows the most confident mention with maxScore', () => {
+    const doc = docWith('Lead and anemia', 'Lead was measured. Lead levels and lead exposure were low.', [
+      ['Lead', 'Chemical', 1, 0.55],
+    ]);
+    expect(mentions(harmonizeMentionsIn(doc, { untagged: 'vote' }).doc)).toEqual([]);
+    expect(mentions(harmonizeMentionsIn(doc).doc)).toEqual(['Lead/Chemical', 'Lead/Chemical', 'Lead/Chemical', 'lead/Chemical']);
+    expect(mentions(harmonizeMentionsIn(doc, { minScore: 0.6 }).doc)).toEqual(['Lead/Chemical']);
+    const split = docWith('Ethambutol', 'Ethambutol toxicity. Ethambutol was stopped. Ethambutol helps.', [
+      ['Ethambutol', 'Disease', 0, 0.6],
+      ['Ethambutol', 'Disease', 1, 0.6],
+      ['Ethambutol', 'Chemical', 2, 0.95],
+    ]);
+    const types = (d: NerDocument): string[] => mentions(d).map((m) => m.split('/')[1]!);
+    expect(types(harmonizeMentionsIn(split).doc)).toEqual(['Disease', 'Disease', 'Disease', 'Disease']);
+    expect(types(harmonizeMentionsIn(split, { vote: 'maxScore' }).doc)).toEqual([
+      'Chemical',
+      'Chemical',
+      'Chemical',
+      'Chemical',
+    ]);
+  });
+});
+
+describe('balanceBrackets', () => {
+  const doc = docWith('Binding', 'The density of L-[3H]nicotine sites and hepatitis B virus (HBV) infection were studied.', [
+    ['L-[3H', 'Chemical'],
+    ['HBV) infection', 'Disease'],
+    ['hepatitis B virus', 'Disease'],
+  ]);
+  it('drops mentions with an unbalanced bracket by default', () => {
+    const { doc: out, counts } = balanceBracketsIn(doc);
+    expect(mentions(out)).toEqual(['hepatitis B virus/Disease']);
+    expect(counts).toEqual({ dropped: 2 });
+  });
+  it('can extend them over the matching bracket to the word boundary instead', () => {
+    const { doc: out, counts } = balanceBracketsIn(doc, { unbalanced: 'extend' });
+    expect(mentions(out)).toEqual(['L-[3H]nicotine/Chemical', 'hepatitis B virus/Disease', '(HBV) infection/Disease']);
+    expect(counts).toEqual({ extended: 2 });
+  });
+});
