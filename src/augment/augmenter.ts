@@ -11,14 +11,8 @@ import { mr } from './mr.ts';
 import { sis } from './sis.ts';
 import { sr } from './sr.ts';
 import type { AugmentState } from './state.ts';
-import {
-  AugmentError,
-  makeCopy,
-  METHODS,
-  type AugmentedSentence,
-  type LabeledSentence,
-  type Method,
-} from './types.ts';
+import { TopologyInputError } from '../engine/topology.ts';
+import { makeCopy, METHODS, type AugmentedSentence, type LabeledSentence, type Method } from './types.ts';
 import type { Synonyms } from './wordnet.ts';
 
 /** Everything any augmenter may need; each method reads what it uses. */
@@ -42,7 +36,7 @@ export interface AugmenterConfig {
 /** Parses a method name, listing the valid ones when it is unknown. */
 export function parseMethod(name: string): Method {
   if ((METHODS as readonly string[]).includes(name)) return name as Method;
-  throw new AugmentError(
+  throw new TopologyInputError(
     'augment',
     `unknown method ${JSON.stringify(name)}; valid methods: ${METHODS.join(', ')}`,
   );
@@ -57,7 +51,7 @@ export function augmenter(
   const p = config.p === undefined ? {} : { p: config.p };
   const needState = (): AugmentState => {
     if (!config.state)
-      throw new AugmentError(
+      throw new TopologyInputError(
         method,
         'needs training-set state (mention pools, label distributions): give --train or --state',
       );

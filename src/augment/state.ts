@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { bioToSpans } from '../text/bio.ts';
 import type { Rng } from '../engine/rng.ts';
-import { AugmentError } from './types.ts';
+import { TopologyInputError } from '../engine/topology.ts';
 import { checkSentence } from './validate.ts';
 
 /** Serialized augmenter state (JSON). */
@@ -80,7 +80,7 @@ function fromJson(json: AugmentStateJson): AugmentState {
   const labels = new Map<string, Distribution>();
   for (const [tag, d] of Object.entries(json.labelTokens)) {
     if (d.tokens.length !== d.counts.length)
-      throw new AugmentError(
+      throw new TopologyInputError(
         'augment-state',
         `label ${tag}: ${d.tokens.length} tokens but ${d.counts.length} counts`,
       );
@@ -116,11 +116,11 @@ export function parseAugmentState(text: string, source = 'state'): AugmentState 
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new AugmentError('augment-state', `${source}: not JSON (${(e as Error).message})`);
+    throw new TopologyInputError('augment-state', `${source}: not JSON (${(e as Error).message})`);
   }
   const r = StateSchema.safeParse(raw);
   if (!r.success)
-    throw new AugmentError(
+    throw new TopologyInputError(
       'augment-state',
       `${source}: invalid state: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`,
     );

@@ -46,18 +46,6 @@ export interface AugmentedSentence {
 /** A label-preserving augmenter: one copy of `s` drawn with `rng`. Pure apart from the rng. */
 export type Augment = (s: LabeledSentence, rng: Rng) => { tokens: string[]; tags: string[] };
 
-/** A typed augmentation error; `retriable` is false because the input or config is wrong. */
-export class AugmentError extends Error {
-  readonly retriable = false;
-  constructor(
-    readonly step: string,
-    message: string,
-  ) {
-    super(`${step}: ${message}`);
-    this.name = 'AugmentError';
-  }
-}
-
 /** Key and id of the n-th augmented copy of a sentence. */
 export function augmentedId(sourceId: string, method: string, n: number): string {
   return `${sourceId}:${method}:${n}`;

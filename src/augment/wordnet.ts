@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { AugmentError } from './types.ts';
+import { TopologyInputError } from '../engine/topology.ts';
 
 const POS_FILES = ['data.noun', 'data.verb', 'data.adj', 'data.adv'];
 
@@ -38,7 +38,7 @@ const cache = new Map<string, Synonyms>();
 export function loadSynonyms(dir?: string): Synonyms {
   const chosen = dir ?? wordnetDirs().find((d) => existsSync(join(d, 'data.noun')));
   if (!chosen || !existsSync(join(chosen, 'data.noun')))
-    throw new AugmentError(
+    throw new TopologyInputError(
       'sr',
       `no WordNet data found (looked for data.noun in ${dir ?? wordnetDirs().join(', ')}); set --wordnet or WORDNET_DIR`,
     );

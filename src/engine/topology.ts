@@ -2,6 +2,7 @@
 // and the lookups of its named streams and sinks.
 import type { Observable } from 'rxjs';
 import type { Envelope } from './envelope.ts';
+import { StreamError } from './errors.ts';
 import type { SinkMap, SourceStreams } from './runner.ts';
 import type { Sink } from './types.ts';
 
@@ -28,15 +29,18 @@ export interface TopologyModule<I = unknown> {
   build(sources: SourceStreams, sinks: SinkMap, inputs: I): TopologyOutput;
 }
 
-/** A typed input error of a topology or one of its steps: the record goes to the dead letters. */
-export class TopologyInputError extends Error {
-  readonly retriable = false;
+/**
+ * The input error of a step: a record it cannot process (it goes to the dead letters), or a state
+ * file, resource or wiring it cannot use. Names the step; not retriable (the input is wrong). The
+ * one class for what augmenters, validators and topologies refuse.
+ */
+export class TopologyInputError extends StreamError {
   constructor(
-    readonly step: string,
+    override readonly step: string,
     message: string,
+    hint?: string,
   ) {
-    super(`${step}: ${message}`);
-    this.name = 'TopologyInputError';
+    super(`${step}: ${message}`, { stage: 'input', step, ...(hint !== undefined ? { hint } : {}) });
   }
 }
 

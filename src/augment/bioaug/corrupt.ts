@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import type { Rng } from '../../engine/rng.ts';
 import { bioToSpans } from '../../text/bio.ts';
-import { AugmentError, type LabeledSentence } from '../types.ts';
+import { TopologyInputError } from '../../engine/topology.ts';
+import { type LabeledSentence } from '../types.ts';
 import { checkSentence } from '../validate.ts';
 import { keywordColumnPhrases, selectKeywords, type KeywordTagger, type Phrase } from './keywords.ts';
 import type { KeptPhrase } from './knowledge.ts';
@@ -60,7 +61,7 @@ export function keywordCandidates(s: LabeledSentence, tagger?: KeywordTagger): P
   if (tagger) return tagger(s.tokens);
   const column = s.keywords ?? s.keywordTags;
   if (column) return keywordColumnPhrases(column);
-  throw new AugmentError(
+  throw new TopologyInputError(
     'corrupt',
     `sentence ${JSON.stringify(s.id)} has no keyword column and no keyword tagger was given (valid keyword sources: column, tagger)`,
   );

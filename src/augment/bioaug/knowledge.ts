@@ -2,7 +2,7 @@
 // corruption, verbalized as `</s> head relation tail` after the corrupted sentence. The triples
 // come from an injected source: a relation classifier, or the silver precompute files.
 import { readFileSync } from 'node:fs';
-import { AugmentError } from '../types.ts';
+import { TopologyInputError } from '../../engine/topology.ts';
 import { SEP } from './labels.ts';
 import type { Phrase } from './keywords.ts';
 
@@ -69,10 +69,10 @@ export function silverKnowledge(processedPath: string, precomputePath: string): 
     processed = JSON.parse(readFileSync(processedPath, 'utf8')) as ProcessedSentence[];
     precompute = JSON.parse(readFileSync(precomputePath, 'utf8')) as typeof precompute;
   } catch (e) {
-    throw new AugmentError('knowledge', `cannot read silver relations: ${(e as Error).message}`);
+    throw new TopologyInputError('knowledge', `cannot read silver relations: ${(e as Error).message}`);
   }
   if (!Array.isArray(processed))
-    throw new AugmentError('knowledge', `${processedPath}: expected a JSON array of sentences`);
+    throw new TopologyInputError('knowledge', `${processedPath}: expected a JSON array of sentences`);
   // sentence text -> (phrase "start:end" -> phrase index) and its relations
   const bySentence = new Map<
     string,
@@ -80,7 +80,7 @@ export function silverKnowledge(processedPath: string, precomputePath: string): 
   >();
   processed.forEach((p, n) => {
     if (!p || !Array.isArray(p.sentence))
-      throw new AugmentError('knowledge', `${processedPath}: entry ${n} has no "sentence" phrase list`);
+      throw new TopologyInputError('knowledge', `${processedPath}: entry ${n} has no "sentence" phrase list`);
     const phraseIndex = new Map<string, number>();
     const tokens: string[] = [];
     p.sentence.forEach((phrase, i) => {

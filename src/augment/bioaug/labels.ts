@@ -1,7 +1,7 @@
 // Label tokens of BioAug's linearized text: `<b-disease>` / `<i-disease>` around each entity token,
 // `<mask>` for masked spans, `</s>` before knowledge. Type names are lowercased as in the paper,
 // so a vocabulary maps them back to the corpus spelling.
-import { AugmentError } from '../types.ts';
+import { TopologyInputError } from '../../engine/topology.ts';
 
 /** Mask token of corrupted text (BART's). */
 export const MASK = '<mask>';
@@ -36,11 +36,14 @@ export class LabelVocabulary {
   constructor(types: Iterable<string>) {
     for (const t of types) {
       if (t === '' || /[\s<>]/.test(t))
-        throw new AugmentError('bioaug-labels', `entity type ${JSON.stringify(t)} cannot be a label token`);
+        throw new TopologyInputError(
+          'bioaug-labels',
+          `entity type ${JSON.stringify(t)} cannot be a label token`,
+        );
       const l = t.toLowerCase();
       const prev = this.byLower.get(l);
       if (prev !== undefined && prev !== t)
-        throw new AugmentError('bioaug-labels', `entity types ${prev} and ${t} differ only by case`);
+        throw new TopologyInputError('bioaug-labels', `entity types ${prev} and ${t} differ only by case`);
       this.byLower.set(l, t);
     }
   }

@@ -1,6 +1,6 @@
 // Linearization (BioAug step 4): each entity token is wrapped in its label token,
 // `<b-disease> colorectal <b-disease> <i-disease> cancer <i-disease>`; O tokens stay bare.
-import { AugmentError } from '../types.ts';
+import { TopologyInputError } from '../../engine/topology.ts';
 import { labelToken, RESERVED_TOKEN } from './labels.ts';
 
 /**
@@ -13,12 +13,15 @@ export function linearizeTokens(
   step = 'linearize',
 ): string[] {
   if (tokens.length !== tags.length)
-    throw new AugmentError(step, `${tokens.length} tokens but ${tags.length} tags`);
+    throw new TopologyInputError(step, `${tokens.length} tokens but ${tags.length} tags`);
   const out: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!;
     if (RESERVED_TOKEN.test(w))
-      throw new AugmentError(step, `token ${i} ${JSON.stringify(w)} collides with the linearized markup`);
+      throw new TopologyInputError(
+        step,
+        `token ${i} ${JSON.stringify(w)} collides with the linearized markup`,
+      );
     const t = tags[i]!;
     if (t === 'O') out.push(w);
     else {
