@@ -28,8 +28,8 @@ export const AUGMENT_METHODS = ['bioaug', ...SIMPLE] as const;
 export const AugmentTopologyConfig = z
   .object({
     methods: z.array(z.enum(AUGMENT_METHODS)).min(1).default(['bioaug']),
-    /** Copies per sentence and method. */
-    n: z.number().int().min(1).max(100).default(5),
+    /** Copies per sentence and method (up to 1000 as the augmenters and `bioaug-stream augment` allow). */
+    n: z.number().int().min(1).max(1000).default(5),
     seed: z.number().int().default(1),
     /** Bernoulli probability of each decision of the simple methods. */
     p: z.number().min(0).max(1).default(0.3),

@@ -14,6 +14,8 @@ export interface LabeledRecordLike {
   tokens: string[];
   tags: string[];
   keywordTags?: string[] | null;
+  /** 1-based line in the file it was read from (in-memory runs of the CLI), kept for error messages. */
+  line?: number;
 }
 
 /** Config of {@link validateSentence}; every field has a default. */
@@ -32,7 +34,13 @@ export function toLabeledSentence(r: LabeledRecordLike, step = 'validate-sentenc
     throw new TopologyInputError(step, `${r.id}: invalid BIO tag "${r.tags[bad]}" at token ${bad}`);
   if (r.keywordTags && r.keywordTags.length !== r.tokens.length)
     throw new TopologyInputError(step, `${r.id}: keywordTags length differs from tokens`);
-  return { id: r.id, tokens: r.tokens, tags: r.tags, ...(r.keywordTags ? { keywords: r.keywordTags } : {}) };
+  return {
+    id: r.id,
+    tokens: r.tokens,
+    tags: r.tags,
+    ...(r.keywordTags ? { keywords: r.keywordTags } : {}),
+    ...(typeof r.line === 'number' ? { line: r.line } : {}),
+  };
 }
 
 /** Validates each record (1:1); an invalid one is nacked with this step's id and goes to the dead letters. */

@@ -6,6 +6,11 @@ import { metrics } from '../obs/metrics.ts';
 export interface StepOptions {
   /** Concurrent async calls (default 1 keeps order). */
   concurrency?: number;
+  /**
+   * Stage written with a failure (the dead letter's `dlq.stage` header; default `operator`), for
+   * steps whose failures have a stage of their own (`split`, `tokenize`, `augment`).
+   */
+  stage?: string;
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
@@ -23,11 +28,12 @@ export function mapStep<A, B>(
 ): OperatorFunction<Envelope<A>, Envelope<B>> {
   const latency = metrics.stepLatency.labels(stepId);
   const errors = metrics.errors.labels(stepId, 'false');
+  const stage = opts.stage ?? 'operator';
   return mergeMap((env: Envelope<A>) => {
     const start = performance.now();
     const fail = (e: unknown): Envelope<B>[] => {
       errors.inc();
-      env.ack.nack(e, 'operator', stepId);
+      env.ack.nack(e, stage, stepId);
       return [];
     };
     let out: B | Promise<B>;
@@ -65,6 +71,7 @@ export function flatMapStep<A, B>(
 ): OperatorFunction<Envelope<A>, Envelope<B>> {
   const latency = metrics.stepLatency.labels(stepId);
   const errors = metrics.errors.labels(stepId, 'false');
+  const stage = opts.stage ?? 'operator';
   const fanOut = (env: Envelope<A>, values: B[], start: number): Envelope<B>[] => {
     latency.observe((performance.now() - start) / 1000);
     const tokens = env.ack.split(values.length);
@@ -78,7 +85,7 @@ export function flatMapStep<A, B>(
       if (!isPromise(out)) return fanOut(env, out, start);
     } catch (e) {
       errors.inc();
-      env.ack.nack(e, 'operator', stepId);
+      env.ack.nack(e, stage, stepId);
       return [];
     }
     return from(
@@ -86,7 +93,7 @@ export function flatMapStep<A, B>(
         (vs) => fanOut(env, vs, start),
         (e: unknown) => {
           errors.inc();
-          env.ack.nack(e, 'operator', stepId);
+          env.ack.nack(e, stage, stepId);
           return [] as Envelope<B>[];
         },
       ),

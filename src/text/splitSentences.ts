@@ -1,8 +1,8 @@
 // Stream operator: one PubMed article in, one envelope per sentence out (fan-out with acks).
-import { mergeMap, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
-import { derive, type Envelope } from '../engine/envelope.ts';
-import { metrics } from '../obs/metrics.ts';
+import type { Envelope } from '../engine/envelope.ts';
+import { flatMapStep } from '../engine/step.ts';
 import { splitArticle, type SplitOptions } from './sentences.ts';
 
 /** The fields of a PubmedArticle the splitter reads. */
@@ -57,20 +57,10 @@ export function splitSentences(
   config: Partial<z.input<typeof SplitSentencesConfig>> = {},
 ): OperatorFunction<Envelope<ArticleLike>, Envelope<SentenceRecord>> {
   const c = SplitSentencesConfig.parse(config);
-  const latency = metrics.stepLatency.labels(c.stepId);
-  const errors = metrics.errors.labels(c.stepId, 'false');
-  return mergeMap((env: Envelope<ArticleLike>) => {
-    const t0 = performance.now();
-    let sentences: SentenceRecord[];
-    try {
-      sentences = articleSentences(env.value, c);
-    } catch (e) {
-      errors.inc();
-      env.ack.nack(e, 'split', c.stepId);
-      return [];
-    }
-    const tokens = env.ack.split(sentences.length);
-    latency.observe((performance.now() - t0) / 1000);
-    return sentences.map((s, i) => derive(env, s, tokens[i]!, `${s.pmid}:${s.index}`));
-  });
+  return flatMapStep<ArticleLike, SentenceRecord>(
+    c.stepId,
+    (a) => articleSentences(a, c),
+    (s) => `${s.pmid}:${s.index}`,
+    { stage: 'split' },
+  );
 }

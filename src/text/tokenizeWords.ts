@@ -1,8 +1,8 @@
 // Stream operator: adds word tokens with character offsets to each sentence.
-import { mergeMap, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
-import { derive, type Envelope } from '../engine/envelope.ts';
-import { metrics } from '../obs/metrics.ts';
+import type { Envelope } from '../engine/envelope.ts';
+import { mapStep } from '../engine/step.ts';
 import { CORPUS_STYLES, tokenize, type Token } from './tokenize.ts';
 
 /** Config of {@link tokenizeWords}; every field has a default. */
@@ -37,22 +37,16 @@ export function tokenizeWords<T extends TextLike>(
   config: Partial<z.input<typeof TokenizeWordsConfig>> = {},
 ): OperatorFunction<Envelope<T>, Envelope<Tokenized<T>>> {
   const c = TokenizeWordsConfig.parse(config);
-  const latency = metrics.stepLatency.labels(c.stepId);
-  const errors = metrics.errors.labels(c.stepId, 'false');
-  return mergeMap((env: Envelope<T>) => {
-    const t0 = performance.now();
-    try {
-      let tokens = tokenize(env.value.text, { style: c.style, controlChars: c.controlChars });
+  return mapStep<T, Tokenized<T>>(
+    c.stepId,
+    (v) => {
+      let tokens = tokenize(v.text, { style: c.style, controlChars: c.controlChars });
       if (c.offsets === 'document') {
-        const off = env.value.start ?? 0;
+        const off = v.start ?? 0;
         tokens = tokens.map((t) => ({ text: t.text, start: t.start + off, end: t.end + off }));
       }
-      latency.observe((performance.now() - t0) / 1000);
-      return [derive(env, { ...env.value, tokens }, env.ack)];
-    } catch (e) {
-      errors.inc();
-      env.ack.nack(e, 'tokenize', c.stepId);
-      return [];
-    }
-  });
+      return { ...v, tokens };
+    },
+    { stage: 'tokenize' },
+  );
 }

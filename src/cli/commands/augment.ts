@@ -1,9 +1,11 @@
-// `bioaug-stream augment`: batch augmentation of a CoNLL file by one method, CoNLL or JSONL out.
+// `bioaug-stream augment`: batch augmentation of a CoNLL file by one method, CoNLL or JSONL out. The
+// sentences run through the augment topology (topologies/augment.ts) from an in-memory source into a
+// line-writing sink, so the command and the streaming path share every step.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { from } from 'rxjs';
-import { augmenter, parseMethod } from '../../augment/augmenter.ts';
+import type { OperatorFunction } from 'rxjs';
+import { parseMethod } from '../../augment/augmenter.ts';
 import { CorruptConfig } from '../../augment/bioaug/corrupt.ts';
 import { attachKeywords, readLabeled } from '../../augment/corpus.ts';
 import {
@@ -12,9 +14,16 @@ import {
   saveAugmentState,
   type AugmentState,
 } from '../../augment/state.ts';
-import { METHODS, type AugmentedSentence } from '../../augment/types.ts';
-import { AckToken, envelope, type Failure } from '../../engine/envelope.ts';
+import { METHODS } from '../../augment/types.ts';
+import { loadSynonyms } from '../../augment/wordnet.ts';
+import type { Envelope, Failure } from '../../engine/envelope.ts';
+import { MemorySource } from '../../engine/memory.ts';
+import { runTopology } from '../../engine/runner.ts';
+import { mapStep } from '../../engine/step.ts';
+import type { DeadLetterWriter, Sink } from '../../engine/types.ts';
+import type { AugmentedSentence, LabeledSentence } from '../../io/avro/types.generated.ts';
 import { formatConllSentence } from '../../text/conll.ts';
+import { build as buildAugment } from '../../../topologies/augment.ts';
 
 /** Buffered line writer to a file or stdout ('-'): bounded memory whatever the corpus size. */
 export class LineWriter {
@@ -84,7 +93,7 @@ export function register(program: Command): void {
     .option('--keyword-column <n>', 'corrupt: 1-based keyword BIO column (default 4 when present)')
     .option('--include-original', 'also write each input sentence before its copies')
     .option('--print-config', 'print the effective config as JSON on stderr')
-    .action((opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
       try {
         const method = parseMethod(String(opts.method));
         const format = String(opts.format);
@@ -115,6 +124,8 @@ export function register(program: Command): void {
           else state = buildAugmentState(opts.train ? readLabeled(String(opts.train)) : sentences);
           if (opts.saveState) saveAugmentState(state, String(opts.saveState));
         }
+        const synonyms =
+          method === 'sr' || method === 'all4' ? loadSynonyms(opts.wordnet as string | undefined) : undefined;
         const config = {
           method,
           n,
@@ -129,75 +140,49 @@ export function register(program: Command): void {
           wordnet: opts.wordnet,
         };
         if (opts.printConfig) process.stderr.write(JSON.stringify(config) + '\n');
-        const op = augmenter({
-          method,
-          n,
-          seed,
-          p,
-          state,
-          wordnetDir: opts.wordnet as string | undefined,
-          corrupt,
-        });
         const out = new LineWriter(String(opts.output));
         const bar = new SingleBar(
           { stream: process.stderr, format: 'augment {method} [{bar}] {value}/{total} sentences' },
           Presets.shades_classic,
         );
         bar.start(sentences.length, 0, { method });
-        const failures: Failure[] = [];
-        const lineOf = new Map<string, number>();
         let done = 0;
-        const write = (
-          a:
-            | AugmentedSentence
-            | { id: string; sourceId: string; method: string; n: number; tokens: string[]; tags: string[] },
-        ): void => {
-          if (format === 'conll') out.write(formatConllSentence(a));
-          else
-            out.write(
-              JSON.stringify({
-                id: a.id,
-                source_id: a.sourceId,
-                method: a.method,
-                n: a.n,
-                tokens: a.tokens,
-                tags: a.tags,
-                ...('generatedText' in a && a.generatedText !== null ? { input: a.generatedText } : {}),
-              }) + '\n',
-            );
+        const failures: Failure[] = [];
+        // A sentence that failed reaches the dead letters: report it on stderr, write nothing for it.
+        const deadLetters: DeadLetterWriter = {
+          write: (r) => {
+            failures.push(...r.failures);
+            bar.update(++done);
+            return Promise.resolve();
+          },
+          close: () => Promise.resolve(),
         };
-        const envs = sentences.map((s, index) => {
-          lineOf.set(s.id, index);
-          return envelope(s, {
-            key: s.id,
-            origin: { kind: 'file' as const, path: input, index },
-            ack: AckToken.root((r) => {
-              failures.push(...r.failures);
-              bar.update(++done);
-            }),
-          });
+        const byId = new Map(sentences.map((s) => [s.id, s]));
+        const records = sentences.map((s) => ({
+          id: s.id,
+          tokens: s.tokens,
+          tags: s.tags,
+          keywordTags: s.keywords ?? null,
+          ...(s.line !== undefined ? { line: s.line } : {}),
+        }));
+        const source = new MemorySource<LabeledSentence>('sentences', records as LabeledSentence[], {
+          deadLetters,
+          keyOf: (v) => (v as LabeledSentence).id,
         });
-        let last: string | null = null;
-        from(envs)
-          .pipe(op)
-          .subscribe((env) => {
-            if (opts.includeOriginal && env.value.sourceId !== last) {
-              const src = sentences[lineOf.get(env.value.sourceId) ?? -1];
-              if (src)
-                write({
-                  id: src.id,
-                  sourceId: src.id,
-                  method: 'original',
-                  n: -1,
-                  tokens: src.tokens,
-                  tags: src.tags,
-                });
-            }
-            last = env.value.sourceId;
-            write(env.value);
-            env.ack.ack();
-          });
-        out.close();
+        const sink = linesSink(out, format, {
+          originalOf: opts.includeOriginal ? (id) => byId.get(id) : undefined,
+          // Every method makes n copies per sentence: the last one written completes the sentence.
+          onCopy: (copy) => {
+            if (copy === n - 1) bar.update(++done);
+          },
+        });
+        await runTopology({
+          sources: { sentences: source },
+          sinks: { augmented: sink },
+          deadLetters,
+          build: buildAugment,
+          config: { methods: [method], n, seed, p, state, synonyms, bioaug: { corrupt } },
+        }).done;
         bar.stop();
         for (const f of failures) process.stderr.write(`augment: ${f.error.message}\n`);
         if (failures.length > 0) {
@@ -212,4 +197,68 @@ export function register(program: Command): void {
         process.exitCode = 2;
       }
     });
+}
+
+/** The copy index of an augmented id `source-id:method:n`. */
+function copyIndex(id: string): number {
+  return Number(id.slice(id.lastIndexOf(':') + 1));
+}
+
+/**
+ * A sink writing each augmented sentence as CoNLL or JSONL lines (and, when asked, the original
+ * sentence before its first copy); a copy that cannot be written is nacked (reported, not written).
+ */
+function linesSink(
+  out: LineWriter,
+  format: 'conll' | 'jsonl',
+  o: {
+    originalOf?: (id: string) => { id: string; tokens: string[]; tags: string[] } | undefined;
+    onCopy: (n: number) => void;
+  },
+): Sink<AugmentedSentence> {
+  let last: string | null = null;
+  const line = (a: {
+    id: string;
+    sourceId: string;
+    method: string;
+    n: number;
+    tokens: string[];
+    tags: string[];
+    generatedText?: string | null;
+  }): string =>
+    format === 'conll'
+      ? formatConllSentence(a)
+      : JSON.stringify({
+          id: a.id,
+          source_id: a.sourceId,
+          method: a.method,
+          n: a.n,
+          tokens: a.tokens,
+          tags: a.tags,
+          ...(a.generatedText !== undefined && a.generatedText !== null ? { input: a.generatedText } : {}),
+        }) + '\n';
+  const write: OperatorFunction<Envelope<AugmentedSentence>, Envelope<AugmentedSentence>> = (src) =>
+    src.pipe(
+      mapStep('write-lines', (a, env) => {
+        let text = '';
+        const src = a.sourceId !== last ? o.originalOf?.(a.sourceId) : undefined;
+        if (src)
+          text += line({
+            id: src.id,
+            sourceId: src.id,
+            method: 'original',
+            n: -1,
+            tokens: src.tokens,
+            tags: src.tags,
+          });
+        const n = copyIndex(a.id);
+        text += line({ ...a, n });
+        last = a.sourceId;
+        out.write(text);
+        env.ack.ack();
+        o.onCopy(n);
+        return a;
+      }),
+    );
+  return { id: 'augmented', write: () => write, close: () => Promise.resolve(out.close()) };
 }
