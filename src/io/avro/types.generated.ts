@@ -87,6 +87,10 @@ export interface PredictedEntity {
   text: string;
   type: string;
   score: number;
+  /** normalized concept (MeSH id, composite ids joined by |, -1 when unsure); null when not normalized */
+  conceptId: null | string;
+  /** normalizer confidence in [0, 1] */
+  conceptScore: number;
 }
 
 /** PredictedEntity as accepted by `encode`: fields with a schema default may be left out. */
@@ -97,9 +101,13 @@ export interface PredictedEntityInput {
   text: string;
   type: string;
   score?: number;
+  /** normalized concept (MeSH id, composite ids joined by |, -1 when unsure); null when not normalized */
+  conceptId?: null | string;
+  /** normalizer confidence in [0, 1] */
+  conceptScore?: number;
 }
 
-/** NER output for one sentence. Version 2: adds tokenScores (v1 in schemas/history). */
+/** NER output for one sentence. Version 3: entities carry conceptId and conceptScore (v1, v2 in schemas/history). */
 export interface NerPrediction {
   /** pmid:sentence-index */
   id: string;
@@ -146,6 +154,8 @@ export interface RelationArgument {
   type: string;
   start: number;
   end: number;
+  /** normalized concept of a document-level relation argument (MeSH id); start/end are its first mention */
+  conceptId: null | string;
 }
 
 /** RelationArgument as accepted by `encode`: fields with a schema default may be left out. */
@@ -154,9 +164,30 @@ export interface RelationArgumentInput {
   type: string;
   start: number;
   end: number;
+  /** normalized concept of a document-level relation argument (MeSH id); start/end are its first mention */
+  conceptId?: null | string;
 }
 
-/** A relation between two phrases of one source item (sentence or abstract). */
+export interface RelationEvidence {
+  headSentence: number;
+  headStart: number;
+  headEnd: number;
+  tailSentence: number;
+  tailStart: number;
+  tailEnd: number;
+}
+
+/** RelationEvidence as accepted by `encode`: fields with a schema default may be left out. */
+export interface RelationEvidenceInput {
+  headSentence: number;
+  headStart: number;
+  headEnd: number;
+  tailSentence: number;
+  tailStart: number;
+  tailEnd: number;
+}
+
+/** A relation between two phrases of one source item (sentence or abstract), or between two concepts of an abstract (CID). Version 2: concept ids and mention evidence (v1 in schemas/history). */
 export interface RelationTriple {
   sourceId: string;
   head: RelationArgument;
@@ -164,6 +195,8 @@ export interface RelationTriple {
   tail: RelationArgument;
   probability: number;
   modelId: string;
+  /** Mention pairs a document-level relation was read from (empty for sentence-level triples). */
+  evidence: Array<RelationEvidence>;
   /** epoch milliseconds */
   createdAt: number;
 }
@@ -176,6 +209,8 @@ export interface RelationTripleInput {
   tail: RelationArgumentInput;
   probability: number;
   modelId: string;
+  /** Mention pairs a document-level relation was read from (empty for sentence-level triples). */
+  evidence?: Array<RelationEvidenceInput>;
   /** epoch milliseconds */
   createdAt?: number;
 }

@@ -33,6 +33,9 @@ export function predictionOf(
         text !== undefined ? text.slice(e.start, e.end) : s.text.slice(e.start - s.start, e.end - s.start),
       type: e.type,
       score: e.score,
+      // Set by the normalization step of the document-level stage; the schema defaults otherwise.
+      conceptId: (e as { conceptId?: string | null }).conceptId ?? null,
+      conceptScore: (e as { conceptScore?: number }).conceptScore ?? 0,
     })),
     tokenScores: s.tagScores,
     modelId,
