@@ -7,6 +7,7 @@
 // 3. The engine's classifier scores dev: a precision/recall table over thresholds (gold entities), the
 //    threshold with the best F1 goes into model.json; with --predictions (ner-tagging output on dev) also
 //    end to end: predicted mentions normalized by --normalizer, then relations.
+import { StreamError } from '../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -27,8 +28,10 @@ import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubta
 import { mentionsFromPredictions } from './normalize.ts';
 
 /** Thrown for a bad command line or unreadable data. */
-export class CidUsageError extends Error {
-  readonly retriable = false;
+export class CidUsageError extends StreamError {
+  constructor(message: string) {
+    super(message, { stage: 'training' });
+  }
 }
 
 const FOLDS = 5;

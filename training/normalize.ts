@@ -2,6 +2,7 @@
 // builds the concept dictionary from the training abstracts' gold mentions (names -> MeSH ids, composite
 // parts included), picks the unsure threshold on dev (concept F1 with gold mentions, BioCreative V
 // measure), and writes the bundle: model.json, dictionary.json and a README model card.
+import { StreamError } from '../src/engine/errors.ts';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,8 +13,10 @@ import { normalizeDocumentMentions, type MentionInput } from '../src/models/norm
 import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
 
 /** Thrown for a bad command line. */
-export class NormalizeUsageError extends Error {
-  readonly retriable = false;
+export class NormalizeUsageError extends StreamError {
+  constructor(message: string) {
+    super(message, { stage: 'training' });
+  }
 }
 
 const TYPES = ['Chemical', 'Disease'];

@@ -1,6 +1,7 @@
 // `npm run train -- <recipe> [options]`: drives the Python recipes (Debian's /usr/bin/python3 with
 // PyTorch), then scores the exported bundle with the TypeScript runtime (`eval ner`) and writes the
 // figures into model.json and the model card, so the card always states what the engine reaches.
+import { StreamError } from '../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -42,8 +43,10 @@ recipes: ${RECIPES.join(', ')}
   --python <path>      default /usr/bin/python3`;
 
 /** Thrown for a bad command line; the message lists the valid choices. */
-export class TrainUsageError extends Error {
-  readonly retriable = false;
+export class TrainUsageError extends StreamError {
+  constructor(message: string) {
+    super(message, { stage: 'training' });
+  }
 }
 
 function runPython(python: string, args: string[], cwd: string): Promise<void> {

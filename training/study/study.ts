@@ -2,6 +2,7 @@
 // the engine's augment topology, train the NER recipe (training/ner.py) on gold + valid augmentations,
 // score the exported model on the full dev set with the engine's tagger (`eval ner`), and aggregate
 // into study.json / study.md / study.png. Each cell is cached under the work dir, so reruns resume.
+import { StreamError } from '../../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -44,8 +45,10 @@ const isBioaug = (m: string): boolean => m === 'bioaug' || m === 'bioaug-ce';
 export type StudyMethod = (typeof STUDY_METHODS)[number];
 
 /** Thrown for bad study options; the message names the option and the valid values. */
-export class StudyUsageError extends Error {
-  readonly retriable = false;
+export class StudyUsageError extends StreamError {
+  constructor(message: string) {
+    super(message, { stage: 'training' });
+  }
 }
 
 /** Options of {@link runStudy}. */
