@@ -12,7 +12,7 @@ import { applySimple, all4Method } from '../src/augment/all4.ts';
 import { corruptSentence } from '../src/augment/bioaug/corrupt.ts';
 import { attachKeywords, parseLabeled } from '../src/augment/corpus.ts';
 import { buildAugmentState } from '../src/augment/state.ts';
-import type { LabeledSentence } from '../src/augment/types.ts';
+import type { SentenceToAugment } from '../src/augment/types.ts';
 import { loadSynonyms } from '../src/augment/wordnet.ts';
 import { createRng, type Rng } from '../src/engine/rng.ts';
 import { dataPath } from '../src/io/dataPath.ts';
@@ -22,7 +22,7 @@ const P = 0.3;
 
 /** Naive MR: every draw filters the full (type, mention) list. */
 function naiveMr(all: Array<{ type: string; tokens: string[] }>) {
-  return (s: LabeledSentence, rng: Rng) => {
+  return (s: SentenceToAugment, rng: Rng) => {
     let tokens: string[] = [];
     let tags: string[] = [];
     let at = 0;
@@ -47,7 +47,7 @@ function naiveMr(all: Array<{ type: string; tokens: string[] }>) {
  * weights of that label's distinct tokens are rebuilt and scanned linearly on every draw.
  */
 function naiveLwtr(dist: Map<string, { tokens: string[]; counts: number[] }>) {
-  return (s: LabeledSentence, rng: Rng) => {
+  return (s: SentenceToAugment, rng: Rng) => {
     const tokens = [...s.tokens];
     for (let i = 0; i < tokens.length; i++) {
       if (!rng.bernoulli(P)) continue;
@@ -65,8 +65,8 @@ function naiveLwtr(dist: Map<string, { tokens: string[]; counts: number[] }>) {
 
 function measure(
   name: string,
-  sents: LabeledSentence[],
-  fn: (s: LabeledSentence, rng: Rng) => unknown,
+  sents: SentenceToAugment[],
+  fn: (s: SentenceToAugment, rng: Rng) => unknown,
   seconds: number,
 ): number {
   const root = createRng(1);

@@ -12,7 +12,7 @@ import { fanOutCopies } from './operator.ts';
 import { shuffleWithinSegments } from './sis.ts';
 import { synonymReplace } from './sr.ts';
 import type { AugmentState } from './state.ts';
-import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedCopy, type SentenceToAugment } from './types.ts';
 import { loadSynonyms, type Synonyms } from './wordnet.ts';
 
 /** The simple methods all4 rotates through, in order. */
@@ -27,7 +27,7 @@ export interface SimpleContext {
 /** One copy by a simple method (`mr`, `lwtr`, `sis`, `sr`). */
 export function applySimple(
   method: (typeof ALL4_METHODS)[number],
-  s: LabeledSentence,
+  s: SentenceToAugment,
   ctx: SimpleContext,
   p: number,
   rng: Rng,
@@ -61,7 +61,7 @@ export const All4Config = z.object({
 /** Stream operator: `n` copies per sentence, methods in turn; keys `source-id:all4:n`. */
 export function all4(
   config: Partial<z.input<typeof All4Config>> & { state: AugmentState; synonyms?: Pick<Synonyms, 'get'> },
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const c = All4Config.parse(config);
   const ctx: SimpleContext = { state: config.state, synonyms: config.synonyms ?? loadSynonyms(c.wordnetDir) };
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) => {

@@ -12,7 +12,7 @@ import { sis } from './sis.ts';
 import { sr } from './sr.ts';
 import type { AugmentState } from './state.ts';
 import { TopologyInputError } from '../engine/topology.ts';
-import { makeCopy, METHODS, type AugmentedSentence, type LabeledSentence, type Method } from './types.ts';
+import { makeCopy, METHODS, type AugmentedCopy, type SentenceToAugment, type Method } from './types.ts';
 import type { Synonyms } from './wordnet.ts';
 
 /** Everything any augmenter may need; each method reads what it uses. */
@@ -45,7 +45,7 @@ export function parseMethod(name: string): Method {
 /** The operator of a method: `n` augmented copies per labeled sentence. */
 export function augmenter(
   config: AugmenterConfig,
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const method = parseMethod(config.method);
   const base = { n: config.n, seed: config.seed, stepId: config.stepId ?? method };
   const p = config.p === undefined ? {} : { p: config.p };

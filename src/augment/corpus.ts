@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isValidBio, repairBio } from '../text/bio.ts';
 import { iterateConll } from '../text/conll.ts';
-import type { LabeledSentence } from './types.ts';
+import type { SentenceToAugment } from './types.ts';
 
 /** Options of {@link readLabeled}. */
 export interface ReadLabeledOptions {
@@ -27,8 +27,8 @@ export function parseLabeled(
   text: string,
   source: string,
   options: ReadLabeledOptions = {},
-): LabeledSentence[] {
-  const out: LabeledSentence[] = [];
+): SentenceToAugment[] {
+  const out: SentenceToAugment[] = [];
   for (const s of iterateConll(text, { source })) {
     const cols = 2 + s.extra.length;
     const kc = options.keywordColumn ?? (cols >= 4 ? 4 : undefined);
@@ -39,7 +39,7 @@ export function parseLabeled(
       tags = repairBio(tags);
       options.onRepair?.(s.id, s.lines[0] ?? 0);
     }
-    const ls: LabeledSentence = { id: s.id, tokens: s.tokens, tags, line: s.lines[0] };
+    const ls: SentenceToAugment = { id: s.id, tokens: s.tokens, tags, line: s.lines[0] };
     if (kc !== undefined) ls.keywords = s.extra[kc - 3]!;
     out.push(ls);
   }
@@ -47,7 +47,7 @@ export function parseLabeled(
 }
 
 /** Reads a CoNLL file into labeled sentences. */
-export function readLabeled(path: string, options: ReadLabeledOptions = {}): LabeledSentence[] {
+export function readLabeled(path: string, options: ReadLabeledOptions = {}): SentenceToAugment[] {
   return parseLabeled(readFileSync(path, 'utf8'), options.source ?? path, options);
 }
 
@@ -55,7 +55,7 @@ export function readLabeled(path: string, options: ReadLabeledOptions = {}): Lab
  * Copies the keyword column of a 4-column keywords file (token, tag, POS, keyword BIO) onto
  * `base`, checking that both hold the same sentences in the same order.
  */
-export function attachKeywords(base: LabeledSentence[], keywordsPath: string, keywordColumn = 4): void {
+export function attachKeywords(base: SentenceToAugment[], keywordsPath: string, keywordColumn = 4): void {
   const kw = readLabeled(keywordsPath, { keywordColumn });
   if (kw.length !== base.length)
     throw new Error(`keywords: ${keywordsPath} has ${kw.length} sentences, the input has ${base.length}`);

@@ -6,12 +6,12 @@ import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { fanOutCopies } from './operator.ts';
 import { sampleToken, type AugmentState } from './state.ts';
-import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedCopy, type SentenceToAugment } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Replaces each token with probability `p` by a draw from its label's token distribution. */
 export function labelwiseTokenReplace(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   state: AugmentState,
   p: number,
   rng: Rng,
@@ -37,7 +37,7 @@ export const LwtrConfig = z.object({
 /** Stream operator: `n` LwTR copies per sentence, keys `source-id:lwtr:n`. */
 export function lwtr(
   config: Partial<z.input<typeof LwtrConfig>> & { state: AugmentState },
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const c = LwtrConfig.parse(config);
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
     makeCopy(s, 'lwtr', 'lwtr', n, c.seed, labelwiseTokenReplace(s, config.state, c.p, rng)),

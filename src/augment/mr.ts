@@ -7,12 +7,12 @@ import type { Rng } from '../engine/rng.ts';
 import { bioToSpans } from '../text/bio.ts';
 import { fanOutCopies } from './operator.ts';
 import type { AugmentState } from './state.ts';
-import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedCopy, type SentenceToAugment } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Replaces each mention with probability `p` by a same-type mention from `state`'s pool. */
 export function mentionReplace(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   state: AugmentState,
   p: number,
   rng: Rng,
@@ -54,7 +54,7 @@ export const MrConfig = z.object({
 /** Stream operator: `n` mention-replaced copies per sentence, keys `source-id:mr:n`. */
 export function mr(
   config: Partial<z.input<typeof MrConfig>> & { state: AugmentState },
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const c = MrConfig.parse(config);
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
     makeCopy(s, 'mr', 'mr', n, c.seed, mentionReplace(s, config.state, c.p, rng)),

@@ -4,25 +4,25 @@ import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../engine/envelope.ts';
 import { createRng, type Rng } from '../engine/rng.ts';
 import { flatMapStep } from '../engine/step.ts';
-import type { AugmentedSentence, LabeledSentence } from './types.ts';
+import type { AugmentedCopy, SentenceToAugment } from './types.ts';
 
 /** Makes the n-th copy of a sentence from its own forked rng. */
-export type CopyMaker<O> = (s: LabeledSentence, n: number, rng: Rng) => O;
+export type CopyMaker<O> = (s: SentenceToAugment, n: number, rng: Rng) => O;
 
 /**
  * Builds an operator emitting `n` augmented copies per sentence. Randomness is forked from
  * (seed, sentence id, copy index), so output does not depend on arrival order. A sentence that
  * fails is nacked with `stepId` (stage `augment`) and produces nothing; the stream goes on.
  */
-export function fanOutCopies<O extends { id: string } = AugmentedSentence>(
+export function fanOutCopies<O extends { id: string } = AugmentedCopy>(
   stepId: string,
   n: number,
   seed: number,
   make: CopyMaker<O>,
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<O>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<O>> {
   // Forks depend only on the seed and their labels, so one root serves every subscription.
   const root = createRng(seed);
-  return flatMapStep<LabeledSentence, O>(
+  return flatMapStep<SentenceToAugment, O>(
     stepId,
     (s) => {
       const rng = root.fork(s.id);

@@ -7,7 +7,7 @@ import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { tagType } from '../text/bio.ts';
 import { fanOutCopies } from './operator.ts';
-import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedCopy, type SentenceToAugment } from './types.ts';
 import { checkSentence } from './validate.ts';
 
 /** Segments of one label as [start, end): each mention, each maximal run of O. */
@@ -27,7 +27,7 @@ export function labelSegments(tags: readonly string[]): Array<[number, number]> 
 
 /** Shuffles each same-label segment with probability `p` (Fisher-Yates with `rng`). */
 export function shuffleWithinSegments(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   p: number,
   rng: Rng,
 ): { tokens: string[]; tags: string[] } {
@@ -56,7 +56,7 @@ export const SisConfig = z.object({
 /** Stream operator: `n` SiS copies per sentence, keys `source-id:sis:n`. */
 export function sis(
   config: Partial<z.input<typeof SisConfig>> = {},
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const c = SisConfig.parse(config);
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>
     makeCopy(s, 'sis', 'sis', n, c.seed, shuffleWithinSegments(s, c.p, rng)),

@@ -6,13 +6,13 @@ import { z } from 'zod';
 import type { Envelope } from '../engine/envelope.ts';
 import type { Rng } from '../engine/rng.ts';
 import { fanOutCopies } from './operator.ts';
-import { makeCopy, type AugmentedSentence, type LabeledSentence } from './types.ts';
+import { makeCopy, type AugmentedCopy, type SentenceToAugment } from './types.ts';
 import { checkSentence } from './validate.ts';
 import { loadSynonyms, type Synonyms } from './wordnet.ts';
 
 /** Replaces each token with probability `p` by a synonym (tokens without synonyms stay). */
 export function synonymReplace(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   synonyms: Pick<Synonyms, 'get'>,
   p: number,
   rng: Rng,
@@ -54,7 +54,7 @@ export const SrConfig = z.object({
 /** Stream operator: `n` SR copies per sentence, keys `source-id:sr:n`. */
 export function sr(
   config: Partial<z.input<typeof SrConfig>> & { synonyms?: Pick<Synonyms, 'get'> } = {},
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<AugmentedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const c = SrConfig.parse(config);
   const synonyms = config.synonyms ?? loadSynonyms(c.wordnetDir);
   return fanOutCopies(c.stepId, c.n, c.seed, (s, n, rng) =>

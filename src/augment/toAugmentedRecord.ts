@@ -3,14 +3,14 @@ import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../engine/envelope.ts';
 import { mapStep } from '../engine/step.ts';
-import type { AugmentedSentence as AugmentedRecord } from '../io/avro/types.generated.ts';
-import type { AugmentedSentence } from './types.ts';
+import type { AugmentedSentence } from '../io/avro/types.generated.ts';
+import type { AugmentedCopy } from './types.ts';
 
 /** Config of {@link toAugmentedRecord}; every field has a default. */
 export const ToAugmentedRecordConfig = z.object({ stepId: z.string().min(1).default('to-record') }).strict();
 
 /** The record of one copy: its fields in the schema's order, stamped with the time it was made. */
-export function augmentedRecordOf(a: AugmentedSentence): AugmentedRecord {
+export function augmentedRecordOf(a: AugmentedCopy): AugmentedSentence {
   return {
     id: a.id,
     sourceId: a.sourceId,
@@ -30,7 +30,7 @@ export function augmentedRecordOf(a: AugmentedSentence): AugmentedRecord {
 /** Maps augmenter copies to AugmentedSentence records (1:1, same key and ack token). */
 export function toAugmentedRecord(
   config: Partial<z.input<typeof ToAugmentedRecordConfig>> = {},
-): OperatorFunction<Envelope<AugmentedSentence>, Envelope<AugmentedRecord>> {
+): OperatorFunction<Envelope<AugmentedCopy>, Envelope<AugmentedSentence>> {
   const c = ToAugmentedRecordConfig.parse(config);
   return mapStep(c.stepId, augmentedRecordOf);
 }

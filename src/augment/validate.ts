@@ -1,7 +1,7 @@
 // Input checks shared by every augmenter: bad sentences fail loudly with the step and sentence id.
 import { firstBioError } from '../text/bio.ts';
 import { TopologyInputError } from '../engine/topology.ts';
-import { type LabeledSentence } from './types.ts';
+import { type SentenceToAugment } from './types.ts';
 
 /** Longest sentence an augmenter accepts by default; longer ones are almost always a missing blank line. */
 export const DEFAULT_MAX_TOKENS = 5000;
@@ -10,7 +10,7 @@ export const DEFAULT_MAX_TOKENS = 5000;
 const BAD_TOKEN = /[\s\u0000-\u001f\u007f-\u009f]/;
 
 /** Throws {@link TopologyInputError} naming `step` and the sentence when `s` cannot be augmented. */
-export function checkSentence(s: LabeledSentence, step: string, maxTokens = DEFAULT_MAX_TOKENS): void {
+export function checkSentence(s: SentenceToAugment, step: string, maxTokens = DEFAULT_MAX_TOKENS): void {
   const where = `sentence ${JSON.stringify(s.id)}${s.line !== undefined ? ` (line ${s.line})` : ''}`;
   if (s.tokens.length === 0) throw new TopologyInputError(step, `${where} is empty`);
   if (s.tokens.length > maxTokens)

@@ -6,7 +6,7 @@ import type { Envelope } from '../engine/envelope.ts';
 import { mapStep } from '../engine/step.ts';
 import { TopologyInputError } from '../engine/topology.ts';
 import { firstBioError } from '../text/bio.ts';
-import type { LabeledSentence } from './types.ts';
+import type { SentenceToAugment } from './types.ts';
 
 /** The fields of a LabeledSentence record this step reads. */
 export interface LabeledRecordLike {
@@ -24,7 +24,7 @@ export const ValidateSentenceConfig = z
   .strict();
 
 /** Checks a record (id, equal-length tokens and tags, strict BIO, keyword column length) and converts it. */
-export function toLabeledSentence(r: LabeledRecordLike, step = 'validate-sentence'): LabeledSentence {
+export function toLabeledSentence(r: LabeledRecordLike, step = 'validate-sentence'): SentenceToAugment {
   if (typeof r?.id !== 'string' || r.id === '') throw new TopologyInputError(step, 'sentence without an id');
   if (!Array.isArray(r.tokens) || !Array.isArray(r.tags) || r.tokens.length !== r.tags.length)
     throw new TopologyInputError(step, `${r.id}: tokens and tags must be arrays of equal length`);
@@ -46,7 +46,7 @@ export function toLabeledSentence(r: LabeledRecordLike, step = 'validate-sentenc
 /** Validates each record (1:1); an invalid one is nacked with this step's id and goes to the dead letters. */
 export function validateSentence(
   config: Partial<z.input<typeof ValidateSentenceConfig>> = {},
-): OperatorFunction<Envelope<LabeledRecordLike>, Envelope<LabeledSentence>> {
+): OperatorFunction<Envelope<LabeledRecordLike>, Envelope<SentenceToAugment>> {
   const c = ValidateSentenceConfig.parse(config);
   return mapStep(c.stepId, (r) => toLabeledSentence(r, c.stepId));
 }

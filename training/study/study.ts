@@ -10,16 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { attachKeywords, readLabeled } from '../../src/augment/corpus.ts';
 import { delinearize } from '../../src/augment/bioaug/delinearize.ts';
 import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
-import type { LabeledSentence } from '../../src/augment/types.ts';
+import type { SentenceToAugment } from '../../src/augment/types.ts';
 import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import { evalNer } from '../../src/eval/evalNer.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
-import type {
-  AugmentedSentence,
-  LabeledSentence as LabeledRecord,
-} from '../../src/io/avro/types.generated.ts';
+import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
 import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 import { bioToSpans } from '../../src/text/bio.ts';
 import { CORPUS_STYLES } from '../../src/text/tokenize.ts';
@@ -123,7 +120,7 @@ function toConll(sents: Array<{ tokens: string[]; tags: string[] }>): string {
 }
 
 /** Reads the gold split, with the keyword column attached for bioaug (checked to be the same sentences). */
-function readGold(c: Cell, o: StudyOptions): LabeledSentence[] {
+function readGold(c: Cell, o: StudyOptions): SentenceToAugment[] {
   const path = dataPath('ner', c.dataset, c.size, 'train.conll');
   if (!existsSync(path))
     throw new StudyUsageError(`study: no training split ${path} (dataset ${c.dataset}, size ${c.size})`);
@@ -134,14 +131,14 @@ function readGold(c: Cell, o: StudyOptions): LabeledSentence[] {
 }
 
 /** Entity types of a set of sentences, sorted. */
-function datasetTypes(gold: LabeledSentence[]): string[] {
+function datasetTypes(gold: SentenceToAugment[]): string[] {
   const t = new Set<string>();
   for (const s of gold) for (const sp of bioToSpans(s.tags)) t.add(sp.type);
   return [...t].sort();
 }
 
 /** Why an invalid BioAug generation failed (recomputed with the topology's de-linearizer). */
-function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined, types: string[]): string {
+function invalidReason(a: AugmentedSentence, src: SentenceToAugment | undefined, types: string[]): string {
   const text = a.generatedText ?? '';
   if (text.startsWith('(not generated')) return 'input-too-long';
   if (!src) return 'unknown';
@@ -158,13 +155,13 @@ function invalidReason(a: AugmentedSentence, src: LabeledSentence | undefined, t
 /** Augments the gold sentences of a cell with the augment topology (in process); gold rows excluded. */
 export async function augmentCell(
   c: Cell,
-  gold: LabeledSentence[],
+  gold: SentenceToAugment[],
   o: Pick<StudyOptions, 'n' | 'p' | 'generator' | 'topK' | 'limitTrain'>,
   trainPath: string,
 ): Promise<{ augmented: AugmentedSentence[]; stats: GenerationStats }> {
   const empty: GenerationStats = { produced: 0, valid: 0, new_token_share: 0, mean_abs_length_diff: 0 };
   if (c.method === 'gold') return { augmented: [], stats: empty };
-  const records: LabeledRecord[] = gold.map((s) => ({
+  const records: LabeledSentence[] = gold.map((s) => ({
     id: s.id,
     tokens: s.tokens,
     tags: s.tags,
@@ -172,10 +169,10 @@ export async function augmentCell(
     source: trainPath,
   }));
   const dlq = new MemoryDeadLetters();
-  const source = new MemorySource<LabeledRecord>('sentences', records, {
+  const source = new MemorySource<LabeledSentence>('sentences', records, {
     maxInFlight: 32,
     deadLetters: dlq,
-    keyOf: (v) => (v as LabeledRecord).id,
+    keyOf: (v) => (v as LabeledSentence).id,
   });
   const sink = new MemorySink<AugmentedSentence>('augmented');
   const config = {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Rng } from '../../engine/rng.ts';
 import { bioToSpans } from '../../text/bio.ts';
 import { TopologyInputError } from '../../engine/topology.ts';
-import { type LabeledSentence } from '../types.ts';
+import { type SentenceToAugment } from '../types.ts';
 import { checkSentence } from '../validate.ts';
 import { keywordColumnPhrases, selectKeywords, type KeywordTagger, type Phrase } from './keywords.ts';
 import type { KeptPhrase } from './knowledge.ts';
@@ -57,7 +57,7 @@ export function drawShare(k: number, cfg: CorruptConfig, rng: Rng): number {
 }
 
 /** Keyword candidates of a sentence: from the injected tagger, else from its keyword column. */
-export function keywordCandidates(s: LabeledSentence, tagger?: KeywordTagger): Phrase[] {
+export function keywordCandidates(s: SentenceToAugment, tagger?: KeywordTagger): Phrase[] {
   if (tagger) return tagger(s.tokens);
   const column = s.keywords ?? s.keywordTags;
   if (column) return keywordColumnPhrases(column);
@@ -69,7 +69,7 @@ export function keywordCandidates(s: LabeledSentence, tagger?: KeywordTagger): P
 
 /** Corrupts one sentence (BioAug steps 1, 3 and 4). */
 export function corruptSentence(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   rng: Rng,
   config: Partial<z.input<typeof CorruptConfig>> = {},
   tagger?: KeywordTagger,

@@ -7,7 +7,7 @@ import type { Envelope } from '../../engine/envelope.ts';
 import { hash32 } from '../../engine/rng.ts';
 import { bioToSpans } from '../../text/bio.ts';
 import { fanOutCopies } from '../operator.ts';
-import type { LabeledSentence } from '../types.ts';
+import type { SentenceToAugment } from '../types.ts';
 import { CorruptConfig, corruptSentence } from './corrupt.ts';
 import type { ExpectedEntity } from './delinearize.ts';
 import type { KeywordTagger } from './keywords.ts';
@@ -19,7 +19,7 @@ export interface CorruptedSentence {
   id: string;
   sourceId: string;
   /** The sentence this copy was made from. */
-  source: LabeledSentence;
+  source: SentenceToAugment;
   n: number;
   /** The generator input: linearized entities, kept keywords and merged `<mask>`s. */
   input: string;
@@ -62,7 +62,7 @@ export const CorruptSentencesConfig = z.object({
 /** Stream operator: `n` BioAug-corrupted copies per sentence, keys `source-id:bioaug:n`. */
 export function corruptSentences(
   config: Partial<z.input<typeof CorruptSentencesConfig>> & { tagger?: KeywordTagger } = {},
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<CorruptedSentence>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<CorruptedSentence>> {
   const c = CorruptSentencesConfig.parse(config);
   return fanOutCopies<CorruptedSentence>(c.stepId, c.n, c.seed, (s, n, rng) => {
     const r = corruptSentence(s, rng, c.corrupt, config.tagger);

@@ -6,7 +6,7 @@ import type { Envelope } from '../../engine/envelope.ts';
 import { createRng } from '../../engine/rng.ts';
 import { flatMapStep } from '../../engine/step.ts';
 import type { TrainingPair as TrainingPairRecord } from '../../io/avro/types.generated.ts';
-import type { LabeledSentence } from '../types.ts';
+import type { SentenceToAugment } from '../types.ts';
 import { CorruptConfig } from './corrupt.ts';
 import type { Triple } from './knowledge.ts';
 import { makeTrainingPair } from './trainingPairs.ts';
@@ -34,7 +34,7 @@ export interface AnnotatedSentence {
 }
 
 /** The labeled sentence of an annotated one: id `pmid:index`, NER tags, keyword BIO column. */
-export function silverSentenceOf(s: AnnotatedSentence): LabeledSentence {
+export function silverSentenceOf(s: AnnotatedSentence): SentenceToAugment {
   const keywords = new Array<string>(s.tokens.length).fill('O');
   for (const k of s.keywords)
     for (let i = k.tokenStart; i < k.tokenEnd; i++) keywords[i] = i === k.tokenStart ? 'B' : 'I';
@@ -53,9 +53,9 @@ export const SilverSentencesConfig = z
 /** Annotated sentences as labeled sentences, keyed by their id (dropped ones are acked). */
 export function toSilverSentences(
   config: Partial<z.input<typeof SilverSentencesConfig>> = {},
-): OperatorFunction<Envelope<AnnotatedSentence>, Envelope<LabeledSentence>> {
+): OperatorFunction<Envelope<AnnotatedSentence>, Envelope<SentenceToAugment>> {
   const c = SilverSentencesConfig.parse(config);
-  return flatMapStep<AnnotatedSentence, LabeledSentence>(
+  return flatMapStep<AnnotatedSentence, SentenceToAugment>(
     c.stepId,
     (s) => (!c.onlyWithEntities || s.entities.length > 0 ? [silverSentenceOf(s)] : []),
     (v) => v.id,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
 import type { Rng } from '../../engine/rng.ts';
 import { fanOutCopies } from '../operator.ts';
-import type { LabeledSentence } from '../types.ts';
+import type { SentenceToAugment } from '../types.ts';
 import { CorruptConfig, corruptSentence } from './corrupt.ts';
 import type { KeywordTagger } from './keywords.ts';
 import { verbalizeKnowledge, type KnowledgeSource } from './knowledge.ts';
@@ -34,7 +34,7 @@ export interface PairContext {
 
 /** Makes the n-th training pair of a sentence with `rng`. */
 export function makeTrainingPair(
-  s: LabeledSentence,
+  s: SentenceToAugment,
   n: number,
   rng: Rng,
   ctx: PairContext = {},
@@ -65,7 +65,7 @@ export function trainingPairs(
     knowledge?: KnowledgeSource;
     tagger?: KeywordTagger;
   } = {},
-): OperatorFunction<Envelope<LabeledSentence>, Envelope<TrainingPair>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<TrainingPair>> {
   const c = TrainingPairsConfig.parse(config);
   const ctx: PairContext = {
     corrupt: c.corrupt,

@@ -8,7 +8,7 @@ import { silverKnowledge, type KnowledgeSource } from '../../augment/bioaug/know
 import { labelTokensFor } from '../../augment/bioaug/labels.ts';
 import { makeTrainingPair } from '../../augment/bioaug/trainingPairs.ts';
 import { attachKeywords, readLabeled } from '../../augment/corpus.ts';
-import type { LabeledSentence } from '../../augment/types.ts';
+import type { SentenceToAugment } from '../../augment/types.ts';
 import { createRng } from '../../engine/rng.ts';
 import { dataPath } from '../../io/dataPath.ts';
 import { entityTypes } from '../../text/bio.ts';
@@ -63,7 +63,7 @@ export function register(program: Command): void {
             `invalid corruption settings: ${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')} (valid --sd: inverse-k-variance, inverse-k-std, a number; --out-of-range: clip, resample)`,
           );
         const corrupt = parsed.data;
-        let sentences: LabeledSentence[];
+        let sentences: SentenceToAugment[];
         let relDir = opts.relations as string | undefined;
         let repaired = 0;
         const onRepair = (): void => void repaired++;

@@ -1,6 +1,6 @@
 // fast-check generators of labeled sentences with valid BIO, shared by the augmenter tests.
 import fc from 'fast-check';
-import type { LabeledSentence } from '../../../src/augment/types.ts';
+import type { SentenceToAugment } from '../../../src/augment/types.ts';
 
 export const TYPES = ['Disease', 'Chemical', 'cell_type'];
 const word = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.,()/-]{0,7}$/);
@@ -28,7 +28,7 @@ const segment = fc.record({
 });
 
 /** A labeled sentence of 1-40 tokens with strict BIO tags and a keyword column. */
-export const labeledSentence: fc.Arbitrary<LabeledSentence> = fc
+export const labeledSentence: fc.Arbitrary<SentenceToAugment> = fc
   .tuple(fc.array(segment, { minLength: 1, maxLength: 10 }), fc.nat(10_000))
   .map(([segs, id]) => {
     const tokens: string[] = [];

@@ -7,21 +7,18 @@ import type { KnowledgeSource } from '../../../src/augment/bioaug/knowledge.ts';
 import { LabelVocabulary } from '../../../src/augment/bioaug/labels.ts';
 import { linearize } from '../../../src/augment/bioaug/linearize.ts';
 import { trainingPairs } from '../../../src/augment/bioaug/trainingPairs.ts';
-import type { LabeledSentence } from '../../../src/augment/types.ts';
+import type { SentenceToAugment } from '../../../src/augment/types.ts';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
-import type {
-  AugmentedSentenceInput,
-  LabeledSentence as AvroLabeledSentence,
-} from '../../../src/io/avro/types.generated.ts';
+import type { AugmentedSentenceInput, LabeledSentence } from '../../../src/io/avro/types.generated.ts';
 
-const s: LabeledSentence = {
+const s: SentenceToAugment = {
   id: 'doc:0',
   tokens: ['Colorectal', 'cancer', 'cases', 'rose', 'in', 'eastern', 'England', 'after', 'smoking'],
   tags: ['B-Disease', 'I-Disease', 'O', 'O', 'O', 'O', 'O', 'O', 'O'],
   keywords: ['B', 'I', 'O', 'O', 'O', 'B', 'I', 'O', 'B'],
 };
 
-function envs(items: LabeledSentence[], settled: Settlement[]) {
+function envs(items: SentenceToAugment[], settled: Settlement[]) {
   return items.map((x, i) =>
     envelope(x, {
       key: x.id,
@@ -90,7 +87,7 @@ describe('BioAug operators', () => {
   });
 
   it('reads Avro LabeledSentence values and emits AugmentedSentence records', async () => {
-    const avro: AvroLabeledSentence = {
+    const avro: LabeledSentence = {
       id: 'pmid1:0',
       tokens: s.tokens,
       tags: s.tags,

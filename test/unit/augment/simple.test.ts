@@ -15,7 +15,7 @@ import {
   parseAugmentState,
   saveAugmentState,
 } from '../../../src/augment/state.ts';
-import type { LabeledSentence } from '../../../src/augment/types.ts';
+import type { SentenceToAugment } from '../../../src/augment/types.ts';
 import { checkSentence } from '../../../src/augment/validate.ts';
 import { loadSynonyms, wordnetDirs } from '../../../src/augment/wordnet.ts';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
@@ -25,7 +25,7 @@ import { labeledSentence } from './arbitraries.ts';
 
 fc.configureGlobal({ seed: 20261122, numRuns: 150 });
 
-const train: LabeledSentence[] = [
+const train: SentenceToAugment[] = [
   {
     id: 't:0',
     tokens: ['colon', 'cancer', 'and', 'aspirin'],
@@ -223,7 +223,7 @@ describe('operators', () => {
   });
 
   it('output does not depend on arrival order; a bad sentence is nacked and the stream goes on', async () => {
-    const run = async (items: LabeledSentence[]) => {
+    const run = async (items: SentenceToAugment[]) => {
       const failures: Settlement[] = [];
       const envs = items.map((s, i) =>
         envelope(s, {
@@ -237,7 +237,7 @@ describe('operators', () => {
       );
       return { out: new Map(out.map((e) => [e.key, e.value])), failures };
     };
-    const bad: LabeledSentence = { id: 'bad', tokens: ['a'], tags: ['I-X'] };
+    const bad: SentenceToAugment = { id: 'bad', tokens: ['a'], tags: ['I-X'] };
     const a = await run([...train, bad]);
     const b = await run([bad, ...[...train].reverse()]);
     expect(a.out).toEqual(b.out);
