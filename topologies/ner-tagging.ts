@@ -1,6 +1,7 @@
 // ner-tagging: PubMed abstracts -> sentences -> tokens -> NER -> document-level rules over each whole
-// abstract (abbreviations, consistency, brackets) -> one NerPrediction per sentence, with entity offsets
-// into title + " " + abstract (the PubTator convention), keyed `pmid:sentence-index`.
+// abstract (abbreviations, consistency, brackets) -> MeSH normalization -> one NerPrediction per
+// sentence, with entity offsets into title + " " + abstract (the PubTator convention) and concept ids,
+// keyed `pmid:sentence-index`.
 import { pipe } from 'rxjs';
 import { z } from 'zod';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
@@ -23,6 +24,7 @@ import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts'
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { toPrediction } from '../src/models/ner/toPrediction.ts';
 import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
+import { NormalizeConceptsConfig, normalizeConcepts } from '../src/models/normalize/normalizeConcepts.ts';
 import { splitSentences } from '../src/text/splitSentences.ts';
 import { styleFor } from '../src/text/tokenize.ts';
 import { tokenizeWords } from '../src/text/tokenizeWords.ts';
@@ -47,6 +49,8 @@ export const NerTaggingConfig = z
      * (src/models/ner/documentStageConfig.ts; figures in docs/results/document-level.md).
      */
     document: DocumentStageConfig.prefault({}),
+    /** MeSH normalization of the entities (src/models/normalize; bundle default models/normalize-cdr). */
+    normalize: NormalizeConceptsConfig.prefault({}),
   })
   .strict();
 export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
@@ -88,6 +92,7 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: NerTagging
     resolveAbbreviations(c.document.abbreviations),
     harmonizeMentions(c.document.consistency),
     balanceBrackets(c.document.brackets),
+    normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),
     documentSentences(),
     // Entity offsets are document offsets already; slicing the sentence text avoids holding documents.
     toPrediction({ modelId: modelIdOf(model) }),

@@ -65,11 +65,21 @@ describe('ingest topology (in-memory source and sinks, real ONNX models)', () =>
     for (const { value } of sinks.pairs.items) expect(value.target.length).toBeGreaterThan(0);
     expect(sinks.relations.items.length).toBeGreaterThan(0);
     const docs = new Map(articles.map((a) => [a.pmid, `${a.title} ${a.abstract}`]));
+    // The relations output carries document-level CID relations between MeSH concepts (models/cid-relations).
     for (const { key, value } of sinks.relations.items) {
-      expect(key).toMatch(/^\d+:\d+:rel:\d+$/);
-      const doc = docs.get(value.sourceId.split(':')[0]!)!;
+      expect(key).toBe(`${value.sourceId}:cid:${value.head.conceptId}:${value.tail.conceptId}`);
+      expect(value).toMatchObject({ relation: 'CID', modelId: 'cid-relations' });
+      expect([value.head.type, value.tail.type]).toEqual(['Chemical', 'Disease']);
+      expect(value.evidence.length).toBeGreaterThan(0);
+      const doc = docs.get(value.sourceId)!;
       expect(doc.slice(value.head.start, value.head.end)).toBe(value.head.text);
       expect(doc.slice(value.tail.start, value.tail.end)).toBe(value.tail.text);
     }
+    // Entities of the types the normalizer knows carry a concept id (a MeSH id or -1), the others null.
+    const ents = preds.flatMap((p) => p.entities);
+    for (const e of ents)
+      if (e.type === 'Chemical' || e.type === 'Disease')
+        expect(e.conceptId).toMatch(/^(?:-1|[CD]\d+(?:\|[CD]\d+)*)$/);
+      else expect(e.conceptId).toBeNull();
   });
 });
