@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
 import { createRng } from '../../engine/rng.ts';
 import { flatMapStep } from '../../engine/step.ts';
-import type { TrainingPair as TrainingPairRecord } from '../../io/avro/types.generated.ts';
+import type { TrainingPair } from '../../io/avro/types.generated.ts';
 import type { SentenceToAugment } from '../types.ts';
 import { CorruptConfig } from './corrupt.ts';
 import type { Triple } from './knowledge.ts';
@@ -87,10 +87,10 @@ export const SilverTrainingPairsConfig = z
  */
 export function silverTrainingPairs(
   config: Partial<z.input<typeof SilverTrainingPairsConfig>> = {},
-): OperatorFunction<Envelope<AnnotatedSentence>, Envelope<TrainingPairRecord>> {
+): OperatorFunction<Envelope<AnnotatedSentence>, Envelope<TrainingPair>> {
   const c = SilverTrainingPairsConfig.parse(config);
   const root = createRng(c.seed);
-  return flatMapStep<AnnotatedSentence, TrainingPairRecord>(
+  return flatMapStep<AnnotatedSentence, TrainingPair>(
     c.stepId,
     (s) => {
       if ((c.onlyWithEntities && s.entities.length === 0) || c.n === 0) return [];

@@ -11,8 +11,8 @@ import type { KeywordTagger } from './keywords.ts';
 import { verbalizeKnowledge, type KnowledgeSource } from './knowledge.ts';
 import { linearize } from './linearize.ts';
 
-/** One fine-tuning pair, as written to JSONL. */
-export interface TrainingPair {
+/** One fine-tuning pair as `bioaug-stream training-pairs` writes it to JSONL (snake_case; the Avro TrainingPair record is another shape). */
+export interface TrainingPairJson {
   /** `<source_id>:pair:<n>`. */
   id: string;
   source_id: string;
@@ -38,7 +38,7 @@ export function makeTrainingPair(
   n: number,
   rng: Rng,
   ctx: PairContext = {},
-): TrainingPair {
+): TrainingPairJson {
   const c = corruptSentence(s, rng, ctx.corrupt, ctx.tagger);
   const knowledge = ctx.knowledge ? verbalizeKnowledge(ctx.knowledge(s, c.kept), ctx.maxTriples ?? 5) : '';
   return {
@@ -65,7 +65,7 @@ export function trainingPairs(
     knowledge?: KnowledgeSource;
     tagger?: KeywordTagger;
   } = {},
-): OperatorFunction<Envelope<SentenceToAugment>, Envelope<TrainingPair>> {
+): OperatorFunction<Envelope<SentenceToAugment>, Envelope<TrainingPairJson>> {
   const c = TrainingPairsConfig.parse(config);
   const ctx: PairContext = {
     corrupt: c.corrupt,
@@ -73,5 +73,7 @@ export function trainingPairs(
     tagger: config.tagger,
     maxTriples: c.maxTriples,
   };
-  return fanOutCopies<TrainingPair>(c.stepId, c.n, c.seed, (s, n, rng) => makeTrainingPair(s, n, rng, ctx));
+  return fanOutCopies<TrainingPairJson>(c.stepId, c.n, c.seed, (s, n, rng) =>
+    makeTrainingPair(s, n, rng, ctx),
+  );
 }

@@ -11,7 +11,8 @@ import {
   type RelationOutput,
 } from './relationClassifier.ts';
 
-export type RelationTriple = PhrasePair & RelationOutput;
+/** A phrase pair with the classifier's label and probability (toRelationTriples makes the RelationTriple record of it). */
+export type ClassifiedPair = PhrasePair & RelationOutput;
 
 export type ClassifyRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
   stepId?: string;
@@ -24,7 +25,7 @@ export type ClassifyRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> &
 /** Relation classification over envelopes of sentences with phrase pairs; batches are sentences, rows pairs. */
 export function classifyRelations<S extends RelationInput>(
   config: ClassifyRelationsConfig,
-): OperatorFunction<Envelope<S>, Envelope<S & { relations: RelationTriple[] }>> {
+): OperatorFunction<Envelope<S>, Envelope<S & { relations: ClassifiedPair[] }>> {
   const step = config.stepId ?? 'relations';
   const { classifier, model, options, ...batch } = config;
   return withModel(
@@ -32,7 +33,7 @@ export function classifyRelations<S extends RelationInput>(
     classifier,
     model ? () => createRelationClassifier(model, { stepId: step, ...options }) : undefined,
     (get) =>
-      batchModel<S, S & { relations: RelationTriple[] }>(
+      batchModel<S, S & { relations: ClassifiedPair[] }>(
         { ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length },
         async (items) => {
           const res = await (await get()).predict(items);

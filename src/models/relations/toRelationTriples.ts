@@ -7,10 +7,10 @@ import { flatMapStep } from '../../engine/step.ts';
 import type { RelationTriple } from '../../io/avro/types.generated.ts';
 import type { Keyword } from '../keywords/extractKeywords.ts';
 import type { TaggedSentence } from '../ner/toTaggerInput.ts';
-import type { RelationTriple as Classified } from './classifyRelations.ts';
+import type { ClassifiedPair } from './classifyRelations.ts';
 
 /** A tagged sentence with keywords and the relations classified among its phrases. */
-export type RelatedSentence = TaggedSentence & { keywords: Keyword[]; relations: Classified[] };
+export type RelatedSentence = TaggedSentence & { keywords: Keyword[]; relations: ClassifiedPair[] };
 
 /** Config of {@link toRelationTriples}. */
 export const ToRelationTriplesConfig = z
@@ -24,7 +24,7 @@ export const ToRelationTriplesConfig = z
   .strict();
 
 /** True for a relation worth emitting: a label other than NA at or above `minProbability`. */
-export function isRelation(r: Classified, minProbability: number): boolean {
+export function isRelation(r: ClassifiedPair, minProbability: number): boolean {
   return r.label !== null && r.label !== 'NA' && r.probability >= minProbability;
 }
 
