@@ -1,5 +1,86 @@
+import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+// Imports point down only (CONTRIBUTING.md, docs/ARCHITECTURE.md). Inside src the layers are
+// cli > eval, models, augment, io, console > text > engine > obs: a folder imports only folders of
+// a lower rank, never a peer of its own rank. src/cli is the one part of src that may import
+// topologies/ and training/; topologies/ import src only; training/ and bench/ import src and
+// topologies/ (training/ too for bench/); test/ imports anything and nothing imports test/.
+// The Avro types generated from schemas/ are the bottom of the stack: any layer may import them.
+const SRC_RANK = { obs: 0, engine: 1, text: 2, eval: 3, models: 3, augment: 3, io: 3, console: 3, cli: 4 };
+const LAYER_ORDER = 'cli > eval, models, augment, io, console > text > engine > obs';
+const SCHEMA_TYPES = 'src/io/avro/types.generated.ts';
+const MAY_IMPORT = {
+  topologies: ['src'],
+  training: ['src', 'topologies'],
+  bench: ['src', 'topologies', 'training'],
+};
+
+/** The layer of a project-relative path: `src/<folder>`, or its top-level folder. */
+function layerOf(rel) {
+  const parts = rel.split('/');
+  if (parts[0] === 'src' && parts.length > 2) return `src/${parts[1]}`;
+  return parts[0];
+}
+
+/** Why importing `target` from `from` breaks the direction, or null when it may. */
+function violation(from, target) {
+  if (target === SCHEMA_TYPES) return null;
+  const a = layerOf(from);
+  const b = layerOf(target);
+  if (a === b || a === 'test' || a === 'src') return null;
+  if (b === 'test') return `${a} may not import test code (${target}): test helpers stay under test/`;
+  if (a.startsWith('src/')) {
+    const ra = SRC_RANK[a.slice(4)];
+    if (ra === undefined) return null;
+    if (b.startsWith('src/')) {
+      const rb = SRC_RANK[b.slice(4)];
+      if (rb === undefined || rb < ra) return null;
+      return rb === ra
+        ? `${a} may not import its peer ${b} (${target}): peers do not import each other (${LAYER_ORDER}); move the shared part down or compose them in src/cli`
+        : `${a} may not import ${b} (${target}): imports point down only (${LAYER_ORDER})`;
+    }
+    if (a === 'src/cli' && (b === 'topologies' || b === 'training')) return null;
+    return `${a} may not import ${target}: only src/cli may import topologies/ and training/, and src imports nothing else outside src`;
+  }
+  const allowed = MAY_IMPORT[a];
+  if (!allowed) return null;
+  const top = b.split('/')[0];
+  return allowed.includes(top)
+    ? null
+    : `${a}/ may not import ${target}: ${a}/ imports ${allowed.join(' and ')} only`;
+}
+
+/** The ESLint rule enforcing `violation` on static imports, re-exports and literal dynamic imports. */
+const importDirection = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'imports point down only (layers of CONTRIBUTING.md)' },
+    schema: [],
+  },
+  create(context) {
+    const file = relative(root, context.filename).split(sep).join('/');
+    if (file.startsWith('..')) return {};
+    const check = (node, source) => {
+      if (!source || typeof source.value !== 'string' || !source.value.startsWith('.')) return;
+      const target = relative(root, resolve(dirname(context.filename), source.value))
+        .split(sep)
+        .join('/');
+      const why = violation(file, target);
+      if (why) context.report({ node: source, message: why });
+    };
+    return {
+      ImportDeclaration: (n) => check(n, n.source),
+      ExportNamedDeclaration: (n) => check(n, n.source),
+      ExportAllDeclaration: (n) => check(n, n.source),
+      ImportExpression: (n) => check(n, n.source.type === 'Literal' ? n.source : null),
+    };
+  },
+};
 
 export default tseslint.config(
   {
@@ -24,7 +105,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts', '**/*.mjs'],
+    plugins: { layers: { rules: { 'import-direction': importDirection } } },
+    rules: { 'layers/import-direction': 'error' },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' },
+    },
   },
 );

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 
 /** Command modules register their subcommands on the root program. */
 export type CommandModule = { register(program: Command): void };
@@ -18,11 +18,49 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/topics.ts'),
 ];
 
-/** Entry point of the `bioaug-stream` command. */
+/** Entry point of the `bioaug-stream` command: errors print as one line (plus a hint), exit code 1. */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('bioaug-stream')
     .description('Streaming dataflow engine for biomedical text (Kafka or files, ONNX Runtime models)')
-    .showHelpAfterError();
-  for (const load of modules) (await load()).register(program);
-  await program.parseAsync(argv);
+    .showHelpAfterError()
+    .exitOverride();
+  try {
+    for (const load of modules) (await load()).register(program);
+    await program.parseAsync(argv);
+  } catch (e) {
+    // Commander already printed its own usage errors (and --help/--version exit through here with code 0).
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(formatCliError(e, process.env.BIOSTREAM_DEBUG === '1'));
+    process.exitCode = 1;
+  }
+}
+
+/** One line per error (its cause chain joined), a hint line when one is known; the stack only when asked. */
+export function formatCliError(e: unknown, withStack = false): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth += 1) {
+    const msg = cur instanceof Error ? cur.message : String(cur);
+    if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg.replace(/\s*\n\s*/g, ' '));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  const line = `bioaug-stream: error: ${parts.join(': ') || 'unknown error'}\n`;
+  const hint = hintFor(e);
+  const stack = withStack && e instanceof Error && e.stack ? `${e.stack}\n` : '';
+  return line + (hint ? `  hint: ${hint}\n` : '') + stack;
+}
+
+function hintFor(e: unknown): string | undefined {
+  const h = (e as { hint?: unknown } | null)?.hint;
+  if (typeof h === 'string' && h) return h;
+  const name = e instanceof Error ? e.name : '';
+  const msg = e instanceof Error ? e.message : '';
+  if (name.startsWith('KafkaJS') && /connect|ECONNREFUSED|retries|broker/i.test(`${name} ${msg}`))
+    return 'no Kafka broker answered: check --brokers / KAFKA_BROKERS, or run on files (--source pubtator:<path>, --sink <name>=jsonl:<path>)';
+  if (/ENOENT/.test(msg))
+    return 'a path does not exist: check it (relative paths start from the current directory)';
+  return 'set BIOSTREAM_DEBUG=1 to print the stack trace';
 }

@@ -75,6 +75,49 @@ describe('CLI produce / consume / topics against the broker', () => {
     console.log(`cli: produced and consumed back ${docs} PubTator abstracts`);
   }, 120_000);
 
+  it('consume --max stops at exactly n records; without --group-id it joins a group of its own', async () => {
+    const out = join(tmp, 'two.jsonl');
+    const c = await cli(['consume', '--topic', 'pubmed.abstracts', '--out', `jsonl:${out}`, '--max', '2']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(c.stderr).toMatch(/consumed 2 records .*\(group bioaug-stream-consume-[0-9a-f]{8}\)/);
+  }, 120_000);
+
+  it('consume --idle-ms counts from the group assignment and then exits', async () => {
+    const docs = readFileSync(sample, 'utf8').match(/^\d+\|t\|/gm)!.length;
+    const out = join(tmp, 'idle.jsonl');
+    const c = await cli([
+      'consume',
+      '--topic',
+      'pubmed.abstracts',
+      '--out',
+      `jsonl:${out}`,
+      '--idle-ms',
+      '1000',
+    ]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(docs);
+  }, 120_000);
+
+  it('prints an error as one line with a hint, no stack trace, exit code 1', async () => {
+    const r = await cli(['run', 'no-such-topology', '--source', `pubtator:${sample}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^bioaug-stream: error: .*no-such-topology/m);
+    expect(r.stderr).toContain('hint:');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    const missing = await cli([
+      'run',
+      'ner-tagging',
+      '--source',
+      'pubtator:/no/such/file.pubtator',
+      '--sink',
+      `predictions=jsonl:${join(tmp, 'p.jsonl')}`,
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^bioaug-stream: error: .*\/no\/such\/file\.pubtator/m);
+    expect(missing.stderr).not.toMatch(/^\s+at /m);
+  }, 120_000);
+
   it('re-injects dead letters without their dlq.* headers', async () => {
     await produceRaw(broker.brokers, 'abstracts.dlq', [
       { key: 'a', value: 'raw-1', headers: { 'dlq.stage': 'decode', 'dlq.step': 'x', keep: 'yes' } },

@@ -1,6 +1,7 @@
 // `bioaug-stream consume`: a topic (Avro, Confluent wire format) to JSONL, PubTator or stdout.
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import type { Observable } from 'rxjs';
+import { tap, type Observable } from 'rxjs';
 import { runTopology } from '../../engine/runner.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { createCodec } from '../../io/avro/codec.ts';
@@ -15,7 +16,11 @@ export function register(program: Command): void {
     .requiredOption('--topic <name>', 'topic to read (kafka:<topic>?schema=Name also accepted)')
     .option('--out <uri>', 'output: jsonl:path, pubtator:path, stdout:jsonl', 'stdout:jsonl')
     .option('--max <n>', 'stop after n records')
-    .option('--idle-ms <ms>', 'stop after this long without new records (0: run until SIGINT)', '5000')
+    .option(
+      '--idle-ms <ms>',
+      'stop after this long without new records, counted from the group assignment (0: run until SIGINT)',
+      '5000',
+    )
     .option('--dead-letters <uri>', 'where undecodable records go', 'stderr:');
   addConfigOptions(cmd);
   cmd.action(async (flags: Record<string, unknown>) => {
@@ -32,11 +37,15 @@ export function register(program: Command): void {
     const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
     const topicArg = flags.topic as string;
     const uri = topicArg.startsWith('kafka:') ? topicArg : `kafka:${topicArg}`;
+    const max = flags.max === undefined ? Number.POSITIVE_INFINITY : Number(flags.max);
+    if (!(max > 0) || !Number.isInteger(max === Number.POSITIVE_INFINITY ? 1 : max))
+      throw new Error(`consume: --max must be a positive integer, got ${String(flags.max)}`);
     const wiring = {
       connection,
-      groupId: config.kafka.groupId,
+      groupId: consumerGroup(flags, config.kafka.groupId),
       fromBeginning: config.kafka.fromBeginning,
-      maxInFlight: config.engine.maxInFlight,
+      // With --max, at most that many records are ever in flight, so none past it is written.
+      maxInFlight: Math.min(config.engine.maxInFlight, max),
       maxMessageBytes: config.engine.maxMessageBytes,
       codec,
       deadLetters,
@@ -45,29 +54,58 @@ export function register(program: Command): void {
     };
     const source = openSourceUri(uri, wiring, 'consume');
     const sink = openSinkUri(flags.out as string, wiring, 'out');
-    const max = flags.max === undefined ? Number.POSITIVE_INFINITY : Number(flags.max);
-    if (!(max > 0)) throw new Error(`consume: --max must be a positive number, got ${String(flags.max)}`);
+    let seen = 0;
+    let stop = (): void => undefined;
     const run = runTopology({
       sources: { in: source },
       sinks: { out: sink },
       deadLetters,
-      build: (s) => (s.in as Observable<Envelope<unknown>>).pipe(sink.write()),
+      build: (s) =>
+        (s.in as Observable<Envelope<unknown>>).pipe(
+          // Stopping at the max-th record (synchronously, before the source emits the next one) keeps
+          // the count exact: the source checks its stop flag before every emission.
+          tap(() => {
+            seen += 1;
+            if (seen >= max) stop();
+          }),
+          sink.write(),
+        ),
       config: {},
     });
-    let outputs = 0;
-    let last = -1;
+    stop = () => void run.stop();
+    const stats = (source as { stats?: { consumed: number; rebalances: number } }).stats;
     const idleMs = Number(flags.idleMs);
-    const poll = setInterval(
-      () => {
-        const stats = (source as { stats?: { acked: number } }).stats;
-        outputs = stats?.acked ?? 0;
-        if (outputs >= max || (idleMs > 0 && outputs === last)) void run.stop();
-        last = outputs;
-      },
-      idleMs > 0 ? idleMs : 500,
-    );
+    if (!(idleMs >= 0)) throw new Error(`consume: --idle-ms must be >= 0, got ${String(flags.idleMs)}`);
+    // Idle time counts from the group assignment: joining a group can itself take seconds.
+    let lastCount = -1;
+    let idleSince = 0;
+    const poll =
+      idleMs > 0
+        ? setInterval(
+            () => {
+              if (!stats || stats.rebalances === 0) return;
+              const now = Date.now();
+              if (stats.consumed !== lastCount) {
+                lastCount = stats.consumed;
+                idleSince = now;
+              } else if (now - idleSince >= idleMs) stop();
+            },
+            Math.min(250, idleMs),
+          )
+        : undefined;
     const result = await run.done;
-    clearInterval(poll);
-    process.stderr.write(`consumed ${result.outputs} records from ${uri} -> ${flags.out as string}\n`);
+    if (poll) clearInterval(poll);
+    process.stderr.write(
+      `consumed ${result.outputs} records from ${uri} (group ${wiring.groupId}) -> ${flags.out as string}\n`,
+    );
   });
+}
+
+/**
+ * The consumer group of `consume`: the one given by --group-id or KAFKA_GROUP_ID, else a fresh one per
+ * run, so that reading a topic never joins (and steals partitions from) a running topology's group.
+ */
+export function consumerGroup(flags: Record<string, unknown>, configured: string): string {
+  if (typeof flags.groupId === 'string' || process.env.KAFKA_GROUP_ID) return configured;
+  return `bioaug-stream-consume-${randomBytes(4).toString('hex')}`;
 }
