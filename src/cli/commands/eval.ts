@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { evalNer } from '../../eval/evalNer.ts';
 import { loadTagger } from '../loadTagger.ts';
 import { registerEvalPubtator } from './evalPubtator.ts';
+import { registerEvalRelations } from './evalRelations.ts';
 
 /** Adds `eval ner` to the `eval` group. */
 function registerEvalNer(group: Command): void {
@@ -55,7 +56,11 @@ function registerEvalNer(group: Command): void {
 }
 
 // Subcommands of `eval`; each adds itself to the group (e.g. `eval pubtator` goes here too).
-const evalSubcommands: Array<(group: Command) => void> = [registerEvalNer, registerEvalPubtator];
+const evalSubcommands: Array<(group: Command) => void> = [
+  registerEvalNer,
+  registerEvalPubtator,
+  registerEvalRelations,
+];
 
 /** Registers the `eval` command group. */
 export function register(program: Command): void {

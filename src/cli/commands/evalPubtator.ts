@@ -18,6 +18,14 @@ import { startMockCluster, type MockCluster } from '../../io/kafka/mockCluster.t
 import { articleSentences } from '../../text/splitSentences.ts';
 import { build as buildNerTagging } from '../../../topologies/ner-tagging.ts';
 
+/** Rounds every non-integer number of a (nested) figures object to 2 decimals. */
+function roundAll(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : Math.round(v * 100) / 100;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundAll(x)]));
+  return v;
+}
+
 /** Options of the document-level evaluation. */
 export interface EvalPubtatorOptions {
   model: string;
@@ -269,6 +277,8 @@ export function registerEvalPubtator(group: Command): void {
             recall: round(r.recall),
             f1: round(r.f1),
             per_type: perType,
+            // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
+            ...(r.concepts ? { concepts: roundAll(r.concepts) } : {}),
             abstracts: r.abstracts,
             predictions: r.predictions,
             ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),

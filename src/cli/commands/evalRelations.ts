@@ -1,0 +1,176 @@
+// `eval relations`: chemical-induced-disease relations on PubTator abstracts, scored against their CID
+// lines. End to end, the ner-relations topology runs (NER, document-level rules, MeSH normalization,
+// CID relations); with --gold-entities only the relation step runs, on the gold mentions and ids.
+// Both go through the engine's stream operators (dynamic batching, acks), over in-memory sources.
+import type { Command } from 'commander';
+import type { Observable } from 'rxjs';
+import type { Envelope } from '../../engine/envelope.ts';
+import { MemoryDeadLetters } from '../../engine/deadLetters.ts';
+import { MemorySink, MemorySource } from '../../engine/memory.ts';
+import { runTopology } from '../../engine/runner.ts';
+import { readGoldArticles, scorePredictions } from '../../eval/evalPubtator.ts';
+import { scoreCidRecords, type RelationScores } from '../../eval/evalRelations.ts';
+import type { NerPrediction, PubmedArticle, RelationTriple } from '../../io/avro/types.generated.ts';
+import { defaultModel } from '../../models/modelStepConfig.ts';
+import {
+  extractCidRelations,
+  type DocumentWithConcepts,
+} from '../../models/relations/extractCidRelations.ts';
+import { toCidRelations } from '../../models/relations/toCidRelations.ts';
+import { splitArticle } from '../../text/sentences.ts';
+import { build as buildNerRelations } from '../../../topologies/ner-relations.ts';
+
+/** Options of `eval relations`. */
+export interface EvalRelationsOptions {
+  data: string;
+  /** Relations on the gold mentions and ids (no NER, no normalization). */
+  goldEntities?: boolean;
+  /** NER bundle (default models/ner-bc5cdr), normalizer and CID bundles (defaults in models/). */
+  model?: string;
+  normalizer?: string;
+  cid?: string;
+  /** Emit relations at or above this probability (default: the CID bundle's threshold). */
+  threshold?: number;
+  limit?: number;
+  maxBatch?: number;
+}
+
+/** The figures printed as the command's last line. */
+export interface EvalRelationsResult extends RelationScores {
+  /** Abstracts without any prediction record (end to end only; must be 0). */
+  missing?: number;
+  /** End to end: concept F1 of the normalized predictions (BioCreative V DNER measure). */
+  concepts?: Record<string, unknown>;
+  deadLetters: number;
+  seconds: number;
+  mode: 'gold-entities' | 'end-to-end';
+}
+
+/** The CID step's input from a gold article: sentences (the engine's splitter) with the gold mentions. */
+export function goldDocument(a: PubmedArticle): DocumentWithConcepts {
+  const spans = splitArticle(a);
+  return {
+    pmid: a.pmid,
+    text: `${a.title} ${a.abstract}`,
+    sentences: spans.map((s) => ({
+      start: s.start,
+      end: s.end,
+      entities: a.annotations
+        .filter((g) => g.start >= s.start && g.start < s.end)
+        .map((g) => ({ start: g.start, end: g.end, type: g.type, conceptId: g.conceptId })),
+    })),
+  };
+}
+
+/** Runs the evaluation and returns its figures. */
+export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelationsResult> {
+  const articles = readGoldArticles(o.data, o.limit);
+  const t0 = performance.now();
+  const dlq = new MemoryDeadLetters();
+  const relations = new MemorySink<RelationTriple>('relations');
+  const cidModel = o.cid ?? defaultModel('cid-relations');
+  const minProbability = o.threshold;
+  if (o.goldEntities) {
+    const source = new MemorySource<DocumentWithConcepts>('documents', articles.map(goldDocument), {
+      maxInFlight: 256,
+      deadLetters: dlq,
+      keyOf: (v) => (v as DocumentWithConcepts).pmid,
+    });
+    await runTopology({
+      sources: { documents: source },
+      sinks: { relations },
+      build: (s, k) =>
+        (s.documents as Observable<Envelope<DocumentWithConcepts>>).pipe(
+          extractCidRelations({ model: cidModel, maxBatch: o.maxBatch ?? 32 }),
+          toCidRelations(minProbability === undefined ? {} : { minProbability }),
+          (k.relations as MemorySink<RelationTriple>).write(),
+        ),
+      config: {},
+      handleSignals: false,
+    }).done;
+    return {
+      ...scoreCidRecords(articles, relations.items),
+      deadLetters: dlq.records.length,
+      seconds: (performance.now() - t0) / 1000,
+      mode: 'gold-entities',
+    };
+  }
+  const source = new MemorySource<PubmedArticle>('abstracts', articles, {
+    maxInFlight: 256,
+    deadLetters: dlq,
+    keyOf: (v) => (v as PubmedArticle).pmid,
+  });
+  const predictions = new MemorySink<NerPrediction>('predictions');
+  await runTopology({
+    sources: { abstracts: source },
+    sinks: { predictions, relations },
+    build: (s, k) =>
+      buildNerRelations(s, k, {
+        ner: { model: o.model ?? defaultModel('ner-bc5cdr'), maxBatch: o.maxBatch ?? 32 },
+        normalize: { model: o.normalizer ?? defaultModel('normalize-cdr') },
+        cid: { model: cidModel, maxBatch: o.maxBatch ?? 32 },
+        ...(minProbability === undefined ? {} : { minCidProbability: minProbability }),
+      }),
+    config: {},
+    handleSignals: false,
+  }).done;
+  const ner = scorePredictions(articles, predictions.items);
+  return {
+    ...scoreCidRecords(articles, relations.items),
+    missing: ner.missing,
+    ...(ner.concepts ? { concepts: ner.concepts } : {}),
+    deadLetters: dlq.records.length,
+    seconds: (performance.now() - t0) / 1000,
+    mode: 'end-to-end',
+  };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+function rounded(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : round(v);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rounded(x)]));
+  return v;
+}
+
+/** Adds `eval relations` to the `eval` group. */
+export function registerEvalRelations(group: Command): void {
+  group
+    .command('relations')
+    .description(
+      'Document-level chemical-induced-disease relations (BioCreative V CID: P/R/F1 over (PMID, chemical id, disease id)) on a PubTator file',
+    )
+    .requiredOption(
+      '--data <file>',
+      'PubTator file with gold mentions, MeSH ids and CID lines (e.g. cdr_dev.pubtator)',
+    )
+    .option('--gold-entities', 'relations on the gold mentions and ids (no NER, no normalization)')
+    .option('--model <dir>', 'NER bundle (default models/ner-bc5cdr)')
+    .option('--normalizer <dir>', 'normalization bundle (default models/normalize-cdr)')
+    .option('--cid <dir>', 'CID relation bundle (default models/cid-relations)')
+    .option('--threshold <p>', "emit relations at or above this probability (default: the CID bundle's)")
+    .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')
+    .option('--max-batch <n>', 'batch size of the model steps', '32')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      try {
+        const r = await evalRelations({
+          data: String(opts.data),
+          goldEntities: opts.goldEntities === true,
+          ...(typeof opts.model === 'string' ? { model: opts.model } : {}),
+          ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
+          ...(typeof opts.cid === 'string' ? { cid: opts.cid } : {}),
+          ...(typeof opts.threshold === 'string' ? { threshold: Number(opts.threshold) } : {}),
+          limit: Number(opts.limit) || undefined,
+          maxBatch: Number(opts.maxBatch),
+        });
+        process.stdout.write(
+          `CID ${r.mode}: P ${round(r.precision)} R ${round(r.recall)} F1 ${round(r.f1)} (${r.abstracts} abstracts)\n`,
+        );
+        process.stdout.write(JSON.stringify({ ...(rounded(r) as object), data: opts.data }) + '\n');
+      } catch (e) {
+        process.stderr.write(`bioaug-stream eval relations: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
