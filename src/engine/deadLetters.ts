@@ -135,3 +135,19 @@ export class MemoryDeadLetters implements DeadLetterWriter {
     return Promise.resolve();
   }
 }
+
+/** A dead-letter writer that also counts what it wrote, by failing stage (run summaries, exit codes). */
+export class CountingDeadLetters implements DeadLetterWriter {
+  count = 0;
+  readonly byStage = new Map<string, number>();
+  constructor(private readonly inner: DeadLetterWriter) {}
+  async write(record: DeadLetterInput): Promise<void> {
+    await this.inner.write(record);
+    this.count += 1;
+    const stage = record.failures[0]?.stage ?? 'unknown';
+    this.byStage.set(stage, (this.byStage.get(stage) ?? 0) + 1);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

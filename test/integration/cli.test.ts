@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,40 @@ describe('CLI produce / consume / topics against the broker', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^bioaug-stream: error: .*\/no\/such\/file\.pubtator/m);
     expect(missing.stderr).not.toMatch(/^\s+at /m);
+  }, 120_000);
+
+  it('run exits 1 when everything was dead-lettered (or over --max-dead-letters) and counts dead letters by stage', async () => {
+    const bad = join(tmp, 'bad.jsonl');
+    writeFileSync(bad, '{"foo":1}\n{"pmid":""}\nnot json\n');
+    const args = [
+      'run',
+      'ner-tagging',
+      '--source',
+      `jsonl:${bad}`,
+      '--sink',
+      `predictions=jsonl:${join(tmp, 'o.jsonl')}`,
+    ];
+    const dlq = `jsonl:${join(tmp, 'bad.dlq.jsonl')}`;
+    const r = await cli([...args, '--dead-letters', dlq]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('dead letters: 3 (operator 2, source 1)');
+    expect(r.stderr).toMatch(
+      /^bioaug-stream: error: ner-tagging dead-lettered 3 records and wrote no output/m,
+    );
+    const allowed = await cli([...args, '--dead-letters', dlq, '--max-dead-letters', '3']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const ok = await cli([
+      'run',
+      'ner-tagging',
+      '--source',
+      `pubtator:${sample}`,
+      '--sink',
+      `predictions=jsonl:${join(tmp, 'ok.jsonl')}`,
+      '--max-dead-letters',
+      '0',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('dead letters: 0 ->');
   }, 120_000);
 
   it('re-injects dead letters without their dlq.* headers', async () => {

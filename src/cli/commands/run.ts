@@ -4,6 +4,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { tap } from 'rxjs';
+import { CountingDeadLetters } from '../../engine/deadLetters.ts';
 import { runTopology, type SinkMap } from '../../engine/runner.ts';
 import type { TopologyModule } from '../../engine/topology.ts';
 import type { Source } from '../../engine/types.ts';
@@ -61,6 +63,14 @@ export function register(program: Command): void {
       '--dead-letters <uri>',
       'dead letters: kafka:topic, jsonl:path, stdout:jsonl or stderr:',
       'stderr:',
+    )
+    .option(
+      '--max-dead-letters <n>',
+      'exit with code 1 when more records than this were dead-lettered (default: only when nothing was output)',
+    )
+    .option(
+      '--progress-ms <ms>',
+      'print a status line to stderr this often (default 10000 on a terminal or with a Kafka source; 0: never)',
     );
   addConfigOptions(cmd);
   cmd.action(async (topology: string, flags: Record<string, unknown>) => {
@@ -74,7 +84,10 @@ export function register(program: Command): void {
     // Files the topology config names (state, model.json) are read here, before anything is opened.
     const inputs = await mod.resolve(config.topologies[topology] ?? {});
     const connection = kafkaConnection(config);
-    const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
+    const deadLetters = new CountingDeadLetters(openDeadLettersUri(flags.deadLetters as string, connection));
+    const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
+    if (maxDeadLetters !== undefined && !(maxDeadLetters >= 0))
+      throw new Error(`run: --max-dead-letters must be a number >= 0, got ${String(flags.maxDeadLetters)}`);
     const codec = await createCodec(
       config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
     );
@@ -125,18 +138,46 @@ export function register(program: Command): void {
       lag = startLagMonitor({ admin, groupId: config.kafka.groupId, topics: kafkaTopics });
     }
     const started = Date.now();
+    let outputs = 0;
     const run = runTopology({
       sources,
       sinks,
       deadLetters,
-      build: mod.build,
+      build: (s, k, i) =>
+        mod.build(s, k, i).pipe(
+          tap(() => {
+            outputs += 1;
+          }),
+        ),
       config: inputs,
     });
     running = true;
+    const progressMs =
+      flags.progressMs !== undefined
+        ? Number(flags.progressMs)
+        : process.stderr.isTTY || kafkaTopics.length > 0
+          ? 10_000
+          : 0;
+    let lastOutputs = 0;
+    let lastAt = started;
+    const progress =
+      progressMs > 0
+        ? setInterval(() => {
+            const now = Date.now();
+            const rate = ((outputs - lastOutputs) * 1000) / Math.max(1, now - lastAt);
+            process.stderr.write(
+              `${topology}: ${outputs} outputs (${rate.toFixed(1)}/s), ${deadLetters.count} dead-lettered, ${((now - started) / 1000).toFixed(0)} s\n`,
+            );
+            lastOutputs = outputs;
+            lastAt = now;
+          }, progressMs)
+        : undefined;
+    progress?.unref();
     let result: Awaited<typeof run.done>;
     try {
       result = await run.done;
     } finally {
+      if (progress) clearInterval(progress);
       running = false;
       lag?.stop();
       await admin?.disconnect().catch(() => undefined);
@@ -148,7 +189,28 @@ export function register(program: Command): void {
         Object.entries(where)
           .map(([n, u]) => `  ${n} -> ${u}\n`)
           .join('') +
-        `  dead letters -> ${flags.deadLetters as string}\n`,
+        `  dead letters: ${deadLetters.count}${stageCounts(deadLetters.byStage)} -> ${flags.deadLetters as string}\n`,
     );
+    // Honest exit codes: a run that dead-lettered everything (an unwritable sink, a wrong input
+    // format) failed, and so did one over the dead-letter budget the caller gave.
+    const failed =
+      maxDeadLetters !== undefined
+        ? deadLetters.count > maxDeadLetters
+        : deadLetters.count > 0 && result.outputs === 0;
+    if (failed) {
+      process.stderr.write(
+        `bioaug-stream: error: ${topology} dead-lettered ${deadLetters.count} records` +
+          (maxDeadLetters !== undefined
+            ? ` (more than --max-dead-letters ${maxDeadLetters})`
+            : ' and wrote no output') +
+          `; the reasons are in ${flags.deadLetters as string}\n`,
+      );
+      process.exitCode = 1;
+    }
   });
+}
+
+function stageCounts(byStage: Map<string, number>): string {
+  if (byStage.size === 0) return '';
+  return ` (${[...byStage].map(([stage, n]) => `${stage} ${n}`).join(', ')})`;
 }
