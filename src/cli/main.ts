@@ -16,6 +16,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/produce.ts'),
   () => import('./commands/consume.ts'),
   () => import('./commands/topics.ts'),
+  () => import('./commands/broker.ts'),
 ];
 
 /** Entry point of the `bioaug-stream` command: errors print as one line (plus a hint), exit code 1. */
