@@ -245,3 +245,34 @@ export function pubtatorFromArticle(a: PubtatorArticleLike): PubtatorDoc {
     relations: (a.relations ?? []).map((r) => ({ type: r.type, arg1: r.arg1, arg2: r.arg2 })),
   };
 }
+
+/**
+ * PubTator lines of a stream record that is not a whole article: an NER prediction (one sentence)
+ * becomes its annotation lines `PMID<TAB>start<TAB>end<TAB>mention<TAB>type[<TAB>concept id]`, a
+ * document-level relation `PMID<TAB>CID<TAB>chemical id<TAB>disease id`. Sentences carry no title or
+ * abstract, so no text lines are written: the output is PubTator's annotation-only form. Returns null
+ * for a record of another kind.
+ */
+export function pubtatorLinesOf(v: unknown): string[] | null {
+  const r = v as Record<string, unknown> | null;
+  if (!r || typeof r !== 'object') return null;
+  if (typeof r.pmid === 'string' && Array.isArray(r.entities)) {
+    return (r.entities as Array<Record<string, unknown>>).map((e) => {
+      const cols = [r.pmid as string, String(e.start), String(e.end), String(e.text), String(e.type)];
+      if (typeof e.conceptId === 'string') cols.push(e.conceptId);
+      if (cols.some((c) => /[\t\r\n]/.test(c)))
+        throw new Error(`pubtator writer: a mention of PMID ${String(r.pmid)} contains a tab or line break`);
+      return cols.join('\t');
+    });
+  }
+  const head = r.head as { conceptId?: unknown } | undefined;
+  const tail = r.tail as { conceptId?: unknown } | undefined;
+  if (
+    typeof r.sourceId === 'string' &&
+    typeof r.relation === 'string' &&
+    typeof head?.conceptId === 'string' &&
+    typeof tail?.conceptId === 'string'
+  )
+    return [[r.sourceId.split(':')[0], r.relation, head.conceptId, tail.conceptId].join('\t')];
+  return null;
+}

@@ -8,7 +8,12 @@ import { readJsonl, toJsonLine, type JsonlReadOptions } from './jsonl.ts';
 import { openInput } from './lines.ts';
 import { readPubmedXml } from './pubmedXml.ts';
 import { readPubtator, type PubtatorReadOptions } from './pubtator.ts';
-import { formatPubtatorDoc, pubtatorFromArticle, type PubtatorArticleLike } from '../../text/pubtator.ts';
+import {
+  formatPubtatorDoc,
+  pubtatorFromArticle,
+  pubtatorLinesOf,
+  type PubtatorArticleLike,
+} from '../../text/pubtator.ts';
 import { RecordSource, type FileSourceOptions, type ParsedRecord } from './recordSource.ts';
 import { FileSink, type FileSinkOptions } from './fileSink.ts';
 
@@ -169,7 +174,17 @@ export function serializerOf(format: FileFormat): (value: unknown) => string {
     case 'jsonl':
       return toJsonLine;
     case 'pubtator':
-      return (v) => formatPubtatorDoc(pubtatorFromArticle(v as PubtatorArticleLike)) + '\n\n';
+      return (v) => {
+        const a = v as Partial<PubtatorArticleLike> | null;
+        if (a && typeof a.title === 'string' && typeof a.abstract === 'string')
+          return formatPubtatorDoc(pubtatorFromArticle(a as PubtatorArticleLike)) + '\n\n';
+        const lines = pubtatorLinesOf(v);
+        if (lines === null)
+          throw new FileUriError(
+            'pubtator sink: this record is neither an article (pmid, title, abstract), an NER prediction nor a concept relation; write it with jsonl:',
+          );
+        return lines.map((l) => `${l}\n`).join('');
+      };
     case 'conll':
       return (v) => formatLabeledSentence(v as Parameters<typeof formatLabeledSentence>[0]);
     case 'pubmed-xml':
