@@ -56,7 +56,11 @@ export type AugmentInputs = Partial<z.input<typeof PlainConfig>> & {
 };
 
 /** Names of the streams and sinks this topology uses. */
-export const io = { sources: ['sentences'], sinks: ['augmented'] } as const;
+export const io = {
+  sources: ['sentences'],
+  sinks: ['augmented'],
+  sinkSchemas: { augmented: 'AugmentedSentence' },
+} as const;
 
 const needsState = (methods: readonly string[]): boolean =>
   methods.some((m) => m === 'mr' || m === 'lwtr' || m === 'all4');
@@ -64,7 +68,7 @@ const needsSynonyms = (methods: readonly string[]): boolean =>
   methods.some((m) => m === 'sr' || m === 'all4');
 
 /** Reads what the config names (state or training set, WordNet) into build()'s inputs. */
-export function resolve(config: unknown = {}): Promise<AugmentInputs> {
+export async function resolve(config: unknown = {}): Promise<AugmentInputs> {
   const { state, train, wordnetDir, ...plain } = AugmentTopologyConfig.parse(config);
   const inputs: AugmentInputs = { ...plain };
   if (needsState(plain.methods)) {
@@ -72,7 +76,7 @@ export function resolve(config: unknown = {}): Promise<AugmentInputs> {
     else if (train) inputs.state = buildAugmentState(readLabeled(train));
   }
   if (needsSynonyms(plain.methods)) inputs.synonyms = loadSynonyms(wordnetDir);
-  return Promise.resolve(inputs);
+  return inputs;
 }
 
 /** Builds the topology: labeled sentences in, augmented sentences written. */

@@ -96,6 +96,12 @@ export type IngestInputs = Partial<z.input<typeof IngestConfig>> & { verbalize: 
 export const io = {
   sources: ['abstracts'],
   sinks: ['predictions', 'relations', 'augmented', 'pairs'],
+  sinkSchemas: {
+    predictions: 'NerPrediction',
+    relations: 'RelationTriple',
+    augmented: 'AugmentedSentence',
+    pairs: 'TrainingPair',
+  },
 } as const;
 
 /** The relation bundle's verbalization map (model.json `verbalize`), empty when it has none. */
@@ -112,12 +118,12 @@ export function readVerbalization(dir: string): Record<string, string> {
 }
 
 /** Reads what the config names (the relation bundle's model.json) into build()'s inputs. */
-export function resolve(config: unknown = {}): Promise<IngestInputs> {
+export async function resolve(config: unknown = {}): Promise<IngestInputs> {
   const c = IngestConfig.parse(config);
-  return Promise.resolve({
+  return {
     ...c,
     verbalize: readVerbalization(c.relations.model ?? defaultModel('relations')),
-  });
+  };
 }
 
 /** Builds the topology: abstracts in; predictions, relations, augmentations and training pairs written. */

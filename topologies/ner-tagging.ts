@@ -59,11 +59,15 @@ export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
 export type NerTaggingInputs = Partial<z.input<typeof NerTaggingConfig>>;
 
 /** Names of the streams and sinks this topology uses. */
-export const io = { sources: ['abstracts'], sinks: ['predictions'] } as const;
+export const io = {
+  sources: ['abstracts'],
+  sinks: ['predictions'],
+  sinkSchemas: { predictions: 'NerPrediction' },
+} as const;
 
 /** Resolves a config into build()'s inputs: validated, nothing to read for this topology. */
-export function resolve(config: unknown = {}): Promise<NerTaggingInputs> {
-  return Promise.resolve(NerTaggingConfig.parse(config));
+export async function resolve(config: unknown = {}): Promise<NerTaggingInputs> {
+  return NerTaggingConfig.parse(config);
 }
 
 /** Builds the topology: abstracts in, predictions written (the stream of written predictions out). */
