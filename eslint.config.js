@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-// Imports point down only (CONTRIBUTING.md, docs/ARCHITECTURE.md). Inside src the layers are
+// Imports point down only (CONTRIBUTING.md). Inside src the layers are
 // cli > eval, models, augment, io, console > text > engine > obs: a folder imports the folders below
 // it and not its peers, with one exception: models may import augment, because the seq2seq
 // generation operator (models/seq2seq) corrupts and de-linearizes in BioAug's format. src/cli is the
