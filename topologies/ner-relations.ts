@@ -55,7 +55,11 @@ export type NerRelationsConfig = z.output<typeof NerRelationsConfig>;
 export type NerRelationsInputs = Partial<z.input<typeof NerRelationsConfig>>;
 
 /** Names of the streams and sinks this topology uses. */
-export const io = { sources: ['abstracts'], sinks: ['predictions', 'relations'] } as const;
+export const io = {
+  sources: ['abstracts'],
+  sinks: ['predictions', 'relations'],
+  sinkSchemas: { predictions: 'NerPrediction', relations: 'RelationTriple' },
+} as const;
 
 /** Resolves a config into build()'s inputs: validated, nothing to read. */
 export function resolve(config: unknown = {}): Promise<NerRelationsInputs> {

@@ -17,6 +17,8 @@ export type TopologyOutput = Observable<Envelope<unknown>>;
 export interface TopologyIo {
   sources: readonly string[];
   sinks: readonly string[];
+  /** The Avro record each sink writes (schemas/<Name>.avsc), so a Kafka sink needs no ?schema=. */
+  sinkSchemas?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -32,6 +32,7 @@ beforeAll(async () => {
   await broker.createTopic('pubmed.abstracts', 3);
   await broker.createTopic('abstracts.dlq', 1);
   await broker.createTopic('reinjected', 1);
+  await broker.createTopic('my.custom.predictions', 2);
 });
 
 afterAll(async () => {
@@ -150,6 +151,35 @@ describe('CLI produce / consume / topics against the broker', () => {
     ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('dead letters: 0 ->');
+  }, 120_000);
+
+  it('a Kafka sink of any topic name gets its schema from the topology (no ?schema= needed)', async () => {
+    const r = await cli([
+      'run',
+      'ner-tagging',
+      '--source',
+      `pubtator:${sample}`,
+      '--sink',
+      'predictions=kafka:my.custom.predictions',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(tmp, 'custom.jsonl');
+    const c = await cli([
+      'consume',
+      '--topic',
+      'my.custom.predictions',
+      '--out',
+      `jsonl:${out}`,
+      '--idle-ms',
+      '1000',
+    ]);
+    expect(c.code, c.stderr).toBe(0);
+    const preds = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; entities: unknown[] });
+    expect(preds.length).toBeGreaterThan(10);
+    expect(preds.every((p) => /^\d+:\d+$/.test(p.id) && Array.isArray(p.entities))).toBe(true);
   }, 120_000);
 
   it('re-injects dead letters without their dlq.* headers', async () => {

@@ -11,6 +11,7 @@ import type { TopologyModule } from '../../engine/topology.ts';
 import type { Source } from '../../engine/types.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { createCodec } from '../../io/avro/codec.ts';
+import type { SchemaName } from '../../io/avro/schemas.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
 import { startObservabilityFromConfig } from '../../obs/server.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
@@ -116,7 +117,7 @@ export function register(program: Command): void {
     const where: Record<string, string> = {};
     for (const spec of sinkSpecs) {
       const { name, uri } = namedUri(spec, onlySink, 'sink');
-      sinks[name] = openSinkUri(uri, wiring, name);
+      sinks[name] = openSinkUri(uri, wiring, name, mod.io?.sinkSchemas?.[name] as SchemaName | undefined);
       where[name] = uri;
     }
     for (const needed of mod.io?.sources ?? [])
