@@ -23,12 +23,14 @@ const sentences: LabeledSentence[] = [
     tokens: ['Aspirin', 'caused', 'asthma'],
     tags: ['B-Chemical', 'O', 'B-Disease'],
     keywordTags: null,
+    source: 'test',
   },
   {
     id: 's2',
     tokens: ['Heparin', 'and', 'bleeding'],
     tags: ['B-Chemical', 'O', 'B-Disease'],
     keywordTags: null,
+    source: 'test',
   },
 ];
 const conll = join(dir, 'train.conll');
