@@ -44,6 +44,9 @@ export const AugmentTopologyConfig = z
   .strict();
 export type AugmentTopologyConfig = z.output<typeof AugmentTopologyConfig>;
 
+/** The config schema (`bioaug-stream describe` and `--print-config` show its effective values). */
+export const configSchema = AugmentTopologyConfig;
+
 const PlainConfig = AugmentTopologyConfig.omit({ state: true, train: true, wordnetDir: true });
 
 /**

@@ -89,6 +89,9 @@ export const IngestConfig = z
   .strict();
 export type IngestConfig = z.output<typeof IngestConfig>;
 
+/** The config schema (`bioaug-stream describe` and `--print-config` show its effective values). */
+export const configSchema = IngestConfig;
+
 /** What build() takes: the config plus the relation bundle's verbalization map (from its model.json). */
 export type IngestInputs = Partial<z.input<typeof IngestConfig>> & { verbalize: Record<string, string> };
 

@@ -51,6 +51,9 @@ export const NerRelationsConfig = z
   .strict();
 export type NerRelationsConfig = z.output<typeof NerRelationsConfig>;
 
+/** The config schema (`bioaug-stream describe` and `--print-config` show its effective values). */
+export const configSchema = NerRelationsConfig;
+
 /** What build() takes: the config (the bundles load on first use). */
 export type NerRelationsInputs = Partial<z.input<typeof NerRelationsConfig>>;
 

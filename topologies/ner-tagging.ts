@@ -55,6 +55,9 @@ export const NerTaggingConfig = z
   .strict();
 export type NerTaggingConfig = z.output<typeof NerTaggingConfig>;
 
+/** The config schema (`bioaug-stream describe` and `--print-config` show its effective values). */
+export const configSchema = NerTaggingConfig;
+
 /** What build() takes: the config (nothing to read; the NER bundle loads on the first batch). */
 export type NerTaggingInputs = Partial<z.input<typeof NerTaggingConfig>>;
 

@@ -13,6 +13,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/demo.ts'),
   () => import('./commands/study.ts'),
   () => import('./commands/run.ts'),
+  () => import('./commands/describe.ts'),
   () => import('./commands/produce.ts'),
   () => import('./commands/consume.ts'),
   () => import('./commands/topics.ts'),

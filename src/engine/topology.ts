@@ -27,6 +27,8 @@ export interface TopologyIo {
  */
 export interface TopologyModule<I = unknown> {
   io: TopologyIo;
+  /** The topology's config schema (zod): defaults and validation of `topologies.<name>.*`. */
+  configSchema?: { parse(config: unknown): unknown };
   resolve(config: unknown): Promise<I>;
   build(sources: SourceStreams, sinks: SinkMap, inputs: I): TopologyOutput;
 }

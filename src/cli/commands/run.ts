@@ -53,6 +53,11 @@ export function register(program: Command): void {
     .description(
       'run a topology: --source [name=]kafka:topic|pubtator:path|jsonl:path|conll:path|pubmed-xml:path|stdin:fmt',
     )
+    .addHelpText(
+      'after',
+      '\nTopology options: `bioaug-stream describe <topology>` lists every key with its default; set them with\n' +
+        '--set topologies.<topology>.<key>=<value>, and `run <topology> --print-config` shows the effective values.',
+    )
     .option('--source <[name=]uri>', 'an input (repeatable)', collect, [])
     .option(
       '--sink <[name=]uri>',
@@ -76,12 +81,15 @@ export function register(program: Command): void {
   addConfigOptions(cmd);
   cmd.action(async (topology: string, flags: Record<string, unknown>) => {
     const config = loadConfig({ flags });
+    const mod = await loadTopology(topology);
     if (flags.printConfig) {
-      process.stdout.write(printConfig(config));
+      // The topology's block with its defaults filled in: every key it accepts, at its effective value.
+      const block = mod.configSchema?.parse(config.topologies[topology] ?? {}) ?? config.topologies[topology];
+      const shown = { ...config, topologies: { ...config.topologies, [topology]: block } };
+      process.stdout.write(printConfig(shown as typeof config));
       return;
     }
     applyProcessConfig(config);
-    const mod = await loadTopology(topology);
     // Files the topology config names (state, model.json) are read here, before anything is opened.
     const inputs = await mod.resolve(config.topologies[topology] ?? {});
     const connection = kafkaConnection(config);
