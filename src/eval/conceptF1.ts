@@ -2,7 +2,7 @@
 // found (per entity type) or the set of (chemical, disease) pairs, compared with the gold sets; counts
 // summed over abstracts (micro-averaged). Composite ids ("D001|D002") count as their parts; "-1" and
 // empty ids are no concept.
-import type { Prf } from './documentF1.ts';
+import { prf, type Prf } from './documentF1.ts';
 
 export type { Prf };
 
@@ -19,14 +19,6 @@ export interface DocRelation {
   pmid: string;
   chemical: string;
   disease: string;
-}
-
-/** Precision/recall/F1 in 0-100 with counts. */
-export function prf(tp: number, fp: number, fn: number): Prf {
-  const precision = tp + fp === 0 ? 0 : (100 * tp) / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : (100 * tp) / (tp + fn);
-  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { precision, recall, f1, tp, fp, fn };
 }
 
 /** The individual ids of a (possibly composite) concept id, without "-1" and empty parts. */

@@ -2,7 +2,7 @@
 // annotations (relations on gold entities and ids) or per-sentence NER predictions whose entities carry
 // concept ids (end to end).
 import { splitArticle } from '../../text/sentences.ts';
-import type { PubtatorDoc } from '../../text/pubtator.ts';
+import { pubtatorToArticle, type PubtatorDoc } from '../../text/pubtator.ts';
 import type { CidDocument } from './cidFeatures.ts';
 
 /** The fields of a sentence prediction the CID step reads (NerPrediction after normalization). */
@@ -53,12 +53,12 @@ export function cidDocumentFromPubtator(doc: PubtatorDoc): CidDocument {
     pmid: doc.pmid,
     text: `${doc.title} ${doc.abstract}`,
     sentences: splitArticle(doc).map((s) => ({ start: s.start, end: s.end })),
-    mentions: doc.annotations.map((a) => ({
-      start: a.start,
-      end: a.end,
-      text: a.mention,
-      type: a.type,
-      conceptId: a.id === '' ? null : a.id,
+    mentions: pubtatorToArticle(doc).annotations.map(({ start, end, text, type, conceptId }) => ({
+      start,
+      end,
+      text,
+      type,
+      conceptId,
     })),
   };
 }
