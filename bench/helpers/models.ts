@@ -30,16 +30,26 @@ export function bc5cdrDev(): string[][] {
  * The trained bundle at models/<name> when it exists (`marker` file present), else a randomly initialized
  * model of the intended size made by training/fixtures/make_bench_models.py into /tmp (kind: ner | seq2seq).
  */
-export function benchModel(name: string, marker: string, kind: 'ner' | 'seq2seq'): { dir: string; which: string } {
+export function benchModel(
+  name: string,
+  marker: string,
+  kind: 'ner' | 'seq2seq',
+): { dir: string; which: string } {
   const trained = join(projectRoot, 'models', name);
   if (existsSync(join(trained, marker))) return { dir: trained, which: `models/${name} (trained)` };
   const out = process.env.BENCH_MODELS ?? '/tmp/bioaug-bench-models';
   const dir = join(out, kind);
   if (!existsSync(join(dir, 'model.json'))) {
-    console.error(`bench: models/${name} not found; building a random ${kind} model of the intended size in ${out}`);
-    execFileSync('/usr/bin/python3', [join(projectRoot, 'training/fixtures/make_bench_models.py'), out, kind], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    console.error(
+      `bench: models/${name} not found; building a random ${kind} model of the intended size in ${out}`,
+    );
+    execFileSync(
+      '/usr/bin/python3',
+      [join(projectRoot, 'training/fixtures/make_bench_models.py'), out, kind],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   }
   return { dir, which: `random-init ${kind} of the intended size (training/fixtures/make_bench_models.py)` };
 }
