@@ -94,8 +94,8 @@ export interface OpenSourceOptions extends FileSourceOptions {
 function filesOf(path: string, format: FileFormat): string[] {
   if (!existsSync(path)) throw new FileUriError(`${format}:${path}: no such file or directory`);
   if (!statSync(path).isDirectory()) return [path];
-  // A folder such as a PubMed baseline: its files in name order (pubmed25n0001.xml.gz, ...).
-  const want = format === 'pubmed-xml' ? /\.xml(\.gz)?$/i : /./;
+  // A folder such as a PubMed baseline (pubmed25n0001.xml.gz, ...) or PMC .nxml files, in name order.
+  const want = format === 'pubmed-xml' ? /\.n?xml(\.gz)?$/i : /./;
   const files = readdirSync(path)
     .filter((f) => want.test(f) && statSync(join(path, f)).isFile())
     .sort()

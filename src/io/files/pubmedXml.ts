@@ -16,6 +16,26 @@ interface Draft {
   error: string | null;
 }
 
+/** A PMC (JATS) `<article>` being read: front matter only (title, abstract, ids, journal, year). */
+interface JatsDraft {
+  line: number;
+  pmid: string | null;
+  pmcid: string | null;
+  title: string;
+  abstractParts: Array<{ label: string | null; text: string }>;
+  /** Depth of the abstract being read (0: outside it); only the first plain abstract is read. */
+  abstractDepth: number;
+  abstractSeen: boolean;
+  journal: string | null;
+  year: number | null;
+  error: string | null;
+  /** Text being collected and what it is for. */
+  into: 'pmid' | 'pmcid' | 'title' | 'label' | 'para' | 'journal' | 'year' | null;
+  depth: number;
+  buf: string;
+  label: string | null;
+}
+
 /** Where text is being collected, by element path suffix inside a PubmedArticle. */
 type Collect = 'pmid' | 'title' | 'abstract' | 'journal' | 'year' | 'medlineDate' | 'mesh' | null;
 
@@ -51,7 +71,9 @@ export function joinAbstract(parts: Array<{ label: string | null; text: string }
  * Streams PubmedArticle elements of a PubMed baseline/update XML file (already gunzipped) with
  * sax: memory holds one article and one chunk, never the file. DeleteCitation and book records
  * are not articles and are skipped; an article without a PMID, or XML errors inside one, become
- * error records naming the line.
+ * error records naming the line. PMC full-text files (JATS `.nxml`, `<article>` roots) are read
+ * too, front matter only (the record holds a title and an abstract): the PMID, else `PMC<id>`, is
+ * the key. A file with neither kind of article yields one error record instead of nothing.
  */
 export async function* readPubmedXml(
   stream: AsyncIterable<Buffer | string>,
@@ -66,6 +88,8 @@ export async function* readPubmedXml(
   let buf = '';
   let label: string | null = null;
   let fatal: string | null = null;
+  let jats: JatsDraft | null = null;
+  let articles = 0;
 
   const finish = (d: Draft): void => {
     const key = d.pmid;
@@ -93,9 +117,117 @@ export async function* readPubmedXml(
     else ready.push({ ok: true, value, key, line: d.line, raw });
   };
 
+  const finishJats = (j: JatsDraft): void => {
+    const key = j.pmid ?? (j.pmcid ? `PMC${j.pmcid.replace(/^PMC/i, '')}` : null);
+    const value: PubmedArticle = {
+      pmid: key ?? '',
+      title: j.title.replace(/\s+/g, ' ').trim(),
+      abstract: joinAbstract(j.abstractParts.map((p) => ({ ...p, text: p.text.replace(/\s+/g, ' ') }))),
+      journal: j.journal,
+      year: j.year,
+      mesh: [],
+      annotations: [],
+      relations: [],
+    };
+    const raw = Buffer.from(JSON.stringify(value));
+    const err = j.error ?? (key ? null : 'JATS article without a pmid or pmc article-id');
+    if (err)
+      ready.push({
+        ok: false,
+        error: new FileFormatError('pmc-xml', path, j.line, err),
+        key,
+        line: j.line,
+        raw,
+      });
+    else ready.push({ ok: true, value, key, line: j.line, raw });
+  };
+  const jatsOpen = (j: JatsDraft, tag: sax.Tag): void => {
+    const attrs = tag.attributes as Record<string, string>;
+    if (j.into) return; // inline markup (<italic>, <sup>) inside collected text: keep its text
+    const inMeta = stack.includes('article-meta');
+    const inAbstract = j.abstractDepth > 0;
+    let into: JatsDraft['into'] = null;
+    if (tag.name === 'abstract' && inMeta && !j.abstractSeen && !attrs['abstract-type']) {
+      // The first plain abstract only: graphical abstracts, teasers and translations are not the abstract.
+      j.abstractSeen = true;
+      j.abstractDepth = stack.length;
+      return;
+    }
+    if (inAbstract && tag.name === 'title') into = 'label';
+    else if (inAbstract && tag.name === 'p') into = 'para';
+    else if (endsWith(stack, 'article-meta', 'article-id') && attrs['pub-id-type'] === 'pmid') into = 'pmid';
+    else if (endsWith(stack, 'article-meta', 'article-id') && /^pmc(id)?$/.test(attrs['pub-id-type'] ?? ''))
+      into = 'pmcid';
+    else if (endsWith(stack, 'article-meta', 'title-group', 'article-title')) into = 'title';
+    else if (
+      endsWith(stack, 'journal-meta', 'journal-title') ||
+      endsWith(stack, 'journal-title-group', 'journal-title')
+    )
+      into = 'journal';
+    else if (endsWith(stack, 'article-meta', 'pub-date', 'year')) into = 'year';
+    if (into) {
+      j.into = into;
+      j.depth = stack.length;
+      j.buf = '';
+    }
+  };
+  const jatsClose = (j: JatsDraft): void => {
+    if (j.abstractDepth === stack.length) j.abstractDepth = 0;
+    if (!j.into || stack.length !== j.depth) return;
+    const text = j.buf;
+    switch (j.into) {
+      case 'pmid':
+        j.pmid ??= text.trim();
+        break;
+      case 'pmcid':
+        j.pmcid ??= text.trim();
+        break;
+      case 'title':
+        if (!j.title) j.title = text;
+        break;
+      case 'label':
+        j.label = text.trim().replace(/[:.]$/, '') || null;
+        break;
+      case 'para':
+        j.abstractParts.push({ label: j.label, text });
+        j.label = null;
+        break;
+      case 'journal':
+        j.journal ??= text.trim();
+        break;
+      case 'year':
+        j.year ??= Number(text.trim()) || null;
+        break;
+    }
+    j.into = null;
+    j.buf = '';
+  };
+
   parser.onopentag = (tag) => {
     stack.push(tag.name);
+    if (tag.name === 'article' && !draft && !jats) {
+      articles += 1;
+      jats = {
+        line: parser.line + 1,
+        pmid: null,
+        pmcid: null,
+        title: '',
+        abstractParts: [],
+        abstractDepth: 0,
+        abstractSeen: false,
+        journal: null,
+        year: null,
+        error: null,
+        into: null,
+        depth: 0,
+        buf: '',
+        label: null,
+      };
+      return;
+    }
+    if (jats) return jatsOpen(jats, tag as sax.Tag);
     if (tag.name === 'PubmedArticle') {
+      articles += 1;
       draft = {
         line: parser.line + 1,
         pmid: null,
@@ -122,11 +254,25 @@ export async function* readPubmedXml(
   };
   parser.ontext = (text) => {
     if (collect) buf += text;
+    const j = jats as JatsDraft | null;
+    if (j?.into) j.buf += text;
   };
   parser.oncdata = (text) => {
     if (collect) buf += text;
+    const j = jats as JatsDraft | null;
+    if (j?.into) j.buf += text;
   };
   parser.onclosetag = (name) => {
+    const j = jats as JatsDraft | null;
+    if (j) {
+      jatsClose(j);
+      stack.pop();
+      if (name === 'article' && !stack.includes('article')) {
+        finishJats(j);
+        jats = null;
+      }
+      return;
+    }
     const d = draft as Draft | null;
     if (d && collect && stack.length === depthOfCollect) {
       const text = buf;
@@ -165,7 +311,9 @@ export async function* readPubmedXml(
   parser.onerror = (e) => {
     const msg = e.message.split('\n')[0] ?? e.message;
     const d = draft as Draft | null;
+    const j = jats as JatsDraft | null;
     if (d) d.error ??= `XML error at line ${parser.line + 1}: ${msg}`;
+    else if (j) j.error ??= `XML error at line ${parser.line + 1}: ${msg}`;
     else fatal ??= `XML error at line ${parser.line + 1}: ${msg}`;
     // sax can go on after an error; the damaged article is reported, the next ones still read.
     (parser as unknown as { error: unknown }).error = null;
@@ -193,7 +341,25 @@ export async function* readPubmedXml(
     d.error ??= 'file ends inside a PubmedArticle (truncated?)';
     finish(d);
   }
+  const j = jats as JatsDraft | null;
+  if (j) {
+    j.error ??= 'file ends inside a JATS article (truncated?)';
+    finishJats(j);
+  }
   yield* ready.splice(0, ready.length);
+  if (articles === 0 && !fatal)
+    yield {
+      ok: false,
+      error: new FileFormatError(
+        'pubmed-xml',
+        path,
+        parser.line + 1,
+        'no PubmedArticle (PubMed XML) or article (PMC JATS) element in this file: nothing to read',
+      ),
+      key: null,
+      line: parser.line + 1,
+      raw: null,
+    };
   if (fatal) {
     yield {
       ok: false,

@@ -95,3 +95,45 @@ describe('PubMed XML source', () => {
     ).toBe('OBJECTIVE: a b EMPTY:');
   });
 });
+
+describe('PMC full text (JATS .nxml) through the same reader', () => {
+  it('reads the front matter: PMID, title with inline markup, structured abstract, journal, year', async () => {
+    const { values, dlq } = await read(resolve(projectRoot, 'test/fixtures/io/pmc-sample.nxml'));
+    expect(dlq.messages).toEqual([]);
+    expect(values).toEqual([
+      {
+        pmid: '31000001',
+        title: 'Cisplatin-induced nephrotoxicity in rats',
+        abstract:
+          'Background: Cisplatin causes acute kidney injury. Results: Serum creatinine rose by 40% in treated rats.',
+        journal: 'Journal of Test Pharmacology',
+        year: 2020,
+        mesh: [],
+        annotations: [],
+        relations: [],
+      },
+    ]);
+  });
+
+  it('keys an article without a PMID by its PMC id', async () => {
+    const p = join(tmp, 'nopmid.nxml');
+    writeFileSync(
+      p,
+      '<article><front><article-meta><article-id pub-id-type="pmc">123</article-id>' +
+        '<title-group><article-title>T</article-title></title-group><abstract><p>A.</p></abstract>' +
+        '</article-meta></front></article>',
+    );
+    const { values } = await read(p);
+    expect(values.map((v) => [v.pmid, v.title, v.abstract])).toEqual([['PMC123', 'T', 'A.']]);
+  });
+
+  it('a file with no article of either kind is a dead letter, not zero records in silence', async () => {
+    const p = join(tmp, 'other.xml');
+    writeFileSync(p, '<?xml version="1.0"?><html><body><p>not an article</p></body></html>');
+    const { values, dlq } = await read(p);
+    expect(values).toEqual([]);
+    expect(dlq.messages).toEqual([
+      expect.stringMatching(/no PubmedArticle .* or article \(PMC JATS\) element/),
+    ]);
+  });
+});
