@@ -43,6 +43,8 @@ describe('ingest topology (in-memory source and sinks, real ONNX models)', () =>
       keywords: { model: fx('crf-tagger') },
       relations: { model: fx('relations') },
       minRelationProbability: 0,
+      // Every CID candidate: the fixture tagger's entities say nothing of the model's quality.
+      minCidProbability: 0,
       augmentOnlyWithEntities: false,
       bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
     });

@@ -41,7 +41,7 @@ export interface CidCandidate {
   features: number[];
   /** The closest mention pairs (same sentence first), at most `maxEvidence`. */
   evidence: CidEvidence[];
-  /** Text of the first mention of each concept (for display). */
+  /** Texts of the closest mention pair (evidence[0]), for display. */
   chemicalText: string;
   diseaseText: string;
 }
@@ -216,7 +216,7 @@ export function cidCandidates(
       let negSentence = 0;
       let otherChem = 0;
       let otherDis = 0;
-      const ev: Array<{ e: CidEvidence; key: number }> = [];
+      const ev: Array<{ e: CidEvidence; key: number; a: Placed; b: Placed }> = [];
       for (const a of cm)
         for (const b of dm) {
           const dist = Math.abs(a.sentence - b.sentence);
@@ -234,6 +234,8 @@ export function cidCandidates(
               diseaseEnd: b.end,
             },
             key: dist * 1e6 + gapChars,
+            a,
+            b,
           });
           if (dist !== 0) continue;
           sameSent.add(a.sentence);
@@ -274,8 +276,9 @@ export function cidCandidates(
         disease: d,
         features: f,
         evidence: ev.slice(0, maxEvidence).map((x) => x.e),
-        chemicalText: cm[0]!.text,
-        diseaseText: dm[0]!.text,
+        // The texts of the closest mention pair: the record's arguments point at that pair.
+        chemicalText: ev[0]!.a.text,
+        diseaseText: ev[0]!.b.text,
       });
     }
   }

@@ -17,6 +17,8 @@ import {
   extractCidRelations,
   type DocumentWithConcepts,
 } from '../../../../src/models/relations/extractCidRelations.ts';
+import { toCidRelations } from '../../../../src/models/relations/toCidRelations.ts';
+import type { RelationTriple } from '../../../../src/io/avro/types.generated.ts';
 import { parsePubtator } from '../../../../src/text/pubtator.ts';
 
 const fixtures = join(import.meta.dirname, '../../../fixtures');
@@ -169,6 +171,38 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     );
     expect(sink.items).toHaveLength(2);
     expect(src.failed.map((f) => f.index)).toEqual([1]);
+  });
+
+  it('toCidRelations: one record per pair at or above the threshold, keyed by concepts, arguments on the closest mention pair', async () => {
+    const input = docs.map((d) => withConcepts(cidDocumentFromPubtator(d)));
+    const records = await lastValueFrom(
+      from(
+        input.map((v, i) =>
+          envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+        ),
+      ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0 }), toArray()),
+    );
+    const texts = new Map(input.map((d) => [d.pmid, d.text]));
+    const candidates = input.reduce(
+      (n, d) => n + cidCandidates({ ...d, mentions: d.sentences.flatMap((s) => s.entities.map((e) => ({ ...e, text: '' }))) }).candidates.length,
+      0,
+    );
+    expect(records).toHaveLength(candidates);
+    for (const { key, value } of records as Array<{ key: string | null; value: RelationTriple }>) {
+      expect(key).toBe(`${value.sourceId}:cid:${value.head.conceptId}:${value.tail.conceptId}`);
+      const text = texts.get(value.sourceId)!;
+      expect(text.slice(value.head.start, value.head.end)).toBe(value.head.text);
+      expect(text.slice(value.tail.start, value.tail.end)).toBe(value.tail.text);
+      expect(value.evidence[0]).toMatchObject({ headStart: value.head.start, tailStart: value.tail.start });
+    }
+    const strict = await lastValueFrom(
+      from(
+        input.map((v, i) =>
+          envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+        ),
+      ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0.999999 }), toArray()),
+    );
+    expect(strict.length).toBeLessThan(records.length);
   });
 
   it('a bundle whose feature list differs from the engine is refused', async () => {
