@@ -19,6 +19,8 @@ import {
   type TopologyOutput,
 } from '../src/engine/topology.ts';
 import type { AugmentedSentence, LabeledSentence } from '../src/io/avro/types.generated.ts';
+import { fillKeywordColumn } from '../src/models/keywords/fillKeywordColumn.ts';
+import { backend, batching, defaultModel, ModelStepConfig } from '../src/models/modelStepConfig.ts';
 import { BioaugConfig, generateFromCorruptions } from '../src/models/seq2seq/generateFromCorruptions.ts';
 
 const SIMPLE = ['mr', 'lwtr', 'sis', 'sr', 'all4', 'corrupt'] as const;
@@ -38,6 +40,11 @@ export const AugmentTopologyConfig = z
     /** ... or a CoNLL training set to build it from. */
     train: z.string().optional(),
     wordnetDir: z.string().optional(),
+    /**
+     * Keyword tagger for sentences without a keyword column (2-column CoNLL; keywordTags null), which
+     * BioAug's masking needs: default models/keywords. `enabled: false` dead-letters them instead.
+     */
+    keywords: ModelStepConfig.extend({ enabled: z.boolean().default(true) }).prefault({}),
     /** Generation settings of `bioaug`; its `corrupt` settings apply to `corrupt` as well. */
     bioaug: BioaugConfig.omit({ n: true, seed: true }).prefault({}),
   })
@@ -99,7 +106,23 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: AugmentInp
       `methods ${c.methods.join(', ')} need synonyms: resolve the config first`,
     );
   const { corrupt, ...generation } = c.bioaug;
-  const streams = branches(sentences.pipe(validateSentence()), c.methods);
+  const k = c.keywords;
+  const valid = sentences.pipe(validateSentence());
+  // Only BioAug and `corrupt` read keywords; the simple methods never wait for the keyword model.
+  const readsKeywords = c.methods.some((m) => m === 'bioaug' || m === 'corrupt');
+  const streams = branches(
+    readsKeywords && k.enabled
+      ? valid.pipe(
+          fillKeywordColumn({
+            stepId: 'keywords',
+            model: k.model ?? defaultModel('keywords'),
+            taggerOptions: { stepId: 'keywords', backend: backend(k) },
+            ...batching(k),
+          }),
+        )
+      : valid,
+    c.methods,
+  );
   return merge(
     ...c.methods.map((method) =>
       method === 'bioaug'

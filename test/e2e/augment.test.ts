@@ -137,6 +137,26 @@ describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {
     expect(r.items[0]!.generatedText).toContain('no label tokens for entity type Chemical');
   });
 
+  it('sentences without a keyword column (2-column CoNLL) get one from models/keywords; disabled, they are dead-lettered', async () => {
+    const plain = readLabeled(train)
+      .slice(0, 6)
+      .map((s) => ({ id: s.id, tokens: s.tokens, tags: s.tags, keywordTags: null, source: train }));
+    const cfg = {
+      methods: ['bioaug'],
+      n: 1,
+      seed: 3,
+      bioaug: { generator: { model: generatorFixture }, maxNewTokens: 12 },
+    };
+    const tagged = await run(plain, cfg);
+    expect(tagged.dlq.records).toHaveLength(0);
+    expect(tagged.items).toHaveLength(plain.length);
+    expect(tagged.acked).toBe(plain.length);
+    const refused = await run(plain, { ...cfg, keywords: { enabled: false } });
+    expect(refused.items).toHaveLength(0);
+    expect(refused.dlq.records).toHaveLength(plain.length);
+    expect(refused.dlq.records[0]!.failures[0]!.error.message).toMatch(/no keyword column/);
+  }, 120_000);
+
   it('dead-letters invalid sentences and goes on', async () => {
     const input = records().slice(0, 5);
     const bad: LabeledSentence[] = [
