@@ -210,10 +210,6 @@ export function definitionsByShortForm(
   return byShort;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * Every occurrence of `shortForm` in `text` as a whole token (not inside a longer word or number):
  * "NSAIDs" in "NSAIDs-induced" counts, in "pNSAIDs" it does not. Case-sensitive unless `ignoreCase`,
@@ -225,10 +221,49 @@ export function shortFormOccurrences(
   options: { ignoreCase?: boolean } = {},
 ): TextSpan[] {
   if (shortForm === '') return [];
-  const re = new RegExp(
-    `(?<![\\p{L}\\p{N}])${escapeRegExp(shortForm)}(?![\\p{L}\\p{N}])`,
-    options.ignoreCase ? 'giu' : 'gu',
-  );
+  // indexOf plus a boundary test: a RegExp built per call (lookbehind, Unicode classes) cost more
+  // than all other document-level work together when called for every mention string of a stream.
+  let hay = text;
+  let needle = shortForm;
+  if (options.ignoreCase) {
+    hay = text.toLowerCase();
+    needle = shortForm.toLowerCase();
+    // Lower-casing that changes lengths (a few non-ASCII letters) would shift offsets: compare per match.
+    if (hay.length !== text.length || needle.length !== shortForm.length)
+      return occurrencesFolded(text, shortForm);
+  }
+  const out: TextSpan[] = [];
+  let at = hay.indexOf(needle);
+  while (at >= 0) {
+    const end = at + needle.length;
+    if (isWordCharBefore(text, at) || isWordCharAt(text, end)) {
+      at = hay.indexOf(needle, at + 1);
+      continue;
+    }
+    out.push({ start: at, end, text: text.slice(at, end) });
+    // Matches do not overlap (as a global RegExp reads them).
+    at = hay.indexOf(needle, end);
+  }
+  return out;
+}
+
+function isWordCharAt(text: string, i: number): boolean {
+  const c = text.codePointAt(i);
+  return c !== undefined && ALNUM.test(String.fromCodePoint(c));
+}
+
+function isWordCharBefore(text: string, i: number): boolean {
+  if (i <= 0) return false;
+  // A low surrogate before `i` belongs to an astral character starting one unit earlier.
+  const lo = text.charCodeAt(i - 1);
+  const start = lo >= 0xdc00 && lo <= 0xdfff && i >= 2 ? i - 2 : i - 1;
+  return isWordCharAt(text, start);
+}
+
+/** Case-insensitive occurrences where lower-casing changes string lengths: a Unicode-aware RegExp. */
+function occurrencesFolded(text: string, shortForm: string): TextSpan[] {
+  const escaped = shortForm.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'giu');
   const out: TextSpan[] = [];
   for (const m of text.matchAll(re)) out.push({ start: m.index, end: m.index + m[0].length, text: m[0] });
   return out;

@@ -79,6 +79,16 @@ describe('abbreviation definitions (Schwartz & Hearst)', () => {
     const text = 'NSAIDs and NSAIDs-induced ulcers, not pNSAIDs or NSAIDs2.';
     expect(shortFormOccurrences(text, 'NSAIDs').map((s) => s.start)).toEqual([0, 11]);
     expect(shortFormOccurrences('5-FU (5-FU)', '5-FU')).toHaveLength(2);
+    expect(
+      shortFormOccurrences('Cocaine, cocaine and cocaineX; αcocaine', 'cocaine', { ignoreCase: true }),
+    ).toEqual([
+      { start: 0, end: 7, text: 'Cocaine' },
+      { start: 9, end: 16, text: 'cocaine' },
+    ]);
+    // Lower-casing "İ" adds a code unit: offsets still index the original text.
+    expect(shortFormOccurrences('İ drug, DRUG', 'drug', { ignoreCase: true }).map((o) => o.start)).toEqual([
+      2, 8,
+    ]);
     const defs = findAbbreviationDefinitions(
       'congestive heart failure (CHF) and chronic heart failure (CHF) differ',
     );
