@@ -24,7 +24,11 @@ export interface DemoSummary {
   deadLetters: number;
   sentences: number;
   entities: Record<string, number>;
+  /** Entities normalized to a MeSH id (not -1). */
+  concepts: number;
+  /** CID relation records, and the first few as text. */
   relations: number;
+  relationExamples: string[];
   augmented: { total: number; valid: number };
   trainingPairs: number;
   seconds: number;
@@ -43,11 +47,10 @@ export interface DemoOptions {
 /** Runs ingest over a PubTator file into JSONL files and returns what happened. */
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const models = o.models ?? join(projectRoot, 'models');
-  for (const m of ['ner-bc5cdr', 'keywords', 'relations', 'generator'])
+  const bundles = ['ner-bc5cdr', 'keywords', 'relations', 'generator', 'normalize-cdr', 'cid-relations'];
+  for (const m of bundles)
     if (!existsSync(join(models, m)))
-      throw new Error(
-        `demo: model bundle ${join(models, m)} is missing; bundles: ner-bc5cdr, keywords, relations, generator`,
-      );
+      throw new Error(`demo: model bundle ${join(models, m)} is missing; bundles: ${bundles.join(', ')}`);
   mkdirSync(o.out, { recursive: true });
   const outputs = {
     predictions: join(o.out, 'ner.predictions.jsonl'),
@@ -67,7 +70,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     deadLetters: 0,
     sentences: 0,
     entities: {},
+    concepts: 0,
     relations: 0,
+    relationExamples: [],
     augmented: { total: 0, valid: 0 },
     trainingPairs: 0,
     seconds: 0,
@@ -88,9 +93,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const sinks = {
     predictions: counted(openSink<NerPrediction>(`jsonl:${outputs.predictions}`), (p) => {
       s.sentences++;
-      for (const e of p.entities) s.entities[e.type] = (s.entities[e.type] ?? 0) + 1;
+      for (const e of p.entities) {
+        s.entities[e.type] = (s.entities[e.type] ?? 0) + 1;
+        if (e.conceptId && e.conceptId !== '-1') s.concepts++;
+      }
     }),
-    relations: counted(openSink<RelationTriple>(`jsonl:${outputs.relations}`), () => s.relations++),
+    relations: counted(openSink<RelationTriple>(`jsonl:${outputs.relations}`), (r) => {
+      s.relations++;
+      if (s.relationExamples.length < 3)
+        s.relationExamples.push(
+          `${r.sourceId}: ${r.head.text} [${r.head.conceptId ?? '?'}] ${r.relation} ${r.tail.text} [${r.tail.conceptId ?? '?'}] p=${r.probability.toFixed(2)}`,
+        );
+    }),
     augmented: counted(openSink<AugmentedSentence>(`jsonl:${outputs.augmented}`), (a) => {
       s.augmented.total++;
       if (a.valid) s.augmented.valid++;
@@ -101,6 +115,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     ner: { model: join(models, 'ner-bc5cdr') },
     keywords: { model: join(models, 'keywords') },
     relations: { model: join(models, 'relations') },
+    normalize: { model: join(models, 'normalize-cdr') },
+    cid: { model: join(models, 'cid-relations') },
     bioaug: { generator: { model: join(models, 'generator') }, n: o.n ?? 2, seed: o.seed ?? 1 },
   });
   const t0 = performance.now();
@@ -126,8 +142,9 @@ export function formatSummary(s: DemoSummary): string {
   const rate = (n: number) => (s.seconds > 0 ? (n / s.seconds).toFixed(1) : '0');
   return [
     `ingest on files: ${s.abstracts} abstracts (${s.deadLetters} dead-lettered), ${s.sentences} sentences in ${s.seconds.toFixed(1)} s`,
-    `  entities:    ${ents || 'none'}`,
-    `  relations:   ${s.relations}`,
+    `  entities:    ${ents || 'none'} (${s.concepts} normalized to MeSH)`,
+    `  relations:   ${s.relations} chemical-induced disease (CID)`,
+    ...s.relationExamples.map((x) => `    ${x}`),
     `  augmented:   ${s.augmented.total} sentences (${s.augmented.valid} valid after de-linearization)`,
     `  train pairs: ${s.trainingPairs}`,
     `  throughput:  ${rate(s.abstracts)} abstracts/s, ${rate(s.sentences)} sentences/s`,
