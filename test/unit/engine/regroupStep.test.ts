@@ -1,4 +1,5 @@
-import { pipe } from 'rxjs';
+import { pipe, type Observable } from 'rxjs';
+import type { Envelope } from '../../../src/engine/envelope.ts';
 import { describe, expect, it } from 'vitest';
 import { MemoryDeadLetters } from '../../../src/engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../../src/engine/memory.ts';
@@ -47,12 +48,12 @@ async function run(items: Item[], maxInFlight: number) {
     sources: { items: source },
     sinks: { out: sink },
     build: (s, k) =>
-      s.items!.pipe(
-        regroupStep<Item, Part, { id: string; parts: number[] }>('regroup', inner as never, (item, outs) => ({
+      (s.items as Observable<Envelope<Item>>).pipe(
+        regroupStep('regroup', inner, (item, outs) => ({
           id: item.id,
           parts: outs.map((o) => o.i).sort((a, b) => a - b),
         })),
-        k.out!.write() as never,
+        (k.out as MemorySink<{ id: string; parts: number[] }>).write(),
       ),
     config: {},
     handleSignals: false,
