@@ -51,8 +51,3 @@ export class StreamError extends Error {
     this.hint = opts.hint;
   }
 }
-
-/** True for errors that say a retry may help: a StreamError with `retriable`, or any error with `retriable: true`. */
-export function isRetriable(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { retriable?: unknown }).retriable === true;
-}

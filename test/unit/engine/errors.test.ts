@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRetriable, StreamError } from '../../../src/engine/errors.ts';
+import { StreamError } from '../../../src/engine/errors.ts';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 import { DecodeError, SchemaRegistryError } from '../../../src/io/avro/errors.ts';
 import { FileFormatError, FileUriError } from '../../../src/io/files/errors.ts';
@@ -39,8 +39,6 @@ describe('StreamError, the one error base class', () => {
       cause,
     ]);
     expect(new StreamError('bad', { stage: 'input' }).retriable).toBe(false);
-    expect(isRetriable(e)).toBe(true);
-    expect(isRetriable(new Error('x'))).toBe(false);
   });
 
   it('is the base of the typed errors, which keep their names, messages and retriable policy', () => {
