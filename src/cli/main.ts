@@ -26,16 +26,19 @@ export async function main(argv: string[]): Promise<void> {
     .description('Streaming dataflow engine for biomedical text (Kafka or files, ONNX Runtime models)')
     .showHelpAfterError()
     .exitOverride();
+  // --debug anywhere on the line (or LOG_LEVEL=debug, BIOSTREAM_DEBUG=1) prints stack traces of errors.
+  const debug =
+    argv.includes('--debug') || process.env.LOG_LEVEL === 'debug' || process.env.BIOSTREAM_DEBUG === '1';
   try {
     for (const load of modules) (await load()).register(program);
-    await program.parseAsync(argv);
+    await program.parseAsync(argv.filter((a) => a !== '--debug'));
   } catch (e) {
     // Commander already printed its own usage errors (and --help/--version exit through here with code 0).
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode;
       return;
     }
-    process.stderr.write(formatCliError(e, process.env.BIOSTREAM_DEBUG === '1'));
+    process.stderr.write(formatCliError(e, debug));
     process.exitCode = 1;
   }
 }
@@ -49,8 +52,10 @@ export function formatCliError(e: unknown, withStack = false): string {
     if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg.replace(/\s*\n\s*/g, ' '));
     cur = cur instanceof Error ? cur.cause : undefined;
   }
-  const line = `bioaug-stream: error: ${parts.join(': ') || 'unknown error'}\n`;
-  const hint = hintFor(e);
+  // The class when it says more than "Error" (BrokersUnreachableError, FileUriError, ...).
+  const name = e instanceof Error && e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  const line = `bioaug-stream: error: ${name}${parts.join(': ') || 'unknown error'}\n`;
+  const hint = withStack && !(e as { hint?: unknown } | null)?.hint ? undefined : hintFor(e);
   const stack = withStack && e instanceof Error && e.stack ? `${e.stack}\n` : '';
   return line + (hint ? `  hint: ${hint}\n` : '') + stack;
 }
@@ -64,5 +69,5 @@ function hintFor(e: unknown): string | undefined {
     return 'no Kafka broker answered: check --brokers / KAFKA_BROKERS, or run on files (--source pubtator:<path>, --sink <name>=jsonl:<path>)';
   if (/ENOENT/.test(msg))
     return 'a path does not exist: check it (relative paths start from the current directory)';
-  return 'set BIOSTREAM_DEBUG=1 to print the stack trace';
+  return 'add --debug to print the stack trace';
 }

@@ -182,6 +182,26 @@ describe('CLI produce / consume / topics against the broker', () => {
     expect(preds.every((p) => /^\d+:\d+$/.test(p.id) && Array.isArray(p.entities))).toBe(true);
   }, 120_000);
 
+  it('an unreachable broker fails in seconds with one line naming the brokers and `bioaug-stream broker`', async () => {
+    const started = Date.now();
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'consume', '--topic', 'x', '--brokers', '127.0.0.1:9'], {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: 'error' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stderr).toMatch(
+      /^bioaug-stream: error: BrokersUnreachableError: no Kafka broker answered at 127\.0\.0\.1:9/m,
+    );
+    expect(r.stderr).toContain('bioaug-stream broker');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+
   it('re-injects dead letters without their dlq.* headers', async () => {
     await produceRaw(broker.brokers, 'abstracts.dlq', [
       { key: 'a', value: 'raw-1', headers: { 'dlq.stage': 'decode', 'dlq.step': 'x', keep: 'yes' } },

@@ -5,6 +5,7 @@ import { tap, type Observable } from 'rxjs';
 import { runTopology } from '../../engine/runner.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { createCodec } from '../../io/avro/codec.ts';
+import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import { openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
 
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     }
     applyProcessConfig(config);
     const connection = kafkaConnection(config);
+    await checkBrokers(connection);
     const codec = await createCodec(
       config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
     );

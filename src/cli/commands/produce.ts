@@ -1,6 +1,7 @@
 // `bioaug-stream produce`: a file (PubTator, PubMed XML, JSONL, CoNLL, stdin) to a Kafka topic as Avro,
 // with a progress bar; or `--from-dlq <topic>`: re-inject dead letters (raw bytes) into a topic.
 import type { Command } from 'commander';
+import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import cliProgress from 'cli-progress';
 import { map, type Observable } from 'rxjs';
 import { runTopology } from '../../engine/runner.ts';
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     applyProcessConfig(config);
     const topic = flags.topic as string;
     const connection = kafkaConnection(config);
+    await checkBrokers(connection);
     const bar = new cliProgress.SingleBar(
       { format: 'produce {topic} | {value} records | {rate}/s', stream: process.stderr, noTTYOutput: false },
       cliProgress.Presets.shades_classic,

@@ -16,6 +16,7 @@ import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, prin
 import { startObservabilityFromConfig } from '../../obs/server.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
+import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import { namedUri, openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
 import { logger } from '../../obs/logger.ts';
 
@@ -93,6 +94,12 @@ export function register(program: Command): void {
     // Files the topology config names (state, model.json) are read here, before anything is opened.
     const inputs = await mod.resolve(config.topologies[topology] ?? {});
     const connection = kafkaConnection(config);
+    const uris = [
+      ...(flags.source as string[]),
+      ...(flags.sink as string[]),
+      flags.deadLetters as string,
+    ].map((spec) => spec.replace(/^[A-Za-z][\w-]*=/, ''));
+    if (uris.some((u) => u.startsWith('kafka:'))) await checkBrokers(connection);
     const deadLetters = new CountingDeadLetters(openDeadLettersUri(flags.deadLetters as string, connection));
     const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
     if (maxDeadLetters !== undefined && !(maxDeadLetters >= 0))

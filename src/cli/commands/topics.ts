@@ -1,5 +1,6 @@
 // `bioaug-stream topics`: list topics with partitions and offsets; create topics where the broker allows it.
 import type { Command } from 'commander';
+import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import { createKafka } from '../../io/kafka/client.ts';
 import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
 
@@ -15,6 +16,7 @@ export function register(program: Command): void {
       return;
     }
     applyProcessConfig(config);
+    await checkBrokers(kafkaConnection(config));
     const admin = createKafka(kafkaConnection(config)).admin();
     await admin.connect();
     try {
@@ -43,6 +45,7 @@ export function register(program: Command): void {
       throw new Error('topics create: --partitions must be >= 1');
     if (!Number.isInteger(replication) || replication < 1)
       throw new Error('topics create: --replication must be >= 1');
+    await checkBrokers(kafkaConnection(config));
     const admin = createKafka(kafkaConnection(config)).admin();
     await admin.connect();
     try {
