@@ -1,5 +1,5 @@
 // Producing and reading back test topics with a bare kafkajs client (independent of the engine under test).
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import { createKafka } from '../../src/io/kafka/client.ts';
 
 /** Produces `n` JSON records `{ id, body }` keyed `k<id>`, in batches, acks=all. */
@@ -11,7 +11,10 @@ export async function produceRange(
   opts: { batch?: number; body?: string } = {},
 ): Promise<void> {
   const kafka = createKafka({ brokers, clientId: 'test-producer' });
-  const p = kafka.producer({ allowAutoTopicCreation: false });
+  const p = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await p.connect();
   const batch = opts.batch ?? 2000;
   try {
@@ -33,7 +36,10 @@ export async function produceRaw(
   messages: Array<{ key: string | null; value: Buffer | string | null; headers?: Record<string, string> }>,
 ): Promise<void> {
   const kafka = createKafka({ brokers, clientId: 'test-producer' });
-  const p = kafka.producer({ allowAutoTopicCreation: false });
+  const p = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await p.connect();
   try {
     await p.send({ topic, acks: -1, messages });

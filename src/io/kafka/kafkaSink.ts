@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Envelope } from '../../engine/envelope.ts';
 import type { Sink } from '../../engine/types.ts';
 import { metrics } from '../../obs/metrics.ts';
@@ -88,7 +88,12 @@ export class KafkaSink<T> implements Sink<T> {
 
   private connect(): Promise<Producer> {
     if (!this.connecting) {
-      const p = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+      const p = this.kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: false,
+        // kafkajs 2's default (murmur2, as the Java client), named so kafkajs does not warn about the change.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       this.connecting = p.connect().then(() => {
         this.producer = p;
         return p;
