@@ -3,7 +3,7 @@
 // trigram similarity ranker as the last resort. Each answer carries a score in [0, 1]; the caller
 // turns answers below its threshold into "-1" (unsure), the CDR convention for "no concept".
 import { ModelError } from '../errors.ts';
-import { afterCause, bagKey, foldCase, nameWords, trigrams } from './conceptNames.ts';
+import { afterCause, bagKey, canonicalWords, foldCase, nameWords, trigrams } from './conceptNames.ts';
 
 /** One dictionary name: a surface form of an entity type seen with a concept id `count` times. */
 export interface DictionaryEntry {
@@ -76,6 +76,8 @@ interface TypeIndex {
   exact: Map<string, Votes>;
   normalized: Map<string, Votes>;
   bag: Map<string, Votes>;
+  /** Sorted canonical words (organ/process synonyms folded): the synonym tier. */
+  canonical: Map<string, Votes>;
   /** Distinct normalized names with their trigram vectors, for the similarity ranker. */
   names: Array<{ name: string; norm: number; grams: Map<string, number> }>;
   /** trigram -> indexes into names (candidate generation without scanning every name). */
@@ -92,6 +94,13 @@ function l2(m: Map<string, number>): number {
   let s = 0;
   for (const v of m.values()) s += v * v;
   return Math.sqrt(s);
+}
+
+const STOP = new Set(['of', 'the', 'and', 'in', 'a', 'an', 'to', 'with', 'by', 'on', 'for']);
+
+/** Order-free key with organ/process synonyms folded. */
+function canonicalKey(words: readonly string[]): string {
+  return [...new Set(canonicalWords(words).filter((w) => !STOP.has(w)))].sort().join(' ');
 }
 
 /** Options of {@link ConceptDictionary.lookup}. */
@@ -149,7 +158,14 @@ export class ConceptDictionary {
     if (!ix)
       this.byType.set(
         type,
-        (ix = { exact: new Map(), normalized: new Map(), bag: new Map(), names: [], postings: new Map() }),
+        (ix = {
+          exact: new Map(),
+          normalized: new Map(),
+          bag: new Map(),
+          canonical: new Map(),
+          names: [],
+          postings: new Map(),
+        }),
       );
     return ix;
   }
@@ -159,6 +175,7 @@ export class ConceptDictionary {
     vote(ix.exact, foldCase(e.name), e.id, e.count);
     vote(ix.normalized, nameWords(e.name).join(' '), e.id, e.count);
     vote(ix.bag, bagKey(e.name), e.id, e.count);
+    vote(ix.canonical, canonicalKey(nameWords(e.name)), e.id, e.count);
   }
 
   private indexNames(ix: TypeIndex): void {
@@ -185,6 +202,7 @@ export class ConceptDictionary {
       ['exact', ix.exact, folded],
       ['normalized', ix.normalized, norm],
       ['bag', ix.bag, bagKey(text)],
+      ['bag', ix.canonical, canonicalKey(words)],
     ];
     for (const [tier, map, key] of tiers) {
       const v = map.get(key);

@@ -128,6 +128,32 @@ export function afterCause(words: readonly string[]): string[] | null {
   return null;
 }
 
+// Adjective and noun forms that name the same organ or process in disease names ("renal failure" and
+// "kidney failure", "hepatic injury" and "liver injury"): folded to one word in lookup keys.
+const SAME_WORD: Record<string, string> = {
+  renal: 'kidney',
+  nephric: 'kidney',
+  hepatic: 'liver',
+  cardiac: 'heart',
+  myocardial: 'heart',
+  pulmonary: 'lung',
+  gastric: 'stomach',
+  cerebral: 'brain',
+  tumour: 'tumor',
+  neoplasm: 'tumor',
+  haemorrhage: 'hemorrhage',
+  bleeding: 'hemorrhage',
+  convulsion: 'seizure',
+  fit: 'seizure',
+  insufficiency: 'failure',
+  injury: 'damage',
+};
+
+/** Words of a name with organ/process synonyms folded (the key of the synonym tier). */
+export function canonicalWords(words: readonly string[]): string[] {
+  return words.map((w) => SAME_WORD[w] ?? w);
+}
+
 /** The normalized name: {@link nameWords} joined by single spaces. */
 export function normalizeName(s: string): string {
   return nameWords(s).join(' ');
