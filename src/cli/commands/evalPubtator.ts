@@ -15,8 +15,10 @@ import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
 import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
 import { startMockCluster, type MockCluster } from '../../io/kafka/mockCluster.ts';
+import { DocumentStageConfig } from '../../models/ner/documentStageConfig.ts';
+import { ConfigError } from '../config.ts';
 import { articleSentences } from '../../text/splitSentences.ts';
-import { build as buildNerTagging } from '../../../topologies/ner-tagging.ts';
+import { build as buildNerTagging, type NerTaggingInputs } from '../../../topologies/ner-tagging.ts';
 
 /** Rounds every non-integer number of a (nested) figures object to 2 decimals. */
 function roundAll(v: unknown): unknown {
@@ -36,6 +38,8 @@ export interface EvalPubtatorOptions {
   maxBatch?: number;
   /** Tokenization fed to the model (a style or corpus name; default: the ner-tagging default). */
   tokenizerStyle?: string;
+  /** ner-tagging's document-level stage config (its `document` block), over its defaults. */
+  document?: NerTaggingInputs['document'];
   /** Route abstracts and predictions through Kafka (KAFKA_BROKERS, else an in-process mock cluster). */
   kafka?: boolean;
   brokers?: string[];
@@ -56,6 +60,7 @@ function nerConfig(o: EvalPubtatorOptions): Parameters<typeof buildNerTagging>[2
   return {
     ner: { model: o.model, maxBatch: o.maxBatch ?? 32 },
     ...(o.tokenizerStyle ? { tokenizerStyle: o.tokenizerStyle } : {}),
+    ...(o.document ? { document: o.document } : {}),
   };
 }
 
@@ -229,6 +234,25 @@ function expectedSentences(articles: PubmedArticle[]): number {
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
+/** The `--document` JSON, validated against the stage's schema (the error lists the bad fields). */
+function parseDocumentOption(json: string): NerTaggingInputs['document'] {
+  const raw = ((): unknown => {
+    try {
+      return JSON.parse(json) as unknown;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (raw === undefined)
+    throw new ConfigError(`--document: not JSON: ${json}; e.g. '{"abbreviations":{"enabled":false}}'`);
+  const r = DocumentStageConfig.safeParse(raw);
+  if (!r.success)
+    throw new ConfigError(
+      `--document: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}
+
 /** Adds `eval pubtator` (document-level F1 by character offsets) to the `eval` group. */
 export function registerEvalPubtator(group: Command): void {
   group
@@ -244,6 +268,10 @@ export function registerEvalPubtator(group: Command): void {
     .option('--tokenizer <style>', 'tokenization fed to the model: split, runs, ptb or a corpus name')
     .option('--kafka', 'go through a Kafka broker: KAFKA_BROKERS, else an in-process librdkafka mock cluster')
     .option('--partitions <n>', 'partitions of the evaluation topics', '3')
+    .option(
+      '--document <json>',
+      'ner-tagging document-level stage config as JSON, e.g. \'{"consistency":{"enabled":false}}\' (blocks: abbreviations, consistency, brackets)',
+    )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       try {
         const r = await evalPubtator({
@@ -254,6 +282,7 @@ export function registerEvalPubtator(group: Command): void {
           maxBatch: Number(opts.maxBatch),
           kafka: opts.kafka === true,
           ...(typeof opts.tokenizer === 'string' ? { tokenizerStyle: opts.tokenizer } : {}),
+          ...(typeof opts.document === 'string' ? { document: parseDocumentOption(opts.document) } : {}),
           partitions: Number(opts.partitions),
         });
         const perType = Object.fromEntries(
