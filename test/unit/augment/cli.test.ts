@@ -138,6 +138,43 @@ describe('bioaug-stream augment', () => {
     ]);
     expect(JSON.parse(readFileSync(st, 'utf8')).mentions.Disease).toEqual([['colon', 'cancer'], ['fever']]);
   });
+
+  it('runs through the augment topology: a failing sentence is reported with its line, the others written with their originals', async () => {
+    const input = join(dir, 'nbsp.conll');
+    // The reader splits columns at tabs, so a no-break space stays inside the token: the augmenter refuses it.
+    writeFileSync(input, 'a\u00a0b\tO\nc\tO\n\nfever\tB-Disease\nnow\tO\n\n');
+    const out = join(dir, 'long.jsonl');
+    const r = await cli(
+      'augment',
+      '--method',
+      'sis',
+      '--input',
+      input,
+      '--n',
+      '120',
+      '--format',
+      'jsonl',
+      '--include-original',
+      '--output',
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `sis: sentence "${input}:0" (line 1) token 0 "a\u00a0b" is empty or holds whitespace`,
+    );
+    expect(r.stderr).toContain('augment: 1 sentences failed; their copies were not written');
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; source_id: string; method: string; n: number });
+    // The original first, then n copies (n above the topology's former cap of 100), numbered from their ids.
+    expect(lines).toHaveLength(121);
+    expect(lines[0]).toMatchObject({ id: `${input}:1`, method: 'original', n: -1 });
+    expect(lines.slice(1).map((l) => l.n)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    expect(
+      lines.slice(1).every((l) => l.id === `${input}:1:sis:${l.n}` && l.source_id === `${input}:1`),
+    ).toBe(true);
+  });
 });
 
 describe('bioaug-stream training-pairs', () => {
