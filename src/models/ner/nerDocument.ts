@@ -166,7 +166,15 @@ export class DocumentEditor {
           entities.map((e) => ({ type: e.type, start: e.tokenStart, end: e.tokenEnd })),
           s.tokens.length,
         );
-        return { ...s, tags, entities };
+        // tagScores say how sure the tag of each token is; where a rule changed the tag, the model's
+        // score was for another tag. A token now in an entity takes the entity's score (the evidence the
+        // rule used); a token now O takes 1 - the model's score for the tag it lost.
+        const tagScores = s.tagScores.slice();
+        for (const e of entities)
+          for (let k = e.tokenStart; k < e.tokenEnd; k++) if (tags[k] !== s.tags[k]) tagScores[k] = e.score;
+        for (let k = 0; k < tags.length; k++)
+          if (tags[k] === 'O' && s.tags[k] !== 'O') tagScores[k] = 1 - (s.tagScores[k] ?? 0);
+        return { ...s, tags, tagScores, entities };
       }),
     };
   }

@@ -69,7 +69,7 @@ describe('resolveAbbreviations', () => {
   it('tags every short form with its long form type, also when the long form is the head of a longer mention', () => {
     const doc = docWith(title, abstract, [
       ['doxorubicin', 'Chemical'],
-      ['anthracycline doxorubicin', 'Chemical'],
+      ['anthracycline doxorubicin', 'Chemical', 0, 0.8],
       ['congestive heart failure', 'Disease'],
       ['DOX', 'Disease', 1],
     ]);
@@ -85,6 +85,11 @@ describe('resolveAbbreviations', () => {
       'DOX/Chemical',
     ]);
     expect(counts).toEqual({ 'short-form-tagged': 4, 'short-form-retyped': 1 });
+    // Scores follow the tags: a token tagged by the rule carries the long form's score (0.8 here).
+    const s1 = out.sentences[1]!;
+    const dox = s1.tokens.indexOf('DOX');
+    expect(s1.tags[dox]).toBe('B-Chemical');
+    expect(s1.tagScores[dox]).toBe(0.8);
   });
 
   it('needs the long form for `exact`, and untags short forms whose long form is no entity', () => {
