@@ -181,7 +181,18 @@ export function register(program: Command): void {
           sinks: { augmented: sink },
           deadLetters,
           build: buildAugment,
-          config: { methods: [method], n, seed, p, state, synonyms, bioaug: { corrupt } },
+          // Every sentence here has its keyword column (checked above): no keyword model, so nothing
+          // batches (and reorders) the sentences before corruption; the output keeps the input order.
+          config: {
+            methods: [method],
+            n,
+            seed,
+            p,
+            state,
+            synonyms,
+            bioaug: { corrupt },
+            keywords: { enabled: false },
+          },
         }).done;
         bar.stop();
         for (const f of failures) process.stderr.write(`augment: ${f.error.message}\n`);
