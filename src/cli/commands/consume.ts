@@ -19,8 +19,7 @@ export function register(program: Command): void {
     .option('--max <n>', 'stop after n records')
     .option(
       '--idle-ms <ms>',
-      'stop after this long without new records, counted from the group assignment (0: run until SIGINT)',
-      '5000',
+      'stop after this long without new records, counted from the group assignment (0: run until SIGINT; default 5000, or 30000 with --max)',
     )
     .option('--dead-letters <uri>', 'where undecodable records go', 'stderr:');
   addConfigOptions(cmd);
@@ -76,7 +75,9 @@ export function register(program: Command): void {
     });
     stop = () => void run.stop();
     const stats = (source as { stats?: { consumed: number; rebalances: number } }).stats;
-    const idleMs = Number(flags.idleMs);
+    // With --max the caller knows how many records to wait for (a topology may still be writing them).
+    const idleMs =
+      flags.idleMs === undefined ? (flags.max === undefined ? 5000 : 30_000) : Number(flags.idleMs);
     if (!(idleMs >= 0)) throw new Error(`consume: --idle-ms must be >= 0, got ${String(flags.idleMs)}`);
     // Idle time counts from the group assignment: joining a group can itself take seconds.
     let lastCount = -1;
