@@ -3,7 +3,15 @@
 // CID relations); with --gold-entities only the relation step runs, on the gold mentions and ids.
 // Both go through the engine's stream operators (dynamic batching, acks), over in-memory sources.
 import type { Command } from 'commander';
-import type { Observable } from 'rxjs';
+import { randomUUID } from 'node:crypto';
+import { tap, type Observable } from 'rxjs';
+import type { Sink, Source } from '../../engine/types.ts';
+import { createCodec } from '../../io/avro/codec.ts';
+import { createKafka, parseBrokers } from '../../io/kafka/client.ts';
+import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
+import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
+import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
+import { startMockCluster, type MockCluster } from '../../io/kafka/mockCluster.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { MemoryDeadLetters } from '../../engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../engine/memory.ts';
@@ -18,7 +26,7 @@ import {
 } from '../../models/relations/extractCidRelations.ts';
 import { toCidRelations } from '../../models/relations/toCidRelations.ts';
 import { splitArticle } from '../../text/sentences.ts';
-import { build as buildNerRelations } from '../../../topologies/ner-relations.ts';
+import { build as buildNerRelations, type NerRelationsInputs } from '../../../topologies/ner-relations.ts';
 
 /** Options of `eval relations`. */
 export interface EvalRelationsOptions {
@@ -33,6 +41,9 @@ export interface EvalRelationsOptions {
   threshold?: number;
   limit?: number;
   maxBatch?: number;
+  /** End to end through Kafka: KAFKA_BROKERS (or `brokers`), else an in-process librdkafka mock cluster. */
+  kafka?: boolean;
+  brokers?: string[];
 }
 
 /** The figures printed as the command's last line. */
@@ -44,6 +55,7 @@ export interface EvalRelationsResult extends RelationScores {
   deadLetters: number;
   seconds: number;
   mode: 'gold-entities' | 'end-to-end';
+  transport: 'files' | 'kafka';
 }
 
 /** The CID step's input from a gold article: sentences (the engine's splitter) with the gold mentions. */
@@ -93,8 +105,16 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
       deadLetters: dlq.records.length,
       seconds: (performance.now() - t0) / 1000,
       mode: 'gold-entities',
+      transport: 'files',
     };
   }
+  const config = {
+    ner: { model: o.model ?? defaultModel('ner-bc5cdr'), maxBatch: o.maxBatch ?? 32 },
+    normalize: { model: o.normalizer ?? defaultModel('normalize-cdr') },
+    cid: { model: cidModel, maxBatch: o.maxBatch ?? 32 },
+    ...(minProbability === undefined ? {} : { minCidProbability: minProbability }),
+  };
+  if (o.kafka) return overKafka(articles, o, config, t0);
   const source = new MemorySource<PubmedArticle>('abstracts', articles, {
     maxInFlight: 256,
     deadLetters: dlq,
@@ -104,13 +124,7 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
   await runTopology({
     sources: { abstracts: source },
     sinks: { predictions, relations },
-    build: (s, k) =>
-      buildNerRelations(s, k, {
-        ner: { model: o.model ?? defaultModel('ner-bc5cdr'), maxBatch: o.maxBatch ?? 32 },
-        normalize: { model: o.normalizer ?? defaultModel('normalize-cdr') },
-        cid: { model: cidModel, maxBatch: o.maxBatch ?? 32 },
-        ...(minProbability === undefined ? {} : { minCidProbability: minProbability }),
-      }),
+    build: (s, k) => buildNerRelations(s, k, config),
     config: {},
     handleSignals: false,
   }).done;
@@ -122,7 +136,155 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
     deadLetters: dlq.records.length,
     seconds: (performance.now() - t0) / 1000,
     mode: 'end-to-end',
+    transport: 'files',
   };
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`eval relations --kafka: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * End to end over Kafka: abstracts produced Avro-encoded, ner-relations from topic to topics, the
+ * predictions and relations read back and decoded with their schemas, then scored; `missing` counts
+ * abstracts without any prediction record.
+ */
+async function overKafka(
+  articles: PubmedArticle[],
+  o: EvalRelationsOptions,
+  config: NerRelationsInputs,
+  t0: number,
+): Promise<EvalRelationsResult> {
+  const external = o.brokers ?? parseBrokers(process.env.KAFKA_BROKERS);
+  let mock: MockCluster | null = null;
+  const brokers = external.length > 0 ? external : (mock = startMockCluster(3)).brokers;
+  const run = randomUUID().slice(0, 8);
+  const topics = {
+    abstracts: `eval.${run}.abstracts`,
+    predictions: `eval.${run}.predictions`,
+    relations: `eval.${run}.relations`,
+    dlq: `eval.${run}.dlq`,
+  };
+  try {
+    if (mock) for (const t of Object.values(topics)) mock.createTopic(t, 3, 3);
+    else {
+      const admin = createKafka({ brokers }).admin();
+      await admin.connect();
+      await admin.createTopics({
+        topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
+        waitForLeaders: true,
+      });
+      await admin.disconnect();
+    }
+    const codec = await createCodec();
+    await runTopology({
+      sources: { feed: new MemorySource('feed', articles, { keyOf: (v) => (v as PubmedArticle).pmid }) },
+      sinks: {
+        out: new KafkaSink<PubmedArticle>({
+          brokers,
+          topic: topics.abstracts,
+          encode: (v) => codec.encode('PubmedArticle', v),
+        }) as never,
+      },
+      build: (s, k) => s.feed!.pipe(k.out!.write()),
+      config: {},
+      handleSignals: false,
+    }).done;
+    const deadLetters = new KafkaDeadLetters({ brokers, topic: topics.dlq });
+    const source = new KafkaSource<PubmedArticle>({
+      brokers,
+      topics: [topics.abstracts],
+      groupId: `eval-${run}-relations`,
+      fromBeginning: true,
+      maxInFlight: 256,
+      decode: (raw) => codec.decode(raw, 'PubmedArticle'),
+      deadLetters,
+    });
+    const written = { predictions: 0, relations: 0 };
+    const counting = <T>(name: keyof typeof written, sink: KafkaSink<T>): Sink<unknown> => ({
+      id: sink.id,
+      write: () => (src) =>
+        src.pipe(
+          sink.write() as never,
+          tap(() => written[name]++),
+        ),
+      close: () => sink.close(),
+    });
+    const running = runTopology({
+      sources: { abstracts: source as Source<unknown> },
+      sinks: {
+        predictions: counting(
+          'predictions',
+          new KafkaSink<NerPrediction>({
+            brokers,
+            topic: topics.predictions,
+            encode: (v) => codec.encode('NerPrediction', v),
+          }),
+        ),
+        relations: counting(
+          'relations',
+          new KafkaSink<RelationTriple>({
+            brokers,
+            topic: topics.relations,
+            encode: (v) => codec.encode('RelationTriple', v),
+          }),
+        ),
+      },
+      deadLetters,
+      build: (s, k) => buildNerRelations(s, k, config),
+      config: {},
+      handleSignals: false,
+    });
+    await waitFor(
+      () => source.stats.acked + source.stats.deadLettered >= articles.length,
+      30 * 60_000,
+      'the topology to settle every abstract',
+    );
+    await running.stop();
+    const readBack = async <T>(topic: string, schema: 'NerPrediction' | 'RelationTriple', n: number) => {
+      const reader = new KafkaSource<T>({
+        brokers,
+        topics: [topic],
+        groupId: `eval-${run}-read-${schema}`,
+        fromBeginning: true,
+        maxInFlight: 5000,
+        decode: (raw) => codec.decode(raw, schema) as T,
+      });
+      const got = new MemorySink<T>(schema);
+      const r = runTopology({
+        sources: { r: reader as Source<unknown> },
+        sinks: { got: got as never },
+        build: (s, k) => s.r!.pipe(k.got!.write()),
+        config: {},
+        handleSignals: false,
+      });
+      await waitFor(() => got.items.length >= n, 10 * 60_000, `${n} records on ${topic}`);
+      await r.stop();
+      return got.items;
+    };
+    const predictions = await readBack<NerPrediction>(
+      topics.predictions,
+      'NerPrediction',
+      written.predictions,
+    );
+    const relations = await readBack<RelationTriple>(topics.relations, 'RelationTriple', written.relations);
+    const ner = scorePredictions(articles, predictions);
+    return {
+      ...scoreCidRecords(articles, relations),
+      missing: ner.missing,
+      ...(ner.concepts ? { concepts: ner.concepts } : {}),
+      deadLetters: source.stats.deadLettered,
+      seconds: (performance.now() - t0) / 1000,
+      mode: 'end-to-end',
+      transport: 'kafka',
+    };
+  } finally {
+    mock?.destroy();
+  }
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
@@ -152,6 +314,7 @@ export function registerEvalRelations(group: Command): void {
     .option('--threshold <p>', "emit relations at or above this probability (default: the CID bundle's)")
     .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')
     .option('--max-batch <n>', 'batch size of the model steps', '32')
+    .option('--kafka', 'end to end through Kafka: KAFKA_BROKERS, else an in-process librdkafka mock cluster')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       try {
         const r = await evalRelations({
@@ -163,7 +326,12 @@ export function registerEvalRelations(group: Command): void {
           ...(typeof opts.threshold === 'string' ? { threshold: Number(opts.threshold) } : {}),
           limit: Number(opts.limit) || undefined,
           maxBatch: Number(opts.maxBatch),
+          kafka: opts.kafka === true,
         });
+        if (opts.kafka === true && opts.goldEntities === true)
+          process.stderr.write(
+            'eval relations: --kafka applies to the end-to-end run; --gold-entities ran on files\n',
+          );
         process.stdout.write(
           `CID ${r.mode}: P ${round(r.precision)} R ${round(r.recall)} F1 ${round(r.f1)} (${r.abstracts} abstracts)\n`,
         );
