@@ -68,7 +68,7 @@ export function register(program: Command): void {
     )
     .option(
       '--dead-letters <uri>',
-      'dead letters: kafka:topic, jsonl:path, stdout:jsonl or stderr:',
+      'dead letters: kafka:topic, jsonl:path, stdout:jsonl, stderr: (one line each) or stderr:jsonl (whole records)',
       'stderr:',
     )
     .option(

@@ -47,13 +47,15 @@ export class FileDeadLetterWriter implements DeadLetterWriter {
   constructor(
     target: string | Writable,
     private readonly clock: () => number = Date.now,
+    /** One readable line per dead letter (stage, step, error, origin) instead of the whole record: the terminal default. */
+    private readonly summary = false,
   ) {
     this.owned = typeof target === 'string';
     this.stream = typeof target === 'string' ? createWriteStream(target, { flags: 'a' }) : target;
   }
 
   write(record: DeadLetterInput): Promise<void> {
-    const line = toJsonLine(deadLetterValue(record, this.clock()));
+    const line = this.summary ? deadLetterSummary(record) : toJsonLine(deadLetterValue(record, this.clock()));
     return new Promise((resolve, reject) => {
       this.stream.write(line, (err) => {
         if (err) reject(err);
@@ -69,4 +71,19 @@ export class FileDeadLetterWriter implements DeadLetterWriter {
     if (!this.owned || this.stream.writableFinished || this.stream.destroyed) return;
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
   }
+}
+
+/** One line about a dead letter: where it came from, the failing step and its error (no raw bytes). */
+export function deadLetterSummary(r: DeadLetterInput): string {
+  const o = r.origin;
+  const where =
+    o.kind === 'kafka'
+      ? `${o.topic}[${o.partition}]@${o.offset}`
+      : o.kind === 'file'
+        ? `${o.path}${o.line !== undefined ? `:${o.line}` : ` #${o.index}`}`
+        : `${o.source} #${o.index}`;
+  const f = r.failures[0];
+  const why = f ? `${f.stage}/${f.stepId}: ${f.error.name}: ${f.error.message}` : 'unknown failure';
+  const key = r.key !== null ? ` key ${JSON.stringify(r.key)}` : '';
+  return `dead letter: ${where}${key}: ${why.replace(/\s*\n\s*/g, ' ')}\n`;
 }

@@ -210,10 +210,14 @@ export function openSink<T = unknown>(uri: string, opts: OpenSinkOptions = {}): 
 
 /** Opens a file dead-letter writer for `jsonl:<path>` (appends) or `stderr:`; throws FileUriError otherwise. */
 export function openDeadLetterWriter(uri: string, opts: { stderr?: Writable } = {}): FileDeadLetterWriter {
-  if (uri === 'stderr:') return new FileDeadLetterWriter(opts.stderr ?? process.stderr);
+  // stderr: is read by a person: one line per dead letter; stderr:jsonl gives the whole records.
+  if (uri === 'stderr:') return new FileDeadLetterWriter(opts.stderr ?? process.stderr, Date.now, true);
+  if (uri === 'stderr:jsonl') return new FileDeadLetterWriter(opts.stderr ?? process.stderr);
   const u = parseFileUri(uri);
   if (u.format !== 'jsonl' || u.stdio === 'stdin') {
-    throw new FileUriError(`dead letters '${uri}': valid: jsonl:<path>, stdout:jsonl, stderr:`);
+    throw new FileUriError(
+      `dead letters '${uri}': valid: jsonl:<path>, stdout:jsonl, stderr: (one line each), stderr:jsonl (whole records)`,
+    );
   }
   if (u.stdio === 'stdout') return new FileDeadLetterWriter(process.stdout);
   const path = u.path as string;

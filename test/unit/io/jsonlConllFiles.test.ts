@@ -313,6 +313,29 @@ describe('file dead-letter writer', () => {
     await viaUri.close();
     expect(readFileSync(join(tmp, 'sub', 'dlq2.jsonl'), 'utf8')).toContain('"stage":"unknown"');
     expect(() => openDeadLetterWriter('conll:x')).toThrow(/valid: jsonl:<path>, stdout:jsonl, stderr:/);
+    // stderr: is a terminal's view: one line per dead letter; stderr:jsonl the whole record.
+    const seen: string[] = [];
+    const stderr = new PassThrough();
+    stderr.on('data', (d: Buffer) => seen.push(d.toString()));
+    const failure = {
+      raw: Buffer.from('x'.repeat(5000)),
+      key: 'k1',
+      headers: {},
+      origin: { kind: 'file' as const, path: '/in.jsonl', index: 6, line: 7 },
+      failures: [
+        { stage: 'operator', stepId: 'validate-article', error: new Error('article without a PMID') },
+      ],
+    };
+    await openDeadLetterWriter('stderr:', { stderr }).write(failure);
+    await openDeadLetterWriter('stderr:jsonl', { stderr }).write(failure);
+    expect(seen[0]).toBe(
+      'dead letter: /in.jsonl:7 key "k1": operator/validate-article: Error: article without a PMID\n',
+    );
+    expect(JSON.parse(seen[1]!)).toMatchObject({
+      key: 'k1',
+      step: 'validate-article',
+      raw: expect.any(String),
+    });
     const codec = await createCodec();
     for (const l of lines) {
       const v = codec.fromJson('DeadLetter', { ...l, raw: Buffer.from(l.raw as string, 'base64') });
