@@ -146,12 +146,12 @@ export function register(program: Command): void {
       .map((spec) => namedUri(spec, onlySource, 'source').uri)
       .filter((uri) => uri.startsWith('kafka:'))
       .map((uri) => uri.slice('kafka:'.length).split('?')[0]!);
-    let lag: { stop(): void } | undefined;
+    let lagMonitor: ReturnType<typeof startLagMonitor> | undefined;
     let admin: ReturnType<ReturnType<typeof createKafka>['admin']> | undefined;
     if (kafkaTopics.length > 0) {
       admin = createKafka(connection).admin();
       await admin.connect();
-      lag = startLagMonitor({ admin, groupId: config.kafka.groupId, topics: kafkaTopics });
+      lagMonitor = startLagMonitor({ admin, groupId: config.kafka.groupId, topics: kafkaTopics });
     }
     const started = Date.now();
     let outputs = 0;
@@ -176,16 +176,41 @@ export function register(program: Command): void {
           : 0;
     let lastOutputs = 0;
     let lastAt = started;
+    let lag: number | undefined;
+    const recordsIn = (): number =>
+      Object.values(sources).reduce((n, src) => {
+        const st = (src as { stats?: { consumed?: number; emitted?: number } }).stats;
+        return n + (st?.consumed ?? st?.emitted ?? 0);
+      }, 0);
+    // On a terminal a status line; elsewhere (a container's log) the same figures as a JSON log line.
+    const tty = process.stderr.isTTY === true;
     const progress =
       progressMs > 0
         ? setInterval(() => {
             const now = Date.now();
             const rate = ((outputs - lastOutputs) * 1000) / Math.max(1, now - lastAt);
-            process.stderr.write(
-              `${topology}: ${outputs} outputs (${rate.toFixed(1)}/s), ${deadLetters.count} dead-lettered, ${((now - started) / 1000).toFixed(0)} s\n`,
-            );
+            const status = {
+              topology,
+              in: recordsIn(),
+              out: outputs,
+              ratePerSec: Math.round(rate * 10) / 10,
+              deadLettered: deadLetters.count,
+              ...(lag !== undefined ? { lag } : {}),
+              elapsedSec: Math.round((now - started) / 1000),
+            };
+            if (tty)
+              process.stderr.write(
+                `${topology}: ${status.in} in, ${status.out} out (${rate.toFixed(1)}/s), ${status.deadLettered} dead-lettered` +
+                  (lag !== undefined ? `, lag ${lag}` : '') +
+                  `, ${status.elapsedSec} s\n`,
+              );
+            else logger.info(status, 'status');
             lastOutputs = outputs;
             lastAt = now;
+            lagMonitor
+              ?.poll()
+              .then((samples) => (lag = samples.reduce((n, x) => n + x.lag, 0)))
+              .catch(() => undefined);
           }, progressMs)
         : undefined;
     progress?.unref();
@@ -195,7 +220,7 @@ export function register(program: Command): void {
     } finally {
       if (progress) clearInterval(progress);
       running = false;
-      lag?.stop();
+      lagMonitor?.stop();
       await admin?.disconnect().catch(() => undefined);
       await obs?.close();
     }
