@@ -3,6 +3,7 @@ import { createRng, type Rng } from '../../engine/rng.ts';
 import { bool, f32, float32, int64, type BackendOptions, type Feeds, type Tensor } from '../backend.ts';
 import { disposeBundle, loadBundle, type Seq2SeqBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
+import { argmaxF64, sampleToken, topIndices } from './sampling.ts';
 
 export const generateOptionsSchema = z
   .object({
@@ -461,52 +462,6 @@ class Gen implements Generator {
     }
     return hyps.map((h) => h.slice(0, o.numReturnSequences).map((x) => this.result(x.tokens, x.score)));
   }
-}
-
-function argmaxF64(x: Float64Array, V: number): number {
-  let arg = 0;
-  for (let j = 1; j < V; j++) if ((x[j] ?? -Infinity) > (x[arg] ?? -Infinity)) arg = j;
-  return arg;
-}
-
-/** Indices of the k largest values, descending, ties to the lower index. */
-function topIndices(x: Float64Array, V: number, k: number): number[] {
-  const top: number[] = [];
-  for (let j = 0; j < V; j++) {
-    const v = x[j] ?? -Infinity;
-    if (top.length === k && v <= (x[top[k - 1]!] ?? -Infinity)) continue;
-    let p = top.length;
-    while (p > 0 && (x[top[p - 1]!] ?? -Infinity) < v) p--;
-    top.splice(p, 0, j);
-    if (top.length > k) top.pop();
-  }
-  return top;
-}
-
-/** Temperature, then top-k, then top-p (nucleus), then one draw from the renormalized distribution. */
-function sampleToken(lp: Float64Array, o: Opts, rng: Rng): number {
-  const V = lp.length;
-  const order = o.topK > 0 && o.topK < V ? topIndices(lp, V, o.topK) : Array.from({ length: V }, (_, j) => j).sort((a, b) => (lp[b] ?? 0) - (lp[a] ?? 0) || a - b);
-  const w = order.map((j) => Math.exp(((lp[j] ?? -Infinity) - (lp[order[0]!] ?? 0)) / o.temperature));
-  let z = w.reduce((a, b) => a + b, 0);
-  let keep = w.length;
-  if (o.topP < 1) {
-    let cum = 0;
-    for (let i = 0; i < w.length; i++) {
-      cum += (w[i] ?? 0) / z;
-      if (cum >= o.topP) {
-        keep = i + 1;
-        break;
-      }
-    }
-    z = w.slice(0, keep).reduce((a, b) => a + b, 0);
-  }
-  let u = rng.next() * z;
-  for (let i = 0; i < keep; i++) {
-    u -= w[i] ?? 0;
-    if (u < 0) return order[i]!;
-  }
-  return order[keep - 1]!;
 }
 
 /** New tensor whose row r is row idx[r] of t (dimension 0); used to expand inputs and reorder beams. */
