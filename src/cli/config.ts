@@ -82,7 +82,8 @@ const configSchema = z.strictObject({
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),
-      host: z.string().min(1).default('0.0.0.0'),
+      // Loopback by default: /metrics and /readyz have no authentication. Containers set 0.0.0.0 (deploy/).
+      host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65_535).default(9464),
       // /healthz fails when the event loop stalled longer than this within the last window.
       blockedThresholdMs: z.number().int().positive().default(10_000),

@@ -35,7 +35,8 @@ export type ObservabilityOptions = {
   now?: () => number;
 };
 
-export type ObservabilityServer = { port: number; url: string; close(): Promise<void> };
+/** A started server: the port and host it is bound to, its URL, and close(). */
+export type ObservabilityServer = { port: number; host: string; url: string; close(): Promise<void> };
 
 const log = stepLogger('obs.server');
 
@@ -47,6 +48,8 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
   const beat = opts.heartbeatMs ?? Math.max(10, Math.min(1000, Math.floor(threshold / 4)));
   const reg = opts.registry ?? defaultRegistry;
   const readinessTimeout = opts.readinessTimeoutMs ?? 5_000;
+  // Loopback unless the caller says otherwise: the endpoints have no authentication.
+  const host = opts.host ?? '127.0.0.1';
 
   // A heartbeat timer: when the loop is blocked the timer fires late, and the lateness is the stall.
   let lastBeat = now();
@@ -149,19 +152,20 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
       clearInterval(timer);
       reject(
         new Error(
-          `obs.server: cannot listen on ${opts.host ?? '0.0.0.0'}:${opts.port} (${err.code ?? err.message}); ` +
+          `obs.server: cannot listen on ${host}:${opts.port} (${err.code ?? err.message}); ` +
             'choose another port with --metrics-port or METRICS_PORT',
         ),
       );
     });
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolveListen());
+    server.listen(opts.port, host, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  log.info({ port }, 'serving /metrics, /healthz, /readyz');
+  const shownHost = host !== '0.0.0.0' && host !== '::' ? host : '127.0.0.1';
+  log.info({ host, port }, 'serving /metrics, /healthz, /readyz');
 
   return {
     port,
+    host,
     url: `http://${shownHost}:${port}`,
     close: () =>
       new Promise<void>((resolveClose) => {

@@ -105,6 +105,8 @@ describe('deploy/ files parse', () => {
     ]) {
       const c = loadConfig({ file: join(projectRoot, p), env: {} });
       expect(c.metrics.port).toBe(9464);
+      // Probes and Prometheus reach a container from outside: its config opens the port beyond loopback.
+      expect(c.metrics.host).toBe('0.0.0.0');
       expect(Object.keys(c.topologies).sort()).toEqual(['augment', 'ingest', 'ner-tagging']);
       for (const [name, section] of Object.entries(c.topologies)) {
         expect(() => schemas[name]!.parse(section), `${p} topologies.${name}`).not.toThrow();

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metrics, registry } from '../../../src/obs/metrics.ts';
 import { loadConfig } from '../../../src/cli/config.ts';
@@ -140,5 +142,34 @@ describe('observability server', () => {
     expect((await fetch(`${s!.url}/readyz`)).status).toBe(200);
     const off = loadConfig({ env: {}, flags: { set: ['metrics.enabled=false'] } });
     expect(await startObservabilityFromConfig(off)).toBeUndefined();
+  });
+
+  it('binds 127.0.0.1 unless metrics.host says otherwise (no authentication on these endpoints)', async () => {
+    const config = loadConfig({ env: {}, flags: { set: ['metrics.port=0'] } });
+    expect(config.metrics.host).toBe('127.0.0.1');
+    const s = await startObservabilityFromConfig(config);
+    open.push(s!);
+    expect(s!.host).toBe('127.0.0.1');
+    expect((await fetch(`http://127.0.0.1:${s!.port}/healthz`)).status).toBe(200);
+    // From another interface of this machine the port is closed.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (external) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const sock = connect(s!.port, external);
+        sock.once('connect', () => {
+          sock.destroy();
+          resolve(false);
+        });
+        sock.once('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
+    }
+    const bare = await startObservabilityServer({ port: 0 });
+    open.push(bare);
+    expect(bare.host).toBe('127.0.0.1');
+    const wide = loadConfig({ env: { METRICS_HOST: '0.0.0.0' }, flags: { set: ['metrics.port=0'] } });
+    expect(wide.metrics.host).toBe('0.0.0.0');
   });
 });
