@@ -267,7 +267,9 @@ model.onnx + prior.json: ${(size / 1024).toFixed(0)} KiB. Scoring the 500 dev ab
 ## Reproduce
 
 \`\`\`
-${command}
+${v.predictions ? `npm run cli -- run ner-tagging --source pubtator:${rel(devFile)} --sink predictions=jsonl:${v.predictions}\n` : ''}${command}
+npm run cli -- eval relations --data ${rel(devFile)} --gold-entities
+npm run cli -- eval relations --data ${rel(devFile)}            # end to end (add --kafka for the same through Kafka)
 \`\`\`
 `;
   writeFileSync(join(out, 'README.md'), card);

@@ -187,7 +187,9 @@ composite mentions' individual names included. No MeSH or UMLS vocabulary is rea
 project's package sources (Debian, npm), so ids never seen in training cannot be predicted.
 
 Lookup per mention, strict to loose: exact (case folded, Greek letters spelled) -> normalized (punctuation
-and hyphens split, letters/digits split, plurals singular) -> bag of words -> head words (leading
+and hyphens split, letters/digits split, plurals singular, British spellings) -> bag of words -> organ and
+process synonyms folded (renal/kidney, hepatic/liver, insufficiency/failure, ...) -> the disease after a
+cause word ("X-induced Y" -> Y) -> salt words dropped ("... hydrochloride") -> head words (leading
 modifiers dropped) -> character-trigram cosine ranker. Per abstract: short forms resolved through their
 Schwartz-Hearst definitions (src/text/abbreviationDefinitions.ts), one answer per surface form. Scores
 below the threshold (${pick.t}, picked on dev) give \`-1\`.
@@ -195,7 +197,7 @@ below the threshold (${pick.t}, picked on dev) give \`-1\`.
 ## Dev figures (${rel(devFile)}, BioCreative V concept measure: set of (PMID, type, MeSH id) per abstract)
 
 Gold mentions, threshold ${pick.t}: Chemical ${fmt(pick.s.per_type.Chemical!.f1)} F1 (P ${fmt(pick.s.per_type.Chemical!.precision)}, R ${fmt(pick.s.per_type.Chemical!.recall)}), Disease ${fmt(pick.s.per_type.Disease!.f1)} F1 (P ${fmt(pick.s.per_type.Disease!.precision)}, R ${fmt(pick.s.per_type.Disease!.recall)}).
-${predicted ? `\nPredicted mentions (models/ner-bc5cdr through ner-tagging, ${rel(v.predictions!)}): Chemical ${fmt(predicted.per_type.Chemical!.f1)} F1, Disease ${fmt(predicted.per_type.Disease!.f1)} F1.\n` : ''}
+${predicted ? `\nPredicted mentions (models/ner-bc5cdr through ner-tagging with its document-level stage, \`${v.predictions!}\`): Chemical ${fmt(predicted.per_type.Chemical!.f1)} F1, Disease ${fmt(predicted.per_type.Disease!.f1)} F1.\n` : ''}
 Ceiling of a training-only dictionary: ${fmt(coverage.Chemical!)}% of dev Chemical concepts and ${fmt(coverage.Disease!)}% of
 dev Disease concepts (per abstract) have an id that occurs in the training annotations.
 Reference (held-out CDR test, BioCreative V organizers' baselines): tmChem 91.2 (chemicals), DNorm 80.6 (diseases).
@@ -214,7 +216,8 @@ dictionary.json ${(size / 1024).toFixed(0)} KiB; built in ${buildSeconds.toFixed
 ## Reproduce
 
 \`\`\`
-${mj.provenance.command}
+${v.predictions ? `npm run cli -- run ner-tagging --source pubtator:${rel(devFile)} --sink predictions=jsonl:${v.predictions}\n` : ''}${mj.provenance.command}
+npm run cli -- eval pubtator --model models/ner-bc5cdr --data ${rel(devFile)}   # concepts end to end
 \`\`\`
 `;
   writeFileSync(join(out, 'README.md'), card);
