@@ -504,6 +504,25 @@ export function kafkaConnection(config: Config): KafkaConnectionSettings {
   };
 }
 
+/**
+ * The codec's registry options (URL and basic credentials) derived from the config; {} without a
+ * registry. Credentials come from schemaRegistry.username/password, else from user:password in the URL.
+ */
+export function registryOptions(config: Config): {
+  registryUrl?: string;
+  registryAuth?: { username: string; password: string };
+} {
+  const r = config.schemaRegistry;
+  if (!r.url) return {};
+  if ((r.username === undefined) !== (r.password === undefined))
+    throw new ConfigError(
+      'schemaRegistry.username and schemaRegistry.password go together: set both (SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD) or neither',
+    );
+  return r.username !== undefined && r.password !== undefined
+    ? { registryUrl: r.url, registryAuth: { username: r.username, password: r.password } }
+    : { registryUrl: r.url };
+}
+
 /** Applies process-wide settings: BIOSTREAM_DATA for dataPath() and the root logger level. */
 export function applyProcessConfig(config: Config): void {
   if (config.data.root) process.env.BIOSTREAM_DATA = resolve(config.data.root);

@@ -7,7 +7,14 @@ import type { Envelope } from '../../engine/envelope.ts';
 import { createCodec } from '../../io/avro/codec.ts';
 import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import { openDeadLettersUri, openSinkUri, openSourceUri } from '../../io/wiring.ts';
-import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import {
+  addConfigOptions,
+  applyProcessConfig,
+  kafkaConnection,
+  loadConfig,
+  printConfig,
+  registryOptions,
+} from '../config.ts';
 
 /** Registers `consume`. */
 export function register(program: Command): void {
@@ -32,9 +39,7 @@ export function register(program: Command): void {
     applyProcessConfig(config);
     const connection = kafkaConnection(config);
     await checkBrokers(connection);
-    const codec = await createCodec(
-      config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
-    );
+    const codec = await createCodec(registryOptions(config));
     const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
     const topicArg = flags.topic as string;
     const uri = topicArg.startsWith('kafka:') ? topicArg : `kafka:${topicArg}`;

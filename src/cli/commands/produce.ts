@@ -12,7 +12,14 @@ import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
 import { openSourceUri, openDeadLettersUri } from '../../io/wiring.ts';
 import { TOPIC_SCHEMAS } from '../../io/kafka/uris.ts';
-import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import {
+  addConfigOptions,
+  applyProcessConfig,
+  kafkaConnection,
+  loadConfig,
+  printConfig,
+  registryOptions,
+} from '../config.ts';
 
 /** The original headers of a dead letter (its `dlq.*` context removed). */
 export function withoutDlqHeaders(h: Record<string, string>): Record<string, string> {
@@ -102,9 +109,7 @@ export function register(program: Command): void {
         throw new Error(
           `produce: unknown or missing --schema '${schema ?? ''}'; valid: ${SCHEMA_NAMES.join(', ')}`,
         );
-      const codec = await createCodec(
-        config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
-      );
+      const codec = await createCodec(registryOptions(config));
       const deadLetters = openDeadLettersUri(flags.deadLetters as string, connection);
       const source = openSourceUri(input, {
         connection,

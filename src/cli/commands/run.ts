@@ -12,7 +12,14 @@ import type { Source } from '../../engine/types.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { createCodec } from '../../io/avro/codec.ts';
 import type { SchemaName } from '../../io/avro/schemas.ts';
-import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import {
+  addConfigOptions,
+  applyProcessConfig,
+  kafkaConnection,
+  loadConfig,
+  printConfig,
+  registryOptions,
+} from '../config.ts';
 import { startObservabilityFromConfig } from '../../obs/server.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
@@ -104,9 +111,7 @@ export function register(program: Command): void {
     const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
     if (maxDeadLetters !== undefined && !(maxDeadLetters >= 0))
       throw new Error(`run: --max-dead-letters must be a number >= 0, got ${String(flags.maxDeadLetters)}`);
-    const codec = await createCodec(
-      config.schemaRegistry.url ? { registryUrl: config.schemaRegistry.url } : {},
-    );
+    const codec = await createCodec(registryOptions(config));
     const wiring = {
       connection,
       groupId: config.kafka.groupId,

@@ -1,6 +1,6 @@
 import type avro from 'avsc';
 import { DecodeError, EncodeError, SchemaRegistryError } from './errors.ts';
-import { restRegistry, type RegistryClient } from './registry.ts';
+import { restRegistry, type RegistryAuth, type RegistryClient } from './registry.ts';
 import { defaultSchemaIdFile, readSchemaIds } from './schemaIds.ts';
 import {
   type LoadedSchema,
@@ -22,6 +22,8 @@ export const WIRE_HEADER_BYTES = 5;
 export interface CodecOptions {
   /** Confluent Schema Registry URL; when set, schemas are registered there and ids come from it. */
   registryUrl?: string;
+  /** Basic credentials of the registry (default: user:password in `registryUrl`, if any). */
+  registryAuth?: RegistryAuth;
   /** Local schema-id file used without a registry (default schemas/schema-ids.json). */
   schemaIdFile?: string;
   /** Folder of the current .avsc files (default schemas/). */
@@ -87,7 +89,11 @@ export async function createCodec(opts: CodecOptions = {}): Promise<Codec> {
   const current = loadSchemas(opts.schemasDir ?? schemasDir);
   const writers = new Map<number, Writer>();
   const idOf = new Map<SchemaName, number>();
-  const registry = opts.registry ?? (opts.registryUrl ? restRegistry(opts.registryUrl) : undefined);
+  const registry =
+    opts.registry ??
+    (opts.registryUrl
+      ? restRegistry(opts.registryUrl, opts.registryAuth ? { auth: opts.registryAuth } : {})
+      : undefined);
 
   const addWriter = (id: number, name: SchemaName, type: avro.Type): Writer => {
     const w: Writer = { id, name, type, fingerprint: fingerprintOf(type) };

@@ -30,7 +30,7 @@ export class EncodeError extends StreamError {
 
 /** Configuration or registry failure while setting up the codec (registry errors are retriable). */
 export class SchemaRegistryError extends StreamError {
-  constructor(message: string, retriable: boolean) {
-    super(message, { stage: 'registry', retriable });
+  constructor(message: string, retriable: boolean, hint?: string) {
+    super(message, { stage: 'registry', retriable, ...(hint !== undefined ? { hint } : {}) });
   }
 }

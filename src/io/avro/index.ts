@@ -1,6 +1,6 @@
 export { createCodec, WIRE_HEADER_BYTES, type Codec, type CodecOptions, type Validation } from './codec.ts';
 export { DecodeError, EncodeError, SchemaRegistryError, type DecodeErrorKind } from './errors.ts';
-export { restRegistry, type RegistryClient } from './registry.ts';
+export { restRegistry, splitRegistryUrl, type RegistryAuth, type RegistryClient } from './registry.ts';
 export {
   SCHEMA_NAMES,
   NAMESPACE,

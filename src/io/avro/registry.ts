@@ -12,18 +12,73 @@ export interface RegistryClient {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
+/** HTTP basic credentials of a schema registry (Confluent Cloud: API key and secret). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+}
+
+/** Options of `restRegistry`. */
+export interface RestRegistryOptions {
+  /** Basic credentials; default: the user:password in the URL, if any. */
+  auth?: RegistryAuth;
+  /** Injected fetch (tests). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Splits credentials out of a registry URL: fetch refuses a URL with user:password in it, and an
+ * error message must never print them. Returns the URL without them and the credentials found.
+ */
+export function splitRegistryUrl(url: string): { base: string; auth?: RegistryAuth } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SchemaRegistryError(
+      `schema registry URL is not a valid URL (${url.replace(/\/\/[^/@]*@/, '//***@')})`,
+      false,
+      'set schemaRegistry.url (--schema-registry, SCHEMA_REGISTRY_URL) to http(s)://host:port',
+    );
+  }
+  const auth =
+    parsed.username || parsed.password
+      ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
+      : undefined;
+  parsed.username = '';
+  parsed.password = '';
+  const base = parsed.toString().replace(/\/+$/, '');
+  return auth ? { base, auth } : { base };
+}
+
 /** A registry client over plain fetch (Confluent REST API v1; Redpanda and Apicurio's ccompat speak it too). */
-export function restRegistry(url: string, fetchImpl: typeof fetch = fetch): RegistryClient {
-  const base = url.replace(/\/+$/, '');
+export function restRegistry(url: string, opts: RestRegistryOptions = {}): RegistryClient {
+  const fetchImpl = opts.fetch ?? fetch;
+  const split = splitRegistryUrl(url);
+  // `base` never holds credentials, so every message below may name it.
+  const base = split.base;
+  const auth = opts.auth ?? split.auth;
+  const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE, Accept: CONTENT_TYPE };
+  if (auth)
+    headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  // Belt and braces: whatever a lower layer puts in a message, the password does not get out.
+  const scrub = (text: string): string =>
+    auth && auth.password.length > 0 ? text.split(auth.password).join('***') : text;
   async function call(path: string, init?: RequestInit): Promise<Response> {
+    let res: Response;
     try {
-      return await fetchImpl(`${base}${path}`, {
-        ...init,
-        headers: { 'Content-Type': CONTENT_TYPE, Accept: CONTENT_TYPE },
-      });
+      res = await fetchImpl(`${base}${path}`, { ...init, headers });
     } catch (e) {
-      throw new SchemaRegistryError(`schema registry ${base}: ${(e as Error).message}`, true);
+      throw new SchemaRegistryError(`schema registry ${base}: ${scrub((e as Error).message)}`, true);
     }
+    if (res.status === 401 || res.status === 403) {
+      throw new SchemaRegistryError(
+        `schema registry ${base}: HTTP ${res.status} ${res.status === 401 ? '(unauthorized)' : '(forbidden)'}${auth ? ` for user ${auth.username}` : ' (no credentials given)'}`,
+        false,
+        'set schemaRegistry.username and schemaRegistry.password (SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD)',
+      );
+    }
+    return res;
   }
   return {
     async register(subject, schema) {
@@ -34,7 +89,7 @@ export function restRegistry(url: string, fetchImpl: typeof fetch = fetch): Regi
       if (!res.ok) {
         // 409 = incompatible with the subject's compatibility rule: retrying will not help.
         throw new SchemaRegistryError(
-          `schema registry ${base}: registering ${subject} failed with HTTP ${res.status}: ${await res.text()}`,
+          `schema registry ${base}: registering ${subject} failed with HTTP ${res.status}: ${scrub(await res.text())}`,
           res.status >= 500,
         );
       }
