@@ -36,6 +36,7 @@ import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
 import { DocumentStageConfig } from '../src/models/ner/documentStageConfig.ts';
 import { documentSentences } from '../src/models/ner/documentSentences.ts';
 import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
+import { joinCodeNames } from '../src/models/ner/joinCodeNames.ts';
 import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
 import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
@@ -161,6 +162,7 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: IngestInpu
       ),
     ),
     resolveAbbreviations(c.document.abbreviations),
+    joinCodeNames(c.document.codeNames),
     harmonizeMentions(c.document.consistency),
     balanceBrackets(c.document.brackets),
     normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),

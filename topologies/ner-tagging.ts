@@ -19,6 +19,7 @@ import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
 import { DocumentStageConfig } from '../src/models/ner/documentStageConfig.ts';
 import { documentSentences } from '../src/models/ner/documentSentences.ts';
 import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
+import { joinCodeNames } from '../src/models/ner/joinCodeNames.ts';
 import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
 import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
@@ -79,7 +80,7 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: NerTagging
   const abstracts = requireStream<PubmedArticle>(sources, 'abstracts', 'ner-tagging');
   const predictions = requireSink<NerPrediction>(sinks, 'predictions', 'ner-tagging');
   const model = c.ner.model ?? defaultModel('ner-bc5cdr');
-  return abstracts.pipe(
+  const documents = abstracts.pipe(
     validateArticle({ requireAbstract: c.requireAbstract }),
     // Each abstract's sentences are tagged in sentence-level batches, then regrouped into one document.
     regroupSentences(
@@ -97,9 +98,12 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: NerTagging
       ),
     ),
     resolveAbbreviations(c.document.abbreviations),
+    joinCodeNames(c.document.codeNames),
     harmonizeMentions(c.document.consistency),
     balanceBrackets(c.document.brackets),
     normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),
+  );
+  return documents.pipe(
     documentSentences(),
     // Entity offsets are document offsets already; slicing the sentence text avoids holding documents.
     toPrediction({ modelId: modelIdOf(model) }),

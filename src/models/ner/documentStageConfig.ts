@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { BalanceBracketsConfig } from './balanceBrackets.ts';
 import { HarmonizeMentionsConfig } from './harmonizeMentions.ts';
+import { JoinCodeNamesConfig } from './joinCodeNames.ts';
 import { ResolveAbbreviationsConfig } from './resolveAbbreviations.ts';
 
 /** Config of the document-level NER stage; every field has a default. */
@@ -11,6 +12,8 @@ export const DocumentStageConfig = z
   .object({
     /** Short forms defined in the abstract take their long form's type (resolveAbbreviations). */
     abbreviations: ResolveAbbreviationsConfig.prefault({}),
+    /** Drug code names cut at the prefix ("CB" of "CB 3717") extended over the number (joinCodeNames). */
+    codeNames: JoinCodeNamesConfig.prefault({}),
     /** One type per string across the abstract (harmonizeMentions). */
     consistency: HarmonizeMentionsConfig.prefault({}),
     /** Mentions with an unbalanced bracket (balanceBrackets). */

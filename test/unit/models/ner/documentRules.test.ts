@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { balanceBracketsIn } from '../../../../src/models/ner/balanceBrackets.ts';
 import { harmonizeMentionsIn } from '../../../../src/models/ner/harmonizeMentions.ts';
+import { joinCodeNamesIn } from '../../../../src/models/ner/joinCodeNames.ts';
 import {
   DocumentEditor,
   tokenSpanOf,
@@ -217,5 +218,35 @@ describe('balanceBrackets', () => {
     const { doc: out, counts } = balanceBracketsIn(doc, { unbalanced: 'extend' });
     expect(mentions(out)).toEqual(['L-[3H]nicotine/Chemical', 'hepatitis B virus/Disease', '(HBV) infection/Disease']);
     expect(counts).toEqual({ extended: 2 });
+  });
+});
+
+describe('joinCodeNames', () => {
+  const doc = docWith(
+    'CB 3717 and Ro15-1788',
+    'CB 3717 was given at CB 10 mg/kg with Ro15-1788, RP 67,580 and PARP-1 inhibitors; CB 3717 polyglutamates formed.',
+    [
+      ['CB', 'Chemical', 1],
+      ['CB', 'Chemical', 2],
+      ['Ro15', 'Chemical', 1],
+      ['RP', 'Chemical'],
+      ['PARP', 'Chemical'],
+    ],
+  );
+  it('extends a code-name prefix over its number, not over a dose or a single-digit isoform', () => {
+    const { doc: out, counts } = joinCodeNamesIn(doc);
+    expect(mentions(out)).toEqual([
+      'CB 3717/Chemical',
+      'CB/Chemical',
+      'Ro15-1788/Chemical',
+      'RP 67,580/Chemical',
+      'PARP/Chemical',
+    ]);
+    expect(counts).toEqual({ joined: 3 });
+    expect(joinCodeNamesIn(doc, { types: ['Disease'] }).counts).toEqual({});
+  });
+  it('lets harmonizeMentions carry the joined name to the occurrences the model missed', () => {
+    const joined = joinCodeNamesIn(doc).doc;
+    expect(mentions(harmonizeMentionsIn(joined).doc).filter((m) => m === 'CB 3717/Chemical')).toHaveLength(3);
   });
 });
