@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evalRelations, goldDocument } from '../../../src/cli/commands/evalRelations.ts';
-import { readGoldArticles } from '../../../src/eval/evalPubtator.ts';
+import { readGoldArticles, scorePredictions } from '../../../src/eval/evalPubtator.ts';
 import { goldCidPairs, scoreCidRecords } from '../../../src/eval/evalRelations.ts';
 
 const fixtures = join(import.meta.dirname, '../../fixtures');
@@ -62,5 +62,43 @@ describe('eval relations', () => {
       { key: 'u', value: { ...rec, relation: 'may_treat' } },
     ]);
     expect(s).toMatchObject({ tp: 1, fp: 0, fn: 0, duplicates: 1, relations: 1, f1: 100 });
+  });
+
+  it("eval pubtator scores concepts: the (type, MeSH id) set per abstract from the entities' concept ids", () => {
+    const [a] = readGoldArticles(data);
+    const ent = (start: number, end: number, type: string, conceptId: string | null) => ({
+      start,
+      end,
+      text: '',
+      type,
+      score: 1,
+      conceptId,
+      conceptScore: 1,
+    });
+    const pred = {
+      id: `${a!.pmid}:0`,
+      pmid: a!.pmid,
+      sentenceIndex: 0,
+      sentenceStart: 0,
+      sentenceEnd: 10,
+      tokens: [],
+      tokenStarts: [],
+      tokenEnds: [],
+      tags: [],
+      // Lidocaine right twice (counts once), seizures wrong, headache unnormalized.
+      entities: [
+        ent(0, 9, 'Chemical', 'D008012'),
+        ent(0, 9, 'Chemical', 'D008012'),
+        ent(18, 26, 'Disease', 'D000001'),
+        ent(30, 38, 'Disease', '-1'),
+      ],
+      tokenScores: [],
+      modelId: 'm',
+      createdAt: 0,
+    };
+    const s = scorePredictions([a!], [{ key: pred.id, value: pred }]);
+    // Gold: Chemical {D008012, D001241}, Disease {D012640, D006261}.
+    expect(s.concepts?.Chemical).toMatchObject({ tp: 1, fp: 0, fn: 1 });
+    expect(s.concepts?.Disease).toMatchObject({ tp: 0, fp: 1, fn: 2 });
   });
 });
