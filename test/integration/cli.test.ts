@@ -206,6 +206,8 @@ describe('CLI produce / consume / topics against the broker', () => {
     await produceRaw(broker.brokers, 'abstracts.dlq', [
       { key: 'a', value: 'raw-1', headers: { 'dlq.stage': 'decode', 'dlq.step': 'x', keep: 'yes' } },
       { key: 'b', value: 'raw-2', headers: { 'dlq.stage': 'operator' } },
+      // A dead-lettered tombstone (null value) is re-injected as a tombstone.
+      { key: 't', value: null, headers: { 'dlq.stage': 'decode', 'dlq.error.class': 'NullValueError' } },
     ]);
     const r = await cli([
       'produce',
@@ -219,9 +221,10 @@ describe('CLI produce / consume / topics against the broker', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const back = await readAll(broker.brokers, 'reinjected');
-    expect(back.map((m) => [m.key, m.value?.toString()]).sort()).toEqual([
+    expect(back.map((m) => [m.key, m.value === null ? null : m.value.toString()]).sort()).toEqual([
       ['a', 'raw-1'],
       ['b', 'raw-2'],
+      ['t', null],
     ]);
     expect(back.find((m) => m.key === 'a')!.headers.keep).toBe('yes');
     expect(Object.keys(back.find((m) => m.key === 'a')!.headers).some((k) => k.startsWith('dlq.'))).toBe(

@@ -68,21 +68,23 @@ export function register(program: Command): void {
 
     if (flags.fromDlq) {
       // Dead letters hold the original bytes: send them back unchanged, minus the dlq.* headers.
-      const source = new KafkaSource<Buffer>({
+      const source = new KafkaSource<Buffer | null>({
         ...connection,
         topics: [flags.fromDlq as string],
         groupId: `${config.kafka.groupId}.dlq-reinject`,
         fromBeginning: true,
         maxInFlight: config.engine.maxInFlight,
         maxMessageBytes: Number.MAX_SAFE_INTEGER,
+        // A dead-lettered tombstone is a tombstone in the dead-letter topic: it goes back as one.
+        passTombstones: true,
         decode: (raw) => raw,
       });
-      const sink = new KafkaSink<Buffer>({ ...connection, topic, encode: (v) => v });
+      const sink = new KafkaSink<Buffer | null>({ ...connection, topic, encode: (v) => v });
       const run = runTopology({
         sources: { dlq: source },
         sinks: { out: sink },
         build: (s) =>
-          (s.dlq as Observable<Envelope<Buffer>>).pipe(
+          (s.dlq as Observable<Envelope<Buffer | null>>).pipe(
             map((env) => ({ ...env, headers: withoutDlqHeaders(env.headers) })),
             sink.write(),
           ),

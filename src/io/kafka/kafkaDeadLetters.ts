@@ -9,11 +9,11 @@ import type { KafkaConnection } from './client.ts';
  * (stage, step, error class and message, origin topic/partition/offset). Resolves once acked.
  */
 export class KafkaDeadLetters implements DeadLetterWriter {
-  private readonly sink: KafkaSink<Buffer>;
+  private readonly sink: KafkaSink<Buffer | null>;
 
   constructor(config: KafkaConnection & { topic: string; kafka?: Kafka; maxRetries?: number }) {
     const { topic, kafka, maxRetries, ...conn } = config;
-    this.sink = new KafkaSink<Buffer>({
+    this.sink = new KafkaSink<Buffer | null>({
       ...conn,
       ...(kafka ? { kafka } : {}),
       topic,
@@ -27,7 +27,8 @@ export class KafkaDeadLetters implements DeadLetterWriter {
     await this.sink.send([
       {
         key: record.key,
-        value: record.raw ?? Buffer.alloc(0),
+        // A tombstone stays a tombstone (null, not empty bytes), so re-injecting it recreates it.
+        value: record.raw,
         headers: { ...record.headers, ...deadLetterHeaders(record.failures, record.origin) },
       },
     ]);

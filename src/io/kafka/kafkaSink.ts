@@ -31,7 +31,8 @@ export type KafkaSinkOptions = z.input<typeof optionsSchema>;
 /** Connection, options and the encoder of a Kafka sink. */
 export type KafkaSinkConfig<T> = KafkaConnection &
   KafkaSinkOptions & {
-    encode: (value: T, env: Envelope<T>) => Buffer;
+    /** The record value; null writes a tombstone. */
+    encode: (value: T, env: Envelope<T>) => Buffer | null;
     kafka?: Kafka;
   };
 
@@ -189,7 +190,7 @@ export class KafkaSink<T> implements Sink<T> {
 
         const subscription = source.subscribe({
           next: (env) => {
-            let value: Buffer;
+            let value: Buffer | null;
             try {
               value = this.config.encode(env.value, env);
             } catch (e) {

@@ -31,6 +31,11 @@ const optionsSchema = z
     lowWater: z.number().int().nonnegative().optional(),
     text: z.boolean().default(false),
     maxMessageBytes: z.number().int().positive().default(1_048_576),
+    /**
+     * Pass tombstones (null values) on as null instead of dead-lettering them, without calling
+     * `decode` (re-injecting dead letters: a tombstone's dead letter is itself a tombstone).
+     */
+    passTombstones: z.boolean().default(false),
     commitIntervalMs: z.number().int().positive().default(200),
     drainTimeoutMs: z.number().int().positive().default(30_000),
     heartbeatIntervalMs: z.number().int().positive().default(1000),
@@ -307,7 +312,10 @@ export class KafkaSource<T> implements Source<T> {
         this.subscriber?.error(e);
       });
     });
-    if (raw === null) return ack.nack(new NullValueError(), 'decode', `${this.id}.decode`);
+    if (raw === null) {
+      if (o.passTombstones) return sub.next(envelope(null as T, { key, headers, origin, ack }));
+      return ack.nack(new NullValueError(), 'decode', `${this.id}.decode`);
+    }
     if (raw.length > o.maxMessageBytes)
       return ack.nack(
         new OversizedMessageError(raw.length, o.maxMessageBytes),
