@@ -1,5 +1,5 @@
 import sax from 'sax';
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
 import type { PubmedArticle } from '../avro/types.generated.ts';
 import { FileFormatError } from './errors.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -57,6 +57,38 @@ function targetOf(stack: string[]): Collect {
   if (endsWith(stack, 'Journal', 'JournalIssue', 'PubDate', 'MedlineDate')) return 'medlineDate';
   if (endsWith(stack, 'MeshHeadingList', 'MeshHeading', 'DescriptorName')) return 'mesh';
   return null;
+}
+
+/** Length of `b` without a multi-byte UTF-8 sequence cut off at its end (it continues in the next chunk). */
+function completeUtf8Length(b: Buffer): number {
+  for (let i = b.length - 1; i >= 0 && i >= b.length - 4; i--) {
+    const c = b[i]!;
+    if ((c & 0xc0) === 0x80) continue;
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > b.length - i ? i : b.length;
+  }
+  return b.length;
+}
+
+/** Index of the first byte of `b` (from `from`) that does not start a valid UTF-8 sequence, or -1. */
+export function invalidUtf8At(b: Buffer, from = 0): number {
+  let i = from;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i += 1;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    const c1 = b[i + 1]!;
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are invalid too.
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f)) return i;
+    if ((c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    for (let k = 1; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return -1;
 }
 
 /** Joins a structured abstract the way PubMed displays it: `LABEL: text` sections separated by a space. */
@@ -319,9 +351,36 @@ export async function* readPubmedXml(
     (parser as unknown as { error: unknown }).error = null;
   };
 
-  const decoder = new StringDecoder('utf8');
+  // Bytes are checked before sax sees them: an invalid UTF-8 sequence makes the article around it
+  // a dead letter naming the line and byte (as every other reader does), instead of a silent U+FFFD.
+  const invalidByte = (byte: number): void => {
+    const msg = `invalid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')}) at line ${parser.line + 1}`;
+    const d = draft as Draft | null;
+    const j = jats as JatsDraft | null;
+    if (d) d.error ??= msg;
+    else if (j) j.error ??= msg;
+    else fatal ??= msg;
+  };
+  const writeBytes = (b: Buffer): void => {
+    if (isUtf8(b)) return void parser.write(b.toString('utf8'));
+    let pos = 0;
+    for (let bad = invalidUtf8At(b); bad >= 0; bad = invalidUtf8At(b, pos)) {
+      parser.write(b.toString('utf8', pos, bad));
+      invalidByte(b[bad]!);
+      parser.write('\uFFFD');
+      pos = bad + 1;
+    }
+    parser.write(b.toString('utf8', pos));
+  };
+  let carry: Buffer | null = null;
   for await (const chunk of stream) {
-    parser.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    if (typeof chunk === 'string') parser.write(chunk);
+    else {
+      const b: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const end = completeUtf8Length(b);
+      carry = end < b.length ? Buffer.from(b.subarray(end)) : null;
+      writeBytes(b.subarray(0, end));
+    }
     yield* ready.splice(0, ready.length);
     if (fatal) {
       yield {
@@ -334,7 +393,8 @@ export async function* readPubmedXml(
       fatal = null;
     }
   }
-  parser.write(decoder.end());
+  // A sequence still cut off at the end of the file is invalid.
+  if (carry) writeBytes(carry);
   parser.close();
   const d = draft as Draft | null;
   if (d) {

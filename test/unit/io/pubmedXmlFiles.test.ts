@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PubmedArticle } from '../../../src/io/avro/index.ts';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 import { joinAbstract, openSource } from '../../../src/io/files/index.ts';
+import { invalidUtf8At, readPubmedXml } from '../../../src/io/files/pubmedXml.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
 
 const xmlPath = resolve(projectRoot, 'test/fixtures/io/pubmed-sample.xml');
@@ -76,6 +77,42 @@ describe('PubMed XML source', () => {
     expect(r2.values.map((v) => v.pmid)).toEqual(['1001']);
     expect(r2.dlq.records.length).toBeGreaterThanOrEqual(1);
     expect(r2.dlq.messages[0]).toMatch(/truncated\.xml line 29: XML error at line 31: Unclosed root tag/);
+  });
+
+  it('an article with invalid UTF-8 is a dead letter naming line and byte; valid multi-byte text (even U+FFFD) reads as is', async () => {
+    const text = readFileSync(xmlPath, 'utf8')
+      .replace('Lithium is nephrotoxic.', 'Lithium is nephrotoxic \u00e9\u03b1\u{1F600} \uFFFD.')
+      .replace('Plain text of the abstract', 'Plain @@ text of the abstract');
+    const [before, after] = text.split('@@') as [string, string];
+    // 0xC3 0x28: a lead byte followed by ASCII, in article 1002 only.
+    const bytes = Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28]), Buffer.from(after)]);
+    const p = join(tmp, 'bad-utf8.xml');
+    writeFileSync(p, bytes);
+    const r = await read(p);
+    expect(r.values.map((v) => v.pmid)).toEqual(['1001', '1004']);
+    expect(r.values[0]!.abstract).toContain('nephrotoxic \u00e9\u03b1\u{1F600} \uFFFD.');
+    const line = before.split('\n').length;
+    expect(r.dlq.messages).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`bad-utf8\\.xml line \\d+: invalid UTF-8 \\(byte 0xc3\\) at line ${line}$`),
+      ),
+    );
+    expect(r.dlq.records.find((d) => d.key === '1002')).toBeDefined();
+    // One byte per chunk: sequences cut by chunk boundaries are joined, not reported.
+    const oneByte = (async function* () {
+      for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+    })();
+    const recs = [];
+    for await (const x of readPubmedXml(oneByte, p)) recs.push(x);
+    expect(recs.map((x) => [x.key, x.ok])).toEqual([
+      ['1001', true],
+      ['1002', false],
+      [null, false],
+      ['1004', true],
+    ]);
+    expect(invalidUtf8At(Buffer.from([0xe0, 0x80, 0x80]))).toBe(0); // overlong
+    expect(invalidUtf8At(Buffer.from([0xed, 0xa0, 0x80]))).toBe(0); // surrogate
+    expect(invalidUtf8At(Buffer.from('ok \u00e9 \u{1F600}'))).toBe(-1);
   });
 
   it('ends the stream with an error naming the file when the gzip data is corrupt', async () => {
