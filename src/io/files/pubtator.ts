@@ -58,6 +58,17 @@ function readDocument(lines: Line[], path: string, opts: PubtatorReadOptions = {
   return pubtatorToArticle(doc);
 }
 
+/** The raw bytes of a document's lines, LF-separated. */
+function joinRaw(lines: Line[]): Buffer {
+  const parts: Buffer[] = [];
+  lines.forEach((l, i) => {
+    if (i > 0) parts.push(NEWLINE);
+    parts.push(l.raw);
+  });
+  return Buffer.concat(parts);
+}
+const NEWLINE = Buffer.from('\n');
+
 /** Streams PubTator documents from a byte stream (blank lines separate documents). */
 export async function* readPubtator(
   stream: AsyncIterable<Buffer | string>,
@@ -69,9 +80,11 @@ export async function* readPubtator(
   let broken: { line: number; error: string } | null = null;
   const flush = (): ParsedRecord<PubmedArticle> | null => {
     if (doc.length === 0 && !broken) return null;
-    const raw = Buffer.from(doc.map((l) => l.text).join('\n'));
+    // The dead letter keeps the document's bytes as read, undecodable lines included, and its
+    // origin is the document's first line even when that line is the undecodable one.
+    const raw = Buffer.from(joinRaw(doc));
     const line = doc[0]?.line ?? broken?.line ?? 0;
-    const key = doc[0] ? (/^[^|\t]+/.exec(doc[0].text)?.[0] ?? null) : null;
+    const key = doc[0] ? (/^[^|\t]+/.exec(doc[0].raw.toString('latin1'))?.[0] ?? null) : null;
     const b = broken;
     const lines = doc;
     doc = [];
@@ -86,7 +99,14 @@ export async function* readPubtator(
   };
   for await (const l of readLines(stream)) {
     if (l.error) {
+      // An undecodable title line still starts a document (PMID and |t| are ASCII).
+      if (doc.length > 0 && TITLE.test(l.raw.toString('latin1'))) {
+        const r = flush();
+        if (r) yield r;
+      }
       broken ??= { line: l.line, error: l.error };
+      // Kept with its bytes (the document's raw record); a line over the length limit has none.
+      if (doc.length < maxLines) doc.push(l);
       continue;
     }
     // Title and abstract are kept byte for byte: trimming them would shift every offset after them.

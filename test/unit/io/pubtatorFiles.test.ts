@@ -64,6 +64,46 @@ describe('PubTator source', () => {
     expect(dlq.records[0]?.failures[0]).toMatchObject({ stage: 'source' });
   });
 
+  it('an undecodable line dead-letters its document with all its bytes, origin at the first line', async () => {
+    const lines: Array<string | Buffer> = [
+      '1|t|Good one.',
+      '1|a|Fine.',
+      '',
+      Buffer.from([...Buffer.from('2|t|Bad '), 0xff, ...Buffer.from(' title.')]),
+      '2|a|Abstract two.',
+      '',
+      '3|t|Title three.',
+      Buffer.from([...Buffer.from('3|a|Bad '), 0xc3, 0x28, ...Buffer.from(' abstract.')]),
+      // No blank line before the next document, nor before the undecodable title after it.
+      '4|t|Four.',
+      '4|a|Four abstract.',
+      Buffer.from([...Buffer.from('6|t|Bad '), 0xfe, ...Buffer.from(' six.')]),
+      '6|a|Six abstract.',
+    ];
+    const bytes = Buffer.concat(lines.flatMap((l) => [Buffer.from(l), Buffer.from('\n')]));
+    const p = join(tmp, 'bad-utf8.pubtator');
+    writeFileSync(p, bytes);
+    const dlq = new CollectingDeadLetters();
+    const envs = await readAll(openSource<PubmedArticle>(`pubtator:${p}`, { deadLetters: dlq }));
+    expect(envs.map((e) => e.key)).toEqual(['1', '4']);
+    expect(dlq.records.map((r) => [r.key, r.origin.kind === 'file' ? r.origin.line : -1])).toEqual([
+      ['2', 4],
+      ['3', 7],
+      ['6', 11],
+    ]);
+    expect(dlq.messages[0]).toMatch(/bad-utf8\.pubtator line 4: invalid UTF-8/);
+    expect(dlq.messages[1]).toMatch(/bad-utf8\.pubtator line 8: invalid UTF-8/);
+    expect(dlq.messages[2]).toMatch(/bad-utf8\.pubtator line 11: invalid UTF-8/);
+    // The raw record is the document's bytes as read, the undecodable ones included.
+    const doc = (from: number, to: number) =>
+      Buffer.concat(
+        lines.slice(from, to).flatMap((l, i) => (i ? [Buffer.from('\n'), Buffer.from(l)] : [Buffer.from(l)])),
+      );
+    expect(dlq.records[0]!.raw!.equals(doc(3, 5))).toBe(true);
+    expect(dlq.records[1]!.raw!.equals(doc(6, 8))).toBe(true);
+    expect(dlq.records[2]!.raw!.equals(doc(10, 12))).toBe(true);
+  });
+
   it('round-trips: write with the PubTator sink, read back the same articles', async () => {
     const original = (await readAll(openSource<PubmedArticle>(`pubtator:${fixture('sample.pubtator')}`))).map(
       (e) => e.value,
