@@ -3,8 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('./main.ts');
-await main(process.argv);
+const { cli } = await import('./main.ts');
+await cli(process.argv);
 // A finished command exits even if a client left a timer or socket open (a kafkajs reconnect after
 // disconnect); the timer is unref'd, so it never delays a process that would exit anyway.
 setTimeout(() => process.exit(), 3000).unref();

@@ -20,18 +20,23 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/broker.ts'),
 ];
 
-/** Entry point of the `bioaug-stream` command: errors print as one line (plus a hint), exit code 1. */
+/** Builds the `bioaug-stream` program and runs it; rejects with the error of a failed command. */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('bioaug-stream')
     .description('Streaming dataflow engine for biomedical text (Kafka or files, ONNX Runtime models)')
     .showHelpAfterError()
     .exitOverride();
+  for (const load of modules) (await load()).register(program);
+  await program.parseAsync(argv.filter((a) => a !== '--debug'));
+}
+
+/** The process entry point (bin.mjs): errors print as one line (plus a hint), exit code 1. */
+export async function cli(argv: string[]): Promise<void> {
   // --debug anywhere on the line (or LOG_LEVEL=debug, BIOSTREAM_DEBUG=1) prints stack traces of errors.
   const debug =
     argv.includes('--debug') || process.env.LOG_LEVEL === 'debug' || process.env.BIOSTREAM_DEBUG === '1';
   try {
-    for (const load of modules) (await load()).register(program);
-    await program.parseAsync(argv.filter((a) => a !== '--debug'));
+    await main(argv);
   } catch (e) {
     // Commander already printed its own usage errors (and --help/--version exit through here with code 0).
     if (e instanceof CommanderError) {
