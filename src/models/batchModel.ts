@@ -62,6 +62,7 @@ export function batchModel<A, B>(
   const bucketBy = by as ((v: A) => number) | undefined;
   const scheduler = sch ?? asyncScheduler;
   const step = cfg.stepId;
+  const heldGauge = metrics.stepInFlight.labels(step);
   return (source) =>
     new Observable<Envelope<B>>((out) => {
       const buckets = new Map<number, { items: Item<A>[]; timer: Subscription | null }>();
@@ -72,6 +73,7 @@ export function batchModel<A, B>(
       let running = 0;
       let completed = false;
       let closed = false;
+      let torn = false;
 
       const emitInOrder = (key: string): void => {
         const o = orders.get(key);
@@ -86,6 +88,7 @@ export function batchModel<A, B>(
       };
       const settle = (it: Item<A>, result: Envelope<B> | null): void => {
         held--;
+        if (!torn) heldGauge.dec();
         const key = it.env.key;
         if (key === null) {
           if (result) out.next(result);
@@ -185,6 +188,7 @@ export function batchModel<A, B>(
           const b = bucketBy ? Math.floor(len / cfg.bucketWidth) : 0;
           const it: Item<A> = { env, seq: seq++ };
           held++;
+          heldGauge.inc();
           if (env.key !== null) {
             let o = orders.get(env.key);
             if (!o) orders.set(env.key, (o = { seqs: [], done: new Map() }));
@@ -208,6 +212,9 @@ export function batchModel<A, B>(
       });
       return () => {
         closed = true;
+        // Items still held when the stream is torn down no longer count as in this step.
+        heldGauge.dec(held);
+        torn = true;
         sub.unsubscribe();
         for (const b of buckets.values()) b.timer?.unsubscribe();
         buckets.clear();

@@ -32,6 +32,12 @@ export const metrics = {
     labelNames: ['source'] as const,
     registers: [registry],
   }),
+  stepInFlight: new Gauge({
+    name: 'bioaug_step_in_flight',
+    help: 'Items held by a model step (buffered for a batch or in a running batch)',
+    labelNames: ['step'] as const,
+    registers: [registry],
+  }),
   pausedPartitions: new Gauge({
     name: 'bioaug_paused_partitions',
     help: 'Partitions paused by credit backpressure',

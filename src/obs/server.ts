@@ -10,6 +10,8 @@
  *   - /readyz: 200 when readiness() resolves true (e.g. consumer joined, models loaded), 503 when
  *     it resolves false, throws, or takes longer than readinessTimeoutMs.
  *   - /metrics: the prom-client registry of src/obs/metrics.ts.
+ *   server.use(hook): extra routes (the live console of src/console), asked before the built-in paths
+ *     but never for /metrics, /healthz or /readyz.
  *   startObservabilityFromConfig(config, readiness?) => Promise<ObservabilityServer | undefined>
  *     the same, from the `metrics` section of the loaded config (undefined when metrics.enabled is false).
  */
@@ -35,8 +37,24 @@ export type ObservabilityOptions = {
   now?: () => number;
 };
 
-/** A started server: the port and host it is bound to, its URL, and close(). */
-export type ObservabilityServer = { port: number; host: string; url: string; close(): Promise<void> };
+/**
+ * Extra routes mounted on the server (obs is the bottom layer: upper layers such as the console
+ * register here instead of obs importing them). Returns true when it answered the request.
+ */
+export type RouteHook = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+) => boolean | Promise<boolean>;
+
+/** A started server: the port and host it is bound to, its URL, use(hook) for extra routes, and close(). */
+export type ObservabilityServer = {
+  port: number;
+  host: string;
+  url: string;
+  use(hook: RouteHook): void;
+  close(): Promise<void>;
+};
 
 const log = stepLogger('obs.server');
 
@@ -107,11 +125,14 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
     }
   }
 
+  const hooks: RouteHook[] = [];
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain', 'only GET and HEAD\n');
     }
+    const builtIn = path === '/metrics' || path === '/healthz' || path === '/readyz';
+    if (!builtIn) for (const hook of hooks) if (await hook(req, res, path)) return;
     switch (path) {
       case '/metrics':
         return send(res, 200, reg.contentType, await reg.metrics());
@@ -167,6 +188,9 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
     port,
     host,
     url: `http://${shownHost}:${port}`,
+    use: (hook) => {
+      hooks.push(hook);
+    },
     close: () =>
       new Promise<void>((resolveClose) => {
         clearInterval(timer);

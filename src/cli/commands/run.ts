@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { tap } from 'rxjs';
+import type { SourceStreams } from '../../engine/runner.ts';
 import { CountingDeadLetters } from '../../engine/deadLetters.ts';
 import { runTopology, type SinkMap } from '../../engine/runner.ts';
 import type { TopologyModule } from '../../engine/topology.ts';
@@ -21,6 +22,8 @@ import {
   registryOptions,
 } from '../config.ts';
 import { startObservabilityFromConfig } from '../../obs/server.ts';
+import { createConsole, mountConsole } from '../consoleWiring.ts';
+import type { LiveConsole } from '../../console/liveConsole.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
 import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
@@ -82,6 +85,7 @@ export function register(program: Command): void {
       '--max-dead-letters <n>',
       'exit with code 1 when more records than this were dead-lettered (default: only when nothing was output)',
     )
+    .option('--no-console', 'do not serve the live console page at / of the metrics server')
     .option(
       '--progress-ms <ms>',
       'print a status line to stderr this often (default 10000 on a terminal or with a Kafka source; 0: never)',
@@ -107,7 +111,13 @@ export function register(program: Command): void {
       flags.deadLetters as string,
     ].map((spec) => spec.replace(/^[A-Za-z][\w-]*=/, ''));
     if (uris.some((u) => u.startsWith('kafka:'))) await checkBrokers(connection);
-    const deadLetters = new CountingDeadLetters(openDeadLettersUri(flags.deadLetters as string, connection));
+    // The live console at / of the metrics server, unless --no-console (or metrics are off: no server).
+    const live =
+      flags.console !== false && config.metrics.enabled
+        ? createConsole({ topology, recordsIn: () => recordsIn() })
+        : undefined;
+    const deadLetterWriter = openDeadLettersUri(flags.deadLetters as string, connection);
+    const deadLetters = new CountingDeadLetters(live ? live.deadLetters(deadLetterWriter) : deadLetterWriter);
     const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
     if (maxDeadLetters !== undefined && !(maxDeadLetters >= 0))
       throw new Error(`run: --max-dead-letters must be a number >= 0, got ${String(flags.maxDeadLetters)}`);
@@ -158,6 +168,24 @@ export function register(program: Command): void {
       await admin.connect();
       lagMonitor = startLagMonitor({ admin, groupId: config.kafka.groupId, topics: kafkaTopics });
     }
+    const monitor = lagMonitor;
+    live?.attach({
+      sources: Object.keys(sources),
+      sinks: Object.keys(sinks),
+      ...(monitor
+        ? {
+            kafka: {
+              groupId: config.kafka.groupId,
+              topics: sourceSpecs
+                .map((spec) => namedUri(spec, onlySource, 'source'))
+                .filter((x) => x.uri.startsWith('kafka:'))
+                .map((x) => ({ topic: x.uri.slice('kafka:'.length).split('?')[0]!, source: x.name })),
+              poll: () => monitor.poll(),
+            },
+          }
+        : {}),
+    });
+    const mounted = live && obs ? mountConsole(live, obs) : undefined;
     const started = Date.now();
     let outputs = 0;
     const run = runTopology({
@@ -165,9 +193,10 @@ export function register(program: Command): void {
       sinks,
       deadLetters,
       build: (s, k, i) =>
-        mod.build(s, k, i).pipe(
-          tap(() => {
+        mod.build(live ? observeInputs(s, live) : s, k, i).pipe(
+          tap((e) => {
             outputs += 1;
+            live?.observe(e.value);
           }),
         ),
       config: inputs,
@@ -227,6 +256,7 @@ export function register(program: Command): void {
       running = false;
       lagMonitor?.stop();
       await admin?.disconnect().catch(() => undefined);
+      mounted?.close();
       await obs?.close();
     }
     logger.info({ topology, ...result }, 'topology finished');
@@ -259,4 +289,11 @@ export function register(program: Command): void {
 function stageCounts(byStage: Map<string, number>): string {
   if (byStage.size === 0) return '';
   return ` (${[...byStage].map(([stage, n]) => `${stage} ${n}`).join(', ')})`;
+}
+
+/** The topology's input streams, each record also shown to the console (labeled sentences it keeps). */
+function observeInputs(streams: SourceStreams, live: LiveConsole): SourceStreams {
+  return Object.fromEntries(
+    Object.entries(streams).map(([name, s]) => [name, s.pipe(tap((e) => live.observeInput(e.value)))]),
+  );
 }
