@@ -126,8 +126,11 @@ export async function runNormalizeRecipe(argv: string[]): Promise<void> {
   const pick = table.reduce((a, b) => (b.s.f1 > a.s.f1 ? b : a));
   // Speed: mentions normalized per second (gold mentions of dev, abbreviations included).
   const n = dev.reduce((k, d) => k + d.annotations.length, 0);
+  // A fresh dictionary: the figure is the cold one (every string seen for the first time; the lookup
+  // cache makes repeated strings far cheaper in a long stream).
+  const cold = new ConceptDictionary(dict.entries);
   const t1 = performance.now();
-  predictConcepts(dict, dev, pick.t);
+  predictConcepts(cold, dev, pick.t);
   const perSecond = n / ((performance.now() - t1) / 1000);
   let predicted: ConceptScores | null = null;
   if (v.predictions) {
@@ -211,7 +214,8 @@ ${table.map((r) => row(r.t, r.s)).join('\n')}
 ## Size and speed
 
 dictionary.json ${(size / 1024).toFixed(0)} KiB; built in ${buildSeconds.toFixed(2)} s; ${Math.round(perSecond)} mentions/s normalized
-(one core, whole abstracts, abbreviations included).
+(one core, whole abstracts, abbreviations included; cold: every string looked up for the first time, repeated
+strings then come from a bounded cache of 20,000 lookups).
 
 ## Reproduce
 

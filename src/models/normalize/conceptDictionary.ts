@@ -114,8 +114,18 @@ export interface LookupOptions {
 /** An in-memory concept dictionary with tiered lookup. Build it from entries or from its JSON. */
 export class ConceptDictionary {
   private readonly byType = new Map<string, TypeIndex>();
+  // Mention strings repeat across abstracts: lookups are cached by (type, text, options), bounded (the
+  // oldest entry goes first), so the trigram ranker runs once per distinct string while memory stays flat.
+  private readonly cache = new Map<string, LookupResult | null>();
 
-  constructor(readonly entries: readonly DictionaryEntry[]) {
+  private readonly cacheSize: number;
+
+  /** `cacheSize`: most lookups kept (default 20,000 strings, a few MB). */
+  constructor(
+    readonly entries: readonly DictionaryEntry[],
+    opts: { cacheSize?: number } = {},
+  ) {
+    this.cacheSize = Math.max(0, opts.cacheSize ?? 20_000);
     for (const e of entries) this.add(e);
     for (const ix of this.byType.values()) this.indexNames(ix);
   }
@@ -193,6 +203,22 @@ export class ConceptDictionary {
 
   /** Looks a name of `type` up, strict tiers first; null when nothing matches at all. */
   lookup(text: string, type: string, opts: LookupOptions = {}): LookupResult | null {
+    const key = `${type}\t${opts.similar === false ? 0 : 1}\t${opts.maxCandidates ?? 200}\t${text}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const r = this.lookupUncached(text, type, opts);
+    if (this.cacheSize === 0) return r;
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, r);
+    return r;
+  }
+
+  /** Lookups currently cached (for tests and metrics). */
+  get cachedLookups(): number {
+    return this.cache.size;
+  }
+
+  private lookupUncached(text: string, type: string, opts: LookupOptions): LookupResult | null {
     const ix = this.byType.get(type);
     if (!ix) return null;
     const folded = foldCase(text);

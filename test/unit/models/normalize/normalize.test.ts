@@ -71,6 +71,20 @@ describe('dictionary lookup', () => {
     expect(dict.lookup('ocular and auditory toxicity', 'Disease')?.id).toBe('D014786|D006311');
   });
 
+  it('caches lookups by (type, text), bounded: the same answers, never more than cacheSize kept', () => {
+    const small = new ConceptDictionary(dict.entries, { cacheSize: 10 });
+    const uncached = new ConceptDictionary(dict.entries, { cacheSize: 0 });
+    const names = ['hepatitis', 'puromycin aminonucleosid', 'qqq', ...Array.from({ length: 30 }, (_, i) => `anemia ${i}`)];
+    for (const round of [1, 2])
+      for (const n of names) {
+        expect(small.lookup(n, 'Disease'), `${n} (round ${round})`).toEqual(uncached.lookup(n, 'Disease'));
+        expect(small.cachedLookups).toBeLessThanOrEqual(10);
+      }
+    expect(uncached.cachedLookups).toBe(0);
+    // The type is part of the key.
+    expect(small.lookup('hepatitis', 'Chemical')?.id).not.toBe('D056486');
+  });
+
   it('round-trips through its JSON and rejects a malformed file', () => {
     const back = ConceptDictionary.fromJson(JSON.parse(JSON.stringify(dict.toJson())));
     expect(back.lookup('PAN', 'Chemical')?.id).toBe('D010000');
