@@ -42,7 +42,9 @@ export class ConllParseError extends StreamError {
   }
 }
 
-const TAG_RE = /^(?:O|[BIES]-\S+)$/;
+// An entity type is one word (letters, digits, _; starting with a letter): `B-Foo-Bar`, `B--` or
+// `I-?` are typos or another scheme, and would silently become types of their own.
+const TAG_RE = /^(?:O|[BIES]-[A-Za-z][A-Za-z0-9_]*)$/;
 // C0 controls except TAB (the separator), DEL and C1 controls: these never belong in a token and
 // usually mean a binary or mis-decoded file.
 // eslint-disable-next-line no-control-regex
@@ -118,7 +120,7 @@ export function* iterateConll(text: string, options: ParseConllOptions): Generat
       throw new ConllParseError(
         source,
         lineNo,
-        `invalid tag ${JSON.stringify(tag)}: valid tags are O, B-<type>, I-<type> (E-/S- for IOBES)`,
+        `invalid tag ${JSON.stringify(tag)}: valid tags are O, B-<type>, I-<type> (E-/S- for IOBES), the type one word (letters, digits, _)`,
       );
     if (!cur) {
       cur = {

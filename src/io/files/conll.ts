@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import type { LabeledSentence } from '../avro/types.generated.ts';
 import { ConllParseError, formatConllSentence, parseConll, type ConllSentence } from '../../text/conll.ts';
+import { firstBioError, repairBio } from '../../text/bio.ts';
+import { stepLogger } from '../../obs/logger.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
 import type { ParsedRecord } from './recordSource.ts';
@@ -13,7 +15,17 @@ export interface ConllReadOptions {
   source?: string;
   /** Longest sentence in tokens; a longer one is an error, which bounds memory (default 10,000). */
   maxTokens?: number;
+  /**
+   * A BIO tag column where an `I-X` does not continue an entity of type X (after `O`, at the start,
+   * after `B-Y`): `repair` (default) reads it as `B-X`, the conlleval/seqeval reading, and counts it
+   * in one warning per file; `strict` dead-letters the sentence. Malformed tags are dead letters in
+   * both modes. URI: `conll:<path>?bio=strict`.
+   */
+  bio?: 'repair' | 'strict';
 }
+
+/** The `bio` modes of the CoNLL reader. */
+export const CONLL_BIO_MODES = ['repair', 'strict'] as const;
 
 const KEYWORD_TAG = /^(O|[BIES](-\S+)?)$/;
 
@@ -22,7 +34,14 @@ const KEYWORD_TAG = /^(O|[BIES](-\S+)?)$/;
  * `token<TAB>tag` (2 columns) or `token<TAB>tag<TAB>POS<TAB>keyword-tag` (4 columns, the keywords
  * corpus, whose keyword tags may be bare B/I/O). Throws FileFormatError naming the file line.
  */
-function parseConllSentence(lines: Line[], path: string, id: string, source: string): LabeledSentence {
+function parseConllSentence(
+  lines: Line[],
+  path: string,
+  id: string,
+  source: string,
+  bio: 'repair' | 'strict',
+  onRepair: (line: number) => void,
+): LabeledSentence {
   const lineOf = (rel: number): number | undefined => lines[rel - 1]?.line;
   let sentence: ConllSentence | undefined;
   try {
@@ -44,6 +63,21 @@ function parseConllSentence(lines: Line[], path: string, id: string, source: str
       `expected 2 columns (token, tag) or 4 (token, tag, POS, keyword tag), got ${width}`,
     );
   }
+  let tags = sentence.tags;
+  // IOBES columns (E-/S-) are left as they are: the rule below is BIO's.
+  const bad = tags.some((t) => t[0] === 'E' || t[0] === 'S') ? -1 : firstBioError(tags);
+  if (bad >= 0) {
+    const at = lineOf(sentence.lines[bad] ?? 1);
+    if (bio === 'strict')
+      throw new FileFormatError(
+        'conll',
+        path,
+        at,
+        `"${tags[bad]}" does not continue an entity of its type (after "${tags[bad - 1] ?? 'the sentence start'}"); without ?bio=strict it would be read as B-${tags[bad]!.slice(2)}`,
+      );
+    tags = repairBio(tags);
+    onRepair(at ?? 0);
+  }
   const keywordTags = width === 4 ? (sentence.extra[1] as string[]) : null;
   keywordTags?.forEach((t, i) => {
     if (!KEYWORD_TAG.test(t)) {
@@ -55,7 +89,7 @@ function parseConllSentence(lines: Line[], path: string, id: string, source: str
       );
     }
   });
-  return { id, tokens: sentence.tokens, tags: sentence.tags, keywordTags, source };
+  return { id, tokens: sentence.tokens, tags, keywordTags, source };
 }
 
 /**
@@ -83,6 +117,12 @@ export async function* readConll(
   const prefix = opts.idPrefix ?? basename(path).replace(/\.(conll|tsv|txt|iob2?|bio)$/i, '');
   const source = opts.source ?? path;
   const maxTokens = opts.maxTokens ?? 10_000;
+  const bio = opts.bio ?? 'repair';
+  let repaired = 0;
+  let firstRepair = 0;
+  const onRepair = (line: number): void => {
+    if (repaired++ === 0) firstRepair = line;
+  };
   let sent: Line[] = [];
   let broken: { line: number; error: string } | null = null;
   let n = 0;
@@ -98,7 +138,8 @@ export async function* readConll(
     if (b)
       return { ok: false, error: new FileFormatError('conll', path, b.line, b.error), key: id, line, raw };
     try {
-      return { ok: true, value: parseConllSentence(lines, path, id, source), key: id, line, raw };
+      const value = parseConllSentence(lines, path, id, source, bio, onRepair);
+      return { ok: true, value, key: id, line, raw };
     } catch (e) {
       return { ok: false, error: e as Error, key: id, line, raw };
     }
@@ -122,4 +163,10 @@ export async function* readConll(
   }
   const r = flush();
   if (r) yield r;
+  // One warning per file, not per sentence: a corpus converted from IO tags repairs thousands.
+  if (repaired > 0)
+    stepLogger('conll').warn(
+      { path, repaired, firstLine: firstRepair },
+      `conll:${path}: ${repaired} sentence(s) had an I-X not continuing an entity of type X (first at line ${firstRepair}); read as B-X. Use conll:<path>?bio=strict to dead-letter them instead`,
+    );
 }

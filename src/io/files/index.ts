@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Sink, Source } from '../../engine/types.ts';
-import { readConll, formatLabeledSentence, type ConllReadOptions } from './conll.ts';
+import { CONLL_BIO_MODES, readConll, formatLabeledSentence, type ConllReadOptions } from './conll.ts';
 import { FileUriError } from './errors.ts';
 import { readJsonl, toJsonLine, type JsonlReadOptions } from './jsonl.ts';
 import { openInput } from './lines.ts';
@@ -128,6 +128,19 @@ export function openSource<T = unknown>(
   uri: string,
   opts: OpenSourceOptions = {},
 ): Source<T> & RecordSource<T> {
+  // `conll:<path>?bio=strict|repair`: the one reader option a URI can carry (the CLI has no other way to set it).
+  const bioQuery = /\?bio=([^&]*)$/.exec(uri);
+  if (bioQuery) {
+    const mode = bioQuery[1] as string;
+    if (!uri.startsWith('conll:') && !uri.startsWith('stdin:conll'))
+      throw new FileUriError(`file URI '${uri}': ?bio= applies to conll: sources only`);
+    if (!(CONLL_BIO_MODES as readonly string[]).includes(mode))
+      throw new FileUriError(
+        `file URI '${uri}': unknown bio mode '${mode}'; valid: ${CONLL_BIO_MODES.join(', ')}`,
+      );
+    uri = uri.slice(0, bioQuery.index);
+    opts = { ...opts, conll: { ...opts.conll, bio: mode as 'repair' | 'strict' } };
+  }
   const u = parseFileUri(uri);
   if (u.stdio === 'stdout')
     throw new FileUriError(`'${uri}' is a sink URI; a source needs a file path or stdin:`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AckToken, envelope, type Envelope } from '../../../src/engine/envelope.ts';
 import { createCodec, DecodeError, type LabeledSentence } from '../../../src/io/avro/index.ts';
 import { dataPath, hasData } from '../../../src/io/dataPath.ts';
@@ -15,6 +15,7 @@ import {
   openSource,
   parseFileUri,
 } from '../../../src/io/files/index.ts';
+import { logger } from '../../../src/obs/logger.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'h2-files-'));
@@ -134,6 +135,53 @@ describe('CoNLL source', () => {
       expect.stringMatching(/mini\.conll line 14: expected 2 columns \(token, tag\) or 4/),
       expect.stringMatching(/mini\.conll line 17: invalid tag "X-Tag"/),
     ]);
+  });
+
+  it('I-X not continuing an entity: repaired to B-X with one counted warning, or a dead letter with ?bio=strict', async () => {
+    const p = file(
+      'bio.conll',
+      [
+        'a\tO\nb\tI-Disease\nc\tI-Disease\n', // I-X after O
+        'd\tB-Chemical\ne\tI-Disease\n', // I-X after B-Y
+        'f\tB-Disease\ng\tI-Disease\n', // valid
+        'h\tB-Foo-Bar\n', // malformed type: a dead letter in both modes
+        'i\tI-Chemical\n', // I-X at the start
+      ].join('\n'),
+    );
+    const warn = vi.spyOn(logger, 'warn');
+    const dlq = new CollectingDeadLetters();
+    try {
+      const repaired = await readAll(openSource<LabeledSentence>(`conll:${p}`, { deadLetters: dlq }));
+      expect(repaired.map((e) => e.value.tags)).toEqual([
+        ['O', 'B-Disease', 'I-Disease'],
+        ['B-Chemical', 'B-Disease'],
+        ['B-Disease', 'I-Disease'],
+        ['B-Chemical'],
+      ]);
+      expect(dlq.messages).toEqual([expect.stringMatching(/bio\.conll line 11: invalid tag "B-Foo-Bar"/)]);
+      const warnings = warn.mock.calls.filter((c) => String(c[1]).includes('not continuing an entity'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]![0]).toMatchObject({ repaired: 3, firstLine: 2 });
+      expect(String(warnings[0]![1])).toContain('?bio=strict');
+    } finally {
+      warn.mockRestore();
+    }
+    const strictDlq = new CollectingDeadLetters();
+    const strict = await readAll(
+      openSource<LabeledSentence>(`conll:${p}?bio=strict`, { deadLetters: strictDlq }),
+    );
+    expect(strict.map((e) => e.value.tags)).toEqual([['B-Disease', 'I-Disease']]);
+    expect(strictDlq.records.map((r) => (r.origin.kind === 'file' ? r.origin.line : 0))).toEqual([
+      1, 5, 11, 13,
+    ]);
+    expect(strictDlq.messages[0]).toMatch(
+      /bio\.conll line 2: "I-Disease" does not continue an entity of its type \(after "O"\)/,
+    );
+    expect(strictDlq.messages[1]).toMatch(/line 6: "I-Disease" .*\(after "B-Chemical"\)/);
+    expect(() => openSource(`conll:${p}?bio=lenient`)).toThrow(
+      /unknown bio mode 'lenient'; valid: repair, strict/,
+    );
+    expect(() => openSource(`jsonl:${p}?bio=strict`)).toThrow(/applies to conll: sources only/);
   });
 
   it('reads 4-column keyword files into keywordTags', async () => {

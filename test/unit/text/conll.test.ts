@@ -30,6 +30,13 @@ describe('parseConll', () => {
   it('rejects control characters, invalid tags and over-long sentences with the line', () => {
     expect(() => parseConll('a\tO\nb\u0007c\tO\n', { source: 's' })).toThrow(/s:2: control character/);
     expect(() => parseConll('a\tB_X\n', { source: 's' })).toThrow(/s:1: invalid tag "B_X".*valid tags/);
+    // An entity type is one word: a dash inside it, or no word at all, is not a type.
+    for (const bad of ['B-Foo-Bar', 'I--', 'B-?', 'B-1x'])
+      expect(() => parseConll(`a\t${bad}\n`, { source: 's' })).toThrow(/invalid tag .*type one word/);
+    expect(parseConll('a\tB-cell_line\nb\tI-cell_line\n', { source: 's' })[0]!.tags).toEqual([
+      'B-cell_line',
+      'I-cell_line',
+    ]);
     const long = Array.from({ length: 10_000 }, () => 'w\tO').join('\n');
     expect(() => parseConll(long, { source: 'big' })).toThrow(
       /big:5001: sentence starting at line 1 exceeds/,
