@@ -36,6 +36,10 @@ const kafkaSchema = z
     fromBeginning: z.boolean().default(true),
     ssl: z.boolean().default(false),
     sslCaFile: z.string().min(1).optional(),
+    // Mutual TLS: the client certificate and its key (PEM files), and the key's passphrase if it has one.
+    sslCertFile: z.string().min(1).optional(),
+    sslKeyFile: z.string().min(1).optional(),
+    sslKeyPassword: z.string().min(1).optional(),
     sasl: z
       .strictObject({
         mechanism: z.enum(saslMechanisms),
@@ -115,6 +119,9 @@ export const ENV_VARS: Record<string, { key: string; kind: Kind }> = {
   KAFKA_FROM_BEGINNING: { key: 'kafka.fromBeginning', kind: 'bool' },
   KAFKA_SSL: { key: 'kafka.ssl', kind: 'bool' },
   KAFKA_SSL_CA_FILE: { key: 'kafka.sslCaFile', kind: 'string' },
+  KAFKA_SSL_CERT_FILE: { key: 'kafka.sslCertFile', kind: 'string' },
+  KAFKA_SSL_KEY_FILE: { key: 'kafka.sslKeyFile', kind: 'string' },
+  KAFKA_SSL_KEY_PASSWORD: { key: 'kafka.sslKeyPassword', kind: 'string' },
   KAFKA_SASL_MECHANISM: { key: 'kafka.sasl.mechanism', kind: 'string' },
   KAFKA_SASL_USERNAME: { key: 'kafka.sasl.username', kind: 'string' },
   KAFKA_SASL_PASSWORD: { key: 'kafka.sasl.password', kind: 'string' },
@@ -466,11 +473,40 @@ export function printConfig(config: Config): string {
   return stringify(redactConfig(config), { lineWidth: 0 });
 }
 
+/**
+ * The Kafka TLS setting from the config: false/true, or node TLS options when a CA file or a client
+ * certificate is given (either implies TLS). Certificate and key come together or not at all.
+ */
+export function tlsOptions(config: Config): boolean | ConnectionOptions {
+  const k = config.kafka;
+  if ((k.sslCertFile === undefined) !== (k.sslKeyFile === undefined))
+    throw new ConfigError(
+      'kafka.sslCertFile and kafka.sslKeyFile go together (KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE): mutual TLS needs the certificate and its key',
+    );
+  if (k.sslKeyPassword !== undefined && k.sslKeyFile === undefined)
+    throw new ConfigError('kafka.sslKeyPassword is set but kafka.sslKeyFile is not');
+  if (!k.sslCaFile && !k.sslCertFile) return k.ssl;
+  const read = (key: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${key} = ${file}: cannot read (${(e as Error).message})`);
+    }
+  };
+  const tls: ConnectionOptions = {};
+  if (k.sslCaFile) tls.ca = [read('kafka.sslCaFile', k.sslCaFile)];
+  if (k.sslCertFile && k.sslKeyFile) {
+    tls.cert = read('kafka.sslCertFile', k.sslCertFile);
+    tls.key = read('kafka.sslKeyFile', k.sslKeyFile);
+    if (k.sslKeyPassword !== undefined) tls.passphrase = k.sslKeyPassword;
+  }
+  return tls;
+}
+
 /** kafkajs client options (brokers, client id, TLS, SASL, timeouts) derived from the config. */
 export function kafkaClientConfig(config: Config): KafkaConfig {
   const k = config.kafka;
-  let ssl: KafkaConfig['ssl'] = k.ssl;
-  if (k.sslCaFile) ssl = { ca: [readFileSync(k.sslCaFile, 'utf8')] };
+  const ssl: KafkaConfig['ssl'] = tlsOptions(config);
   return {
     brokers: k.brokers,
     clientId: k.clientId,
@@ -497,7 +533,7 @@ export function kafkaConnection(config: Config): KafkaConnectionSettings {
   return {
     brokers: k.brokers,
     clientId: k.clientId,
-    ssl: k.sslCaFile ? { ca: [readFileSync(k.sslCaFile, 'utf8')] } : k.ssl,
+    ssl: tlsOptions(config),
     ...(k.sasl ? { sasl: k.sasl as SASLOptions } : {}),
     connectionTimeoutMs: k.connectionTimeoutMs,
     requestTimeoutMs: k.requestTimeoutMs,
