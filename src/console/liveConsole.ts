@@ -432,8 +432,20 @@ export class LiveConsole {
         recordsPerSec: dt > 0 ? round(dItems / dt) : 0,
         total: b ? b.sum : lat.count,
         inFlight: inFlight.get(step) ?? null,
-        meanBatch: b && dBatches > 0 ? round(b ? (b.sum - prev!.batch!.sum) / dBatches : 0) : null,
-        latencyMs: dCount > 0 ? round((dSum / dCount) * 1000) : null,
+        // Over the last period; while a step is idle, since the start (a still page keeps its figures).
+        meanBatch: !b
+          ? null
+          : dBatches > 0
+            ? round(dItems / dBatches)
+            : b.count > 0
+              ? round(b.sum / b.count)
+              : null,
+        latencyMs:
+          dCount > 0
+            ? round((dSum / dCount) * 1000)
+            : lat.count > 0
+              ? round((lat.sum / lat.count) * 1000)
+              : null,
         busy: round(busy),
         state: dItems === 0 && busy === 0 ? 'idle' : busy >= this.config.busyThreshold ? 'busy' : 'waiting',
         model: b !== null,

@@ -132,6 +132,9 @@ export function augmentedView(a: AugmentedSentence, source: SourceSentence | und
  * de-linearize into labels that match the source's entities.
  */
 export function rejectReason(a: AugmentedSentence): string {
+  // Records of schema v2 name their reason (de-linearizer reason or quality filter); read it when present.
+  const named = (a as { rejectReason?: string | null }).rejectReason;
+  if (named) return named;
   const m = /^\(not generated: (.*)\)$/.exec(a.generatedText ?? '');
   return m ? m[1]! : 'generated text did not de-linearize into valid labels';
 }
