@@ -197,7 +197,7 @@ export class LiveConsole {
   }
 
   /** Adds what is known once the run is wired (graph ends, Kafka); call before start(). */
-  attach(more: Partial<Pick<ConsoleInputs, 'sources' | 'sinks' | 'kafka'>>): this {
+  attach(more: Partial<Pick<ConsoleInputs, 'recordsIn' | 'sources' | 'sinks' | 'kafka'>>): this {
     Object.assign(this.inputs, more);
     return this;
   }

@@ -16,6 +16,9 @@ import type {
 } from '../../io/avro/types.generated.ts';
 import { projectRoot } from '../../io/dataPath.ts';
 import { openDeadLetterWriter, openSink, openSource } from '../../io/files/index.ts';
+import type { LiveConsole } from '../../console/liveConsole.ts';
+import { startObservabilityServer, type ObservabilityServer } from '../../obs/server.ts';
+import { createConsole, mountConsole, type MountedConsole } from '../consoleWiring.ts';
 import { build as buildIngest, resolve as resolveIngest } from '../../../topologies/ingest.ts';
 
 /** Counts gathered while the demo runs. */
@@ -42,6 +45,8 @@ export interface DemoOptions {
   models?: string;
   n?: number;
   seed?: number;
+  /** The live console to feed (outputs, dead letters); the caller mounts and closes it. */
+  live?: LiveConsole;
 }
 
 /** Runs ingest over a PubTator file into JSONL files and returns what happened. */
@@ -59,7 +64,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     pairs: join(o.out, 'training.pairs.jsonl'),
     deadLetters: join(o.out, 'dead-letters.jsonl'),
   };
-  const deadLetters = openDeadLetterWriter(`jsonl:${outputs.deadLetters}`);
+  const fileDeadLetters = openDeadLetterWriter(`jsonl:${outputs.deadLetters}`);
+  const deadLetters = o.live ? o.live.deadLetters(fileDeadLetters) : fileDeadLetters;
   const source = openSource<PubmedArticle>(`pubtator:${o.input}`, {
     id: 'abstracts',
     maxInFlight: 64,
@@ -86,7 +92,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     write: () => (src) =>
       src.pipe(
         sink.write(),
-        tap((e: Envelope<T>) => count(e.value)),
+        tap((e: Envelope<T>) => {
+          count(e.value);
+          o.live?.observe(e.value);
+        }),
       ),
     close: () => sink.close(),
   });
@@ -118,6 +127,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     normalize: { model: join(models, 'normalize-cdr') },
     cid: { model: join(models, 'cid-relations') },
     bioaug: { generator: { model: join(models, 'generator') }, n: o.n ?? 2, seed: o.seed ?? 1 },
+  });
+  o.live?.attach({
+    recordsIn: () => source.stats.emitted,
+    sources: ['abstracts'],
+    sinks: Object.keys(sinks),
   });
   const t0 = performance.now();
   await runTopology({
@@ -170,6 +184,9 @@ export function register(program: Command): void {
     .option('--n <n>', 'BioAug generations per sentence', '2')
     .option('--seed <n>', 'seed', '1')
     .option('--json', 'print the summary as one JSON line instead')
+    .option('--no-console', 'do not serve the live console page')
+    .option('--console-port <port>', 'port of the live console (a free one when taken; 0: any)', '9464')
+    .option('--keep-open', 'keep the console page up after the demo ends, until Ctrl-C')
     .action(
       async (opts: {
         input: string;
@@ -178,20 +195,52 @@ export function register(program: Command): void {
         n: string;
         seed: string;
         json?: boolean;
+        console: boolean;
+        consolePort: string;
+        keepOpen?: boolean;
       }) => {
+        let server: ObservabilityServer | undefined;
+        let mounted: MountedConsole | undefined;
         try {
+          if (opts.console) {
+            server = await startConsoleServer(Number(opts.consolePort));
+            mounted = mountConsole(createConsole({ topology: 'ingest (demo)', recordsIn: () => 0 }), server);
+          }
           const s = await runDemo({
             input: resolve(opts.input),
             out: resolve(opts.out),
             models: resolve(opts.models),
             n: Number(opts.n),
             seed: Number(opts.seed),
+            ...(mounted ? { live: mounted.live } : {}),
           });
           process.stdout.write((opts.json ? JSON.stringify(s) : formatSummary(s)) + '\n');
+          if (mounted && opts.keepOpen) {
+            // One last sample, so the page shows the final counts while it stays open.
+            await mounted.live.sample();
+            process.stderr.write(`console: ${mounted.url} stays open; press Ctrl-C to stop\n`);
+            await new Promise((r) => process.once('SIGINT', r));
+          }
         } catch (e) {
           process.stderr.write(`bioaug-stream demo: ${(e as Error).message}\n`);
           process.exitCode = 2;
+        } finally {
+          mounted?.close();
+          await server?.close();
         }
       },
     );
+}
+
+/** The console's server on 127.0.0.1: `port`, or any free port when that one is taken. */
+async function startConsoleServer(port: number): Promise<ObservabilityServer> {
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535))
+    throw new Error(`--console-port must be an integer in 0..65535, got ${port}`);
+  try {
+    return await startObservabilityServer({ port, host: '127.0.0.1' });
+  } catch (e) {
+    // A second demo, or a worker on the default metrics port: the demo still gets its page.
+    if (port === 0 || !/EADDRINUSE/.test((e as Error).message)) throw e;
+    return startObservabilityServer({ port: 0, host: '127.0.0.1' });
+  }
 }
