@@ -55,6 +55,8 @@ export function openSourceUri(uri: string, o: WiringOptions, id = uri): Source<u
     maxMessageBytes: o.maxMessageBytes,
     ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
     decode: schema ? (raw) => o.codec.decode(raw, schema) : (raw) => o.codec.decode(raw),
+    // Schema ids registered after start (an upgraded producer) are fetched from the registry first.
+    prepare: (raw) => o.codec.learnSchemaOf(raw),
   });
 }
 

@@ -34,6 +34,13 @@ export interface CodecOptions {
   registry?: RegistryClient;
 }
 
+/** Most schema ids a codec learns from the registry after start (memory bound against id floods). */
+export const MAX_LEARNED_IDS = 1024;
+/** How long a registry miss (unknown id) is remembered before it is asked again. */
+const MISS_TTL_MS = 30_000;
+/** How long a failed registry lookup (registry down) is remembered before it is tried again. */
+const ERROR_TTL_MS = 2_000;
+
 /** Result of validating a value against a schema. */
 export interface Validation {
   valid: boolean;
@@ -51,6 +58,14 @@ export interface Codec {
    */
   decode<N extends SchemaName>(buf: Buffer, expected: N): SchemaTypes[N];
   decode(buf: Buffer): unknown;
+  /**
+   * Learns the writer schema of a wire-format buffer whose id is not known yet, from the registry
+   * (ids registered after start, e.g. by an upgraded producer). Null when there is nothing to learn
+   * (known id, no registry, not wire format), so a caller awaits only on a miss. Never rejects: a
+   * failed lookup leaves the id unknown and `decode` says why. Lookups are shared, misses cached for
+   * a while, and at most MAX_LEARNED_IDS ids are learned.
+   */
+  learnSchemaOf(buf: Buffer): Promise<void> | null;
   /** Like `decode`, but first fetches schema ids unknown so far from the registry (when one is set). */
   decodeAsync<N extends SchemaName>(buf: Buffer, expected: N): Promise<SchemaTypes[N]>;
   decodeAsync(buf: Buffer): Promise<unknown>;
@@ -166,14 +181,55 @@ export async function createCodec(opts: CodecOptions = {}): Promise<Codec> {
     const id = buf.readUInt32BE(1);
     const w = writers.get(id);
     if (!w) {
-      throw new DecodeError(
-        'unknown-schema-id',
-        `decode: unknown schema id ${id}${registry ? ' (not in the registry)' : ' (not in the schema-id file)'}`,
-        [],
-        id,
-      );
+      const why = misses.get(id)?.why ?? (registry ? 'not in the registry' : 'not in the schema-id file');
+      throw new DecodeError('unknown-schema-id', `decode: unknown schema id ${id} (${why})`, [], id);
     }
     return w;
+  };
+
+  // Registry lookups after start: shared while in flight, misses remembered for a while (bounded).
+  const lookups = new Map<number, Promise<void>>();
+  const misses = new Map<number, { until: number; why: string }>();
+  let learned = 0;
+  const miss = (id: number, why: string, ttl: number): void => {
+    if (misses.size >= MAX_LEARNED_IDS) misses.delete(misses.keys().next().value as number);
+    misses.set(id, { until: Date.now() + ttl, why });
+  };
+  const learnSchemaOf = (buf: Buffer): Promise<void> | null => {
+    if (!registry || !Buffer.isBuffer(buf) || buf.length < WIRE_HEADER_BYTES || buf[0] !== 0) return null;
+    const id = buf.readUInt32BE(1);
+    if (writers.has(id)) return null;
+    const shared = lookups.get(id);
+    if (shared) return shared;
+    const m = misses.get(id);
+    if (m && m.until > Date.now()) return null;
+    if (learned >= MAX_LEARNED_IDS) {
+      miss(
+        id,
+        `not learned: ${MAX_LEARNED_IDS} ids already learned from the registry since start`,
+        MISS_TTL_MS,
+      );
+      return null;
+    }
+    const p = (async () => {
+      try {
+        const json = await registry.schemaById(id);
+        if (!json) return miss(id, 'not in the registry', MISS_TTL_MS);
+        const t = typeOf(json);
+        const name = (t.name ?? '').slice((t.name ?? '').lastIndexOf('.') + 1);
+        if (!isSchemaName(name))
+          return miss(id, `the registry has it as ${t.name}, not one of ours`, MISS_TTL_MS);
+        addWriter(id, name, t);
+        learned += 1;
+        misses.delete(id);
+      } catch (e) {
+        miss(id, `registry lookup failed: ${(e as Error).message}`, ERROR_TTL_MS);
+      } finally {
+        lookups.delete(id);
+      }
+    })();
+    lookups.set(id, p);
+    return p;
   };
 
   const decode = (buf: Buffer, expected?: SchemaName): unknown => {
@@ -258,20 +314,9 @@ export async function createCodec(opts: CodecOptions = {}): Promise<Codec> {
       return out;
     },
     decode: decode as Codec['decode'],
+    learnSchemaOf,
     decodeAsync: (async (buf: Buffer, expected?: SchemaName) => {
-      if (registry && Buffer.isBuffer(buf) && buf.length >= WIRE_HEADER_BYTES && buf[0] === 0) {
-        const id = buf.readUInt32BE(1);
-        if (!writers.has(id)) {
-          const json = await registry.schemaById(id);
-          if (json) {
-            const t = typeOf(json);
-            const name = (t.name ?? '').slice((t.name ?? '').lastIndexOf('.') + 1);
-            if (isSchemaName(name)) addWriter(id, name, t);
-            else
-              throw new DecodeError('wrong-schema', `decode: schema id ${id} is ${t.name}, not ours`, [], id);
-          }
-        }
-      }
+      await learnSchemaOf(buf);
       return decode(buf, expected);
     }) as Codec['decodeAsync'],
     schemaOf: (buf) => header(buf).name,

@@ -60,6 +60,11 @@ export type KafkaSourceOptions = z.input<typeof optionsSchema>;
 export type KafkaSourceConfig<T> = KafkaConnection &
   KafkaSourceOptions & {
     decode: (raw: Buffer, meta: RecordMeta) => T;
+    /**
+     * Asynchronous work a record needs before `decode` (learning a schema id from the registry);
+     * returns null when there is none, so the common path stays synchronous. Must not reject.
+     */
+    prepare?: (raw: Buffer) => Promise<unknown> | null;
     deadLetters?: DeadLetterWriter;
     /** An injected kafkajs client (tests); otherwise one is created from the connection. */
     kafka?: Kafka;
@@ -88,7 +93,17 @@ export class KafkaSource<T> implements Source<T> {
   readonly stats = { consumed: 0, acked: 0, deadLettered: 0, commits: 0, rebalances: 0 };
 
   constructor(private readonly config: KafkaSourceConfig<T>) {
-    const { decode: _d, deadLetters: _dl, kafka, brokers, clientId, ssl, sasl, ...rest } = config;
+    const {
+      decode: _d,
+      prepare: _p,
+      deadLetters: _dl,
+      kafka,
+      brokers,
+      clientId,
+      ssl,
+      sasl,
+      ...rest
+    } = config;
     delete (rest as Record<string, unknown>).connectionTimeoutMs;
     delete (rest as Record<string, unknown>).requestTimeoutMs;
     const parsed = optionsSchema.safeParse(rest);
@@ -226,6 +241,7 @@ export class KafkaSource<T> implements Source<T> {
           counted = { topic: batch.topic, partition: batch.partition, n: 0 };
           this.consumedCounts.set(key, counted);
         }
+        const prepare = this.config.prepare;
         let unresolved: string | null = null;
         const resolve = (): void => {
           if (unresolved !== null) resolveOffset(unresolved);
@@ -238,6 +254,12 @@ export class KafkaSource<T> implements Source<T> {
             // Long downstream work: keep the group session alive while waiting for credits.
             await this.gate.waitForCredit(o.heartbeatIntervalMs);
             await heartbeat();
+            if (!live()) return;
+          }
+          const pending = m.value && prepare ? prepare(m.value) : null;
+          if (pending) {
+            resolve();
+            await pending;
             if (!live()) return;
           }
           counted.n += 1;
