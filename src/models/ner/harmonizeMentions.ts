@@ -36,7 +36,7 @@ export const HarmonizeMentionsConfig = z
     /** Tag untagged occurrences with the winning type. */
     propagate: z.boolean().default(true),
     /** Shortest string (characters) that is propagated or untagged: short strings are ambiguous. */
-    minLength: z.number().int().min(1).default(3),
+    minLength: z.number().int().min(1).default(4),
     /**
      * Also propagate onto occurrences holding only shorter mentions inside them ("malignant syndrome"
      * tagged within "neuroleptic malignant syndrome", which is tagged elsewhere in the abstract).

@@ -43,6 +43,8 @@ export const ResolveAbbreviationsConfig = z
     untypedLongForm: z.enum(['keep', 'untag', 'majority']).default('untag'),
     /** With `majority`: also tag the long form when most short-form occurrences are tagged. */
     tagLongForm: z.boolean().default(false),
+    /** Without an entity at the definition, take the type of a same-named entity elsewhere in the abstract. */
+    longFormElsewhere: z.boolean().default(true),
     /** Longest short form considered, in characters. */
     maxShortFormLength: z.number().int().min(2).max(20).default(10),
     /** Shortest short form: 1 admits single capitals ("testosterone (T)"), which Schwartz & Hearst skip. */
@@ -73,6 +75,18 @@ function longFormEntity(
     }
   }
   return candidates.sort((a, b) => b.end - b.start - (a.end - a.start))[0];
+}
+
+/**
+ * An entity elsewhere in the abstract whose text is the long form (case-insensitive): the title often
+ * names the concept whole where the definition's sentence got it cut ("idiopathic" of "idiopathic
+ * generalized epilepsies (IGE)").
+ */
+function sameNameEntity(ed: DocumentEditor, doc: NerDocument, def: AbbreviationDefinition): Entity | undefined {
+  const name = def.longForm.text.toLowerCase();
+  for (let si = 0; si < doc.sentences.length; si++)
+    for (const e of ed.entities(si)) if (doc.text.slice(e.start, e.end).toLowerCase() === name) return e;
+  return undefined;
 }
 
 /** Token spans of the short form's occurrences that no larger or crossing entity covers. */
@@ -113,7 +127,7 @@ export function resolveAbbreviationsIn(
       .filter((f) => f.length >= c.minShortFormLength && (f === sf || !defs.has(f)))
       .flatMap((f) => freeOccurrences(ed, doc, f));
     if (occurrences.length === 0) continue;
-    const lf = longFormEntity(ed, doc, def, c.longForm);
+    const lf = longFormEntity(ed, doc, def, c.longForm) ?? (c.longFormElsewhere ? sameNameEntity(ed, doc, def) : undefined);
     if (lf) {
       for (const span of occurrences) {
         const had = ed.entityOn(span);

@@ -250,3 +250,20 @@ describe('joinCodeNames', () => {
     expect(mentions(harmonizeMentionsIn(joined).doc).filter((m) => m === 'CB 3717/Chemical')).toHaveLength(3);
   });
 });
+
+describe('resolveAbbreviations: long form typed elsewhere', () => {
+  it('takes the type of a same-named mention elsewhere when the definition itself was tagged only in part', () => {
+    const doc = docWith(
+      'Lamotrigine in idiopathic generalized epilepsies',
+      'Patients with idiopathic generalized epilepsies (IGE) were treated. IGE persisted.',
+      [
+        ['idiopathic generalized epilepsies', 'Disease'],
+        ['idiopathic', 'Disease', 1],
+      ],
+    );
+    const resolved = (cfg: { longFormElsewhere: boolean }): string[] =>
+      mentions(resolveAbbreviationsIn(doc, cfg).doc).filter((m) => m.startsWith('IGE'));
+    expect(resolved({ longFormElsewhere: true })).toEqual(['IGE/Disease', 'IGE/Disease']);
+    expect(resolved({ longFormElsewhere: false })).toEqual([]);
+  });
+});
