@@ -9,7 +9,11 @@ import { KafkaSource } from '../src/io/kafka/kafkaSource.ts';
 import { KafkaSink } from '../src/io/kafka/kafkaSink.ts';
 import { runTopology } from '../src/engine/runner.ts';
 import type { Envelope } from '../src/engine/envelope.ts';
-import type { Observable } from 'rxjs';
+import { tap, type Observable } from 'rxjs';
+import { startBenchConsole, wantsConsole, type BenchConsole } from './helpers/console.ts';
+
+// --console: the engine runs with the live console's page open in a browser (issue 16 cost check).
+let live: BenchConsole | undefined;
 
 function arg(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(`--${name}`);
@@ -66,11 +70,15 @@ async function engine(
     lingerMs: Number(process.env.B_LINGER ?? 5),
     traceHeader,
   });
+  live?.setRecordsIn(() => source.stats.consumed);
   let first = 0;
   const run = runTopology({
     sources: { in: source },
     sinks: { out: sink },
-    build: (s) => (s.in as Observable<Envelope<Buffer>>).pipe(sink.write()),
+    build: (s) => {
+      const written = (s.in as Observable<Envelope<Buffer>>).pipe(sink.write());
+      return live ? written.pipe(tap((e) => live!.observe(e.value))) : written;
+    },
     config: {},
     handleSignals: false,
   });
@@ -154,6 +162,10 @@ export default async function main(args: string[]): Promise<void> {
   mock.createTopic('bench.out.bare', 16, 3);
   await produceInput(brokers, 'bench.in', n);
   console.log(`produced ${n} messages of ~230 bytes to bench.in (16 partitions, 3 mock brokers)`);
+  if (wantsConsole(args)) {
+    live = await startBenchConsole('kafka-identity');
+    console.log(`console open (${live.viewer}) during the engine runs`);
+  }
   // The 2-core CI box is shared: interleave the two loops over several rounds and compare medians.
   const rounds = arg(args, 'rounds', 5);
   // Two engine runs per round: like for like (the records the bare loop writes: key, value, input
@@ -183,6 +195,7 @@ export default async function main(args: string[]): Promise<void> {
     );
   }
   clearInterval(rssTimer);
+  await live?.close();
   mock.destroy();
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const engineRate = median(engineRates);
@@ -193,6 +206,7 @@ export default async function main(args: string[]): Promise<void> {
       bench: 'kafka-identity',
       messages: n,
       rounds,
+      console: live ? live.viewer : 'off',
       engine_msgs_per_s: Math.round(engineRate),
       bare_msgs_per_s: Math.round(bareRate),
       ratio: Number((engineRate / bareRate).toFixed(3)),

@@ -2,13 +2,17 @@
 // sentences, against a bare loop of session.run on the same pre-tokenized, length-sorted batches (the limit
 // for the model here), and against the operator at batch size 1.
 // Args: --max-batch N (32) --concurrency N (1) --bucket-width N (4) --reps N (5) --provider cpu|cuda|webgpu
-// --threads N (0 = ORT default)
-import { from, lastValueFrom, toArray } from 'rxjs';
+// --threads N (0 = ORT default) --console (the live console's page open in a browser meanwhile)
+import { from, identity, lastValueFrom, tap, toArray } from 'rxjs';
+import { startBenchConsole, wantsConsole, type BenchConsole } from './helpers/console.ts';
 import { AckToken, envelope } from '../src/engine/envelope.ts';
 import { float32, int64, type Feeds, type Provider } from '../src/models/backend.ts';
 import { bc5cdrDev, benchModel, timed } from './helpers/models.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../src/models/ner/tokenTagger.ts';
+
+// --console: the operator runs with the live console's page open and updating (issue 16 cost check).
+let live: BenchConsole | undefined;
 
 function arg(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(`--${name}`);
@@ -46,6 +50,7 @@ async function runOperator(
     const out = await lastValueFrom(
       from(envs).pipe(
         tagEntities({ stepId: 'bench-ner', tagger: t, maxBatch, maxWaitMs: 2, concurrency, bucketWidth }),
+        live ? tap((e) => live!.observe(e.value)) : identity,
         toArray(),
       ),
     );
@@ -95,6 +100,11 @@ export default async function main(args: string[]): Promise<void> {
       `note: ${sents.filter((s) => s.length > tagger.bundle.maxLength).length} sentences are windowed`,
     );
 
+  if (wantsConsole(args)) {
+    live = await startBenchConsole('ner-throughput');
+    live.setRecordsIn(() => sents.length);
+    console.error(`console open (${live.viewer}) during the runs`);
+  }
   // Warm-up: one pass over a slice, so lazy allocations and caches do not land in the first timing.
   await runOperator(tagger, sents.slice(0, 256), maxBatch, concurrency, undefined, bucketWidth);
 
@@ -123,6 +133,7 @@ export default async function main(args: string[]): Promise<void> {
   }
   const op1 = await runOperator(tagger, sents, 1, 1);
   await tagger.dispose();
+  await live?.close();
 
   const result = {
     bench: 'ner-throughput',
@@ -131,6 +142,7 @@ export default async function main(args: string[]): Promise<void> {
     sentences: sents.length,
     maxBatch,
     concurrency,
+    console: live ? live.viewer : 'off',
     operator_sentences_per_s: Number(op.toFixed(1)),
     bare_session_run_sentences_per_s: Number(bare.toFixed(1)),
     operator_batch1_sentences_per_s: Number(op1.toFixed(1)),
