@@ -5,13 +5,13 @@ import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
-import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
+import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { bioToSpans, isValidBio } from '../../src/text/bio.ts';
 import { build, resolve as resolveAugment } from '../../topologies/augment.ts';
 
 const generatorFixture = resolve(projectRoot, 'test/fixtures/models/seq2seq');
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('augment e2e: shared data folder absent: skipped (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('augment e2e');
 
 async function run(
   records: LabeledSentence[],

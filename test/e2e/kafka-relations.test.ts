@@ -9,17 +9,18 @@ import { runTopology } from '../../src/engine/runner.ts';
 import type { Sink, Source } from '../../src/engine/types.ts';
 import { createCodec, type Codec } from '../../src/io/avro/codec.ts';
 import type { NerPrediction, PubmedArticle, RelationTriple } from '../../src/io/avro/types.generated.ts';
-import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
+import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build } from '../../topologies/ner-relations.ts';
 import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 
-// 40 CDR dev abstracts when the shared data is here, else the synthetic fixture (CI always has the data).
-const file = hasData()
-  ? dataPath('pubtator/cdr_dev.pubtator')
-  : resolve(projectRoot, 'test/fixtures/io/cid-tiny.pubtator');
+// 40 CDR dev abstracts; outside CI without the shared data, the synthetic fixture (in CI absent data fails).
+const file = skipWithoutSharedData('kafka-relations e2e on CDR dev (using the synthetic fixture)')
+  ? resolve(projectRoot, 'test/fixtures/io/cid-tiny.pubtator')
+  : dataPath('pubtator/cdr_dev.pubtator');
 const articles: PubmedArticle[] = parsePubtator(readFileSync(file, 'utf8'))
   .slice(0, 40)
   .map((d) => pubtatorToArticle(d, { gold: false }));

@@ -10,15 +10,15 @@ import { runTopology } from '../../src/engine/runner.ts';
 import type { Sink, Source } from '../../src/engine/types.ts';
 import { createCodec, type Codec } from '../../src/io/avro/codec.ts';
 import type { NerPrediction, PubmedArticle } from '../../src/io/avro/types.generated.ts';
-import { dataPath, hasData, projectRoot } from '../../src/io/dataPath.ts';
+import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build, type NerTaggingInputs } from '../../topologies/ner-tagging.ts';
 import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('document-stage e2e: shared data folder absent: skipped (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('document-stage e2e');
 const nerModel = resolve(projectRoot, 'models/ner-bc5cdr');
 const N = 40;
 

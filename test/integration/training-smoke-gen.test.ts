@@ -5,15 +5,14 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasData } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { float32, int64, f32 } from '../../src/models/backend.ts';
 import { disposeBundle, loadBundle, type RelationBundle } from '../../src/models/bundle.ts';
 import { createRelationClassifier } from '../../src/models/relations/relationClassifier.ts';
 import { createGenerator } from '../../src/models/seq2seq/generator.ts';
 import { runGenRecipe } from '../../training/gen/recipes.ts';
 
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('training-smoke-gen: skipped, shared data folder absent (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('training-smoke-gen');
 
 interface RelRef {
   items: { words: string[]; head: [number, number]; tail: [number, number]; logits: number[] }[];

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { dataPath, hasData } from '../../src/io/dataPath.ts';
+import { dataPath } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
 
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('training-smoke: skipped, shared data folder absent (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('training-smoke');
 
 /** First n sentences (blank-line separated) of a CoNLL file, written with CRLF like files in the wild. */
 function slice(src: string, n: number, dst: string): string {

@@ -10,14 +10,14 @@ import { linearize } from '../../../src/augment/bioaug/linearize.ts';
 import { makeTrainingPair } from '../../../src/augment/bioaug/trainingPairs.ts';
 import { readLabeled } from '../../../src/augment/corpus.ts';
 import { createRng } from '../../../src/engine/rng.ts';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { bioToSpans, entityTypes, isValidBio, repairBio } from '../../../src/text/bio.ts';
 import { labeledSentence, TYPES } from './arbitraries.ts';
 
 fc.configureGlobal({ seed: 20261122, numRuns: 200 });
 const vocab = new LabelVocabulary(TYPES);
-const skipData = !hasData() && !process.env.CI;
-if (skipData) console.warn('bioaug tests: /work/shared/data absent, skipping corpus checks');
+const skipData = skipWithoutSharedData('bioaug corpus checks');
 
 describe('linearize / delinearize', () => {
   it('writes label tokens around every entity token', () => {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { bioToSpans, isValidBio } from '../../../src/text/bio.ts';
 import { parseConll } from '../../../src/text/conll.ts';
 
-const skipData = !hasData() && !process.env.CI;
+const skipData = skipWithoutSharedData('augment CLI corpus checks');
 const dir = mkdtempSync(join(tmpdir(), 'h4-cli-'));
 
 async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataPath, hasData, projectRoot } from '../../../src/io/dataPath.ts';
+import { dataPath, projectRoot } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('evalNerCli: skipped, shared data folder absent (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('evalNerCli');
 
 describe.skipIf(skip)('eval ner CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'evalcli-'));

@@ -6,7 +6,8 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { AckToken, envelope, type Envelope } from '../../../src/engine/envelope.ts';
 import { createCodec, DecodeError, type LabeledSentence } from '../../../src/io/avro/index.ts';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import {
   FileDeadLetterWriter,
   FileUriError,
@@ -211,7 +212,7 @@ describe('CoNLL source', () => {
   });
 });
 
-describe.skipIf(!hasData() && !process.env.CI)('CoNLL on the shared corpora', () => {
+describe.skipIf(skipWithoutSharedData('CoNLL on the shared corpora'))('CoNLL on the shared corpora', () => {
   it('reads every NCBI dev sentence and the 4-column keyword file', async () => {
     const dlq = new CollectingDeadLetters();
     const ner = await readAll(

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AckToken, envelope } from '../../../src/engine/envelope.ts';
 import type { PubmedArticle } from '../../../src/io/avro/index.ts';
 import { createCodec } from '../../../src/io/avro/index.ts';
-import { dataPath, hasData, projectRoot } from '../../../src/io/dataPath.ts';
+import { dataPath, projectRoot } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { openSink, openSource } from '../../../src/io/files/index.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
 
@@ -155,40 +156,43 @@ describe('PubTator source', () => {
   });
 });
 
-describe.skipIf(!hasData() && !process.env.CI)('PubTator on the shared CDR dev set', () => {
-  it('reads 500 articles from cdr_dev.pubtator whose annotation offsets match the text', async () => {
-    const dlq = new CollectingDeadLetters();
-    const envs = await readAll(
-      openSource<PubmedArticle>(`pubtator:${dataPath('pubtator', 'cdr_dev.pubtator')}`, { deadLetters: dlq }),
-    );
-    expect(dlq.messages).toEqual([]);
-    expect(envs).toHaveLength(500);
-    let mentions = 0;
-    for (const { value: a } of envs) {
-      const doc = `${a.title} ${a.abstract}`;
-      for (const m of a.annotations) {
-        expect(doc.slice(m.start, m.end)).toBe(m.text);
-        mentions += 1;
+describe.skipIf(skipWithoutSharedData('PubTator on the CDR dev set'))(
+  'PubTator on the shared CDR dev set',
+  () => {
+    it('reads 500 articles from cdr_dev.pubtator whose annotation offsets match the text', async () => {
+      const dlq = new CollectingDeadLetters();
+      const envs = await readAll(
+        openSource<PubmedArticle>(`pubtator:${dataPath('pubtator', 'cdr_dev.pubtator')}`, {
+          deadLetters: dlq,
+        }),
+      );
+      expect(dlq.messages).toEqual([]);
+      expect(envs).toHaveLength(500);
+      let mentions = 0;
+      for (const { value: a } of envs) {
+        const doc = `${a.title} ${a.abstract}`;
+        for (const m of a.annotations) {
+          expect(doc.slice(m.start, m.end)).toBe(m.text);
+          mentions += 1;
+        }
       }
-    }
-    expect(mentions).toBeGreaterThan(9000);
-    // Lossless: writing the articles back gives the original file (composite mentions' extra column too).
-    const out = join(tmp, 'cdr.pubtator');
-    const sink = openSink<PubmedArticle>(`pubtator:${out}`);
-    await lastValueFrom(
-      from(envs.map((e) => ({ ...e, ack: AckToken.noop() }))).pipe(sink.write(), toArray()),
-    );
-    await sink.close();
-    const norm = (t: string): string => t.replace(/\n+$/, '');
-    expect(norm(readFileSync(out, 'utf8'))).toBe(
-      norm(readFileSync(dataPath('pubtator', 'cdr_dev.pubtator'), 'utf8')),
-    );
-    expect(envs.every((e) => e.value.annotations.length > 0)).toBe(true);
-    // Every article is a valid PubmedArticle for the Avro codec.
-    const codec = await createCodec();
-    for (const { value } of envs)
-      expect(codec.decode(codec.encode('PubmedArticle', value), 'PubmedArticle')).toEqual(value);
-  });
-});
-
-if (!hasData() && !process.env.CI) console.warn('skipping CDR dev test: no shared data (set BIOSTREAM_DATA)');
+      expect(mentions).toBeGreaterThan(9000);
+      // Lossless: writing the articles back gives the original file (composite mentions' extra column too).
+      const out = join(tmp, 'cdr.pubtator');
+      const sink = openSink<PubmedArticle>(`pubtator:${out}`);
+      await lastValueFrom(
+        from(envs.map((e) => ({ ...e, ack: AckToken.noop() }))).pipe(sink.write(), toArray()),
+      );
+      await sink.close();
+      const norm = (t: string): string => t.replace(/\n+$/, '');
+      expect(norm(readFileSync(out, 'utf8'))).toBe(
+        norm(readFileSync(dataPath('pubtator', 'cdr_dev.pubtator'), 'utf8')),
+      );
+      expect(envs.every((e) => e.value.annotations.length > 0)).toBe(true);
+      // Every article is a valid PubmedArticle for the Avro codec.
+      const codec = await createCodec();
+      for (const { value } of envs)
+        expect(codec.decode(codec.encode('PubmedArticle', value), 'PubmedArticle')).toEqual(value);
+    });
+  },
+);

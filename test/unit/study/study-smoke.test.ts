@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import { hasData } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import type { StudyRecord } from '../../../training/study/aggregate.ts';
 
-const skip = !hasData() && !process.env.CI;
-if (skip) console.warn('study smoke: shared data folder absent: skipped (set BIOSTREAM_DATA)');
+const skip = skipWithoutSharedData('study smoke');
 
 describe.skipIf(skip)('bioaug-stream study on a slice of ncbi/100', () => {
   const dir = mkdtempSync(join(tmpdir(), 'study-smoke-'));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hasData, dataPath } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { ConllParseError, formatConll, formatConllSentence, parseConll } from '../../../src/text/conll.ts';
 
 describe('parseConll', () => {
@@ -59,7 +60,7 @@ describe('parseConll', () => {
     expect(() => formatConllSentence({ tokens: [], tags: [] }, 'x:3')).toThrow(/sentence x:3 is empty/);
   });
 
-  const skip = !hasData() && !process.env.CI;
+  const skip = skipWithoutSharedData('conll dev sets');
   it.skipIf(skip)('parses every dev set and writes it back byte for byte', () => {
     for (const ds of ['bc2gm', 'bc5cdr', 'ebmnlp', 'jnlpba', 'ncbi']) {
       const path = dataPath('ner', ds, 'dev.conll');

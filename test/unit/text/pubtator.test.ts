@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import {
   formatPubtator,
   formatPubtatorDoc,
@@ -58,13 +59,15 @@ describe('parsePubtator', () => {
     expect(() => parsePubtator('1\t0\t1\tA\tX\tid\n')).toThrow(PubtatorParseError);
     expect(() => parsePubtator('1|t|A.\n2\t0\t1\tA\tX\tid\n')).toThrow(/does not match/);
     expect(() => parsePubtator('1|t|A.\n1\t5\t1\tA\tX\tid\n')).toThrow(/before start/);
+    // The error must be thrown: asserted outside any catch, so a parser that accepts the line fails here.
+    let err: unknown;
     try {
       parsePubtator('1|t|A.\n1\t0\n');
     } catch (e) {
-      expect(e).toBeInstanceOf(PubtatorParseError);
-      expect((e as PubtatorParseError).line).toBe(2);
-      expect((e as PubtatorParseError).retriable).toBe(false);
+      err = e;
     }
+    expect(err).toBeInstanceOf(PubtatorParseError);
+    expect(err).toMatchObject({ line: 2, retriable: false });
   });
 
   it('streams documents line by line', () => {
@@ -115,7 +118,7 @@ describe('parsePubtator', () => {
     expect(() => formatPubtatorDoc({ ...doc, abstract: 'cr\r' })).toThrow(/abstract of PMID 123/);
   });
 
-  const skip = !hasData() && !process.env.CI;
+  const skip = skipWithoutSharedData('pubtator CDR dev');
   it.skipIf(skip)('parses the 500 CDR dev abstracts with mentions matching their offsets', () => {
     const text = readFileSync(dataPath('pubtator/cdr_dev.pubtator'), 'utf8');
     const docs = parsePubtator(text);

@@ -7,7 +7,8 @@ import { firstValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { splitPubtatorFile } from '../../../src/cli/commands/split.ts';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { parsePubtator, pubtatorText } from '../../../src/text/pubtator.ts';
 import { sentenceSpans, splitArticle, TextInputError } from '../../../src/text/sentences.ts';
 import { splitSentences, type ArticleLike } from '../../../src/text/splitSentences.ts';
@@ -352,7 +353,7 @@ describe('split CLI core', () => {
   });
 });
 
-const skip = !hasData() && !process.env.CI;
+const skip = skipWithoutSharedData('splitSentences on the shared corpora');
 describe.skipIf(skip)('on the shared corpora (needs shared/data)', () => {
   it('GENIA dev: boundary F1 stays at or above 0.995', () => {
     const docs = parsePubtator(readFileSync(dataPath('sentences/genia_dev.pubtator'), 'utf8'));

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
-import { dataPath, hasData } from '../../../src/io/dataPath.ts';
+import { dataPath } from '../../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { parseConll } from '../../../src/text/conll.ts';
 import { TextInputError } from '../../../src/text/sentences.ts';
 import {
@@ -201,7 +202,7 @@ describe('tokenizeWords operator', () => {
   });
 });
 
-const skip = !hasData() && !process.env.CI;
+const skip = skipWithoutSharedData('tokenize agreement with the NER dev sets');
 describe.skipIf(skip)('agreement with the five NER dev sets (needs shared/data)', () => {
   it.each(Object.keys(CORPUS_STYLES) as Array<keyof typeof CORPUS_STYLES>)(
     '%s: at least 99%% of dev sentences re-tokenize exactly (spaced and human spacing)',
