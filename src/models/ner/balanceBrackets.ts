@@ -1,8 +1,9 @@
 // Document-level rule: a mention with an unbalanced bracket ("L-[3H", "HBV) infection") is a cut
 // mention. The tokenizer makes every bracket its own token, so the tagger can stop at one; gold
 // mentions almost never hold an unbalanced bracket (1 of 9,591 in the CDR dev abstracts, while all 23
-// such predicted mentions there were wrong). The rule extends the mention over the matching bracket
-// and the rest of its word ("L-[3H]nicotine"), or drops it when there is no such extension.
+// such predicted mentions there were wrong). By default the rule drops such a mention; extending it over
+// the matching bracket and the rest of its word ("L-[3H]nicotine") is an option, which measured lower:
+// the extended spans rarely matched the gold ones (docs/results/document-level.md).
 import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
