@@ -89,3 +89,45 @@ describe('regroupStep', () => {
     expect(source.failed.map((f) => f.index)).toEqual([2]);
   });
 });
+
+describe('regroupStep memory bound', () => {
+  it('never holds more items than the source lets be in flight', async () => {
+    const open = new Set<string>();
+    let maxOpen = 0;
+    const tracked = pipe(
+      flatMapStep<Item, Part>('fan-out', (v) => {
+        open.add(v.id);
+        maxOpen = Math.max(maxOpen, open.size);
+        return Array.from({ length: v.parts }, (_, i) => ({ id: v.id, i }));
+      }),
+      mapStep<Part, Part>(
+        'slow-part',
+        async (p) => {
+          await new Promise((r) => setTimeout(r, 1 + (p.i % 3)));
+          return p;
+        },
+        { concurrency: 16 },
+      ),
+    );
+    const items: Item[] = Array.from({ length: 60 }, (_, k) => ({ id: `i${k}`, parts: 1 + (k % 4) }));
+    const source = new MemorySource<Item>('items', items, { maxInFlight: 5, keyOf: (v) => (v as Item).id });
+    const sink = new MemorySink<string>('out');
+    await runTopology({
+      sources: { items: source },
+      sinks: { out: sink },
+      build: (s, k) =>
+        (s.items as Observable<Envelope<Item>>).pipe(
+          regroupStep('regroup', tracked, (item) => {
+            open.delete(item.id);
+            return item.id;
+          }),
+          (k.out as MemorySink<string>).write(),
+        ),
+      config: {},
+      handleSignals: false,
+    }).done;
+    expect(sink.items).toHaveLength(60);
+    expect(maxOpen).toBeGreaterThan(1);
+    expect(maxOpen).toBeLessThanOrEqual(5);
+  });
+});

@@ -1,5 +1,6 @@
 // The document-level NER rules on real abstract text: sentences and tokens come from the engine's own
 // splitter and tokenizer; the entities stand for what the tagger predicted (given per test).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balanceBracketsIn } from '../../../../src/models/ner/balanceBrackets.ts';
 import { harmonizeMentionsIn } from '../../../../src/models/ner/harmonizeMentions.ts';
@@ -14,6 +15,9 @@ import { documentOf } from '../../../../src/models/ner/regroupSentences.ts';
 import { resolveAbbreviationsIn } from '../../../../src/models/ner/resolveAbbreviations.ts';
 import { articleSentences } from '../../../../src/text/splitSentences.ts';
 import { tokenize } from '../../../../src/text/tokenize.ts';
+
+// A fixed seed keeps CI deterministic.
+fc.configureGlobal({ seed: 20261201 });
 
 type Pred = [text: string, type: string, occurrence?: number, score?: number];
 
@@ -265,5 +269,40 @@ describe('resolveAbbreviations: long form typed elsewhere', () => {
       mentions(resolveAbbreviationsIn(doc, cfg).doc).filter((m) => m.startsWith('IGE'));
     expect(resolved({ longFormElsewhere: true })).toEqual(['IGE/Disease', 'IGE/Disease']);
     expect(resolved({ longFormElsewhere: false })).toEqual([]);
+  });
+});
+
+describe('DocumentEditor', () => {
+  it('keeps tags, entities, offsets and scores consistent under any sequence of edits', () => {
+    const base = docWith(title, abstract, [['congestive heart failure', 'Disease']]);
+    const edit = fc.record({
+      remove: fc.boolean(),
+      sentence: fc.nat(base.sentences.length - 1),
+      a: fc.nat(40),
+      len: fc.integer({ min: 1, max: 4 }),
+      type: fc.constantFrom('Chemical', 'Disease'),
+    });
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 25 }), (edits) => {
+        const ed = new DocumentEditor(base);
+        for (const e of edits) {
+          const n = base.sentences[e.sentence]!.tokens.length;
+          const tokenStart = Math.min(e.a, n - 1);
+          const span = { sentence: e.sentence, tokenStart, tokenEnd: Math.min(n, tokenStart + e.len) };
+          if (e.remove) ed.remove(span);
+          else ed.set(span, e.type, 0.5);
+        }
+        const out = ed.finish();
+        mentions(out); // offsets on token bounds, tags agree with entities
+        for (const s of out.sentences) {
+          expect(s.tagScores).toHaveLength(s.tokens.length);
+          s.entities.forEach((e, i) => {
+            if (i > 0) expect(e.tokenStart).toBeGreaterThanOrEqual(s.entities[i - 1]!.tokenEnd);
+            for (let k = e.tokenStart; k < e.tokenEnd; k++)
+              expect(s.tags[k]).toBe(`${k === e.tokenStart ? 'B' : 'I'}-${e.type}`);
+          });
+        }
+      }),
+    );
   });
 });
