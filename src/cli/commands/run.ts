@@ -85,6 +85,10 @@ export function register(program: Command): void {
       '--max-dead-letters <n>',
       'exit with code 1 when more records than this were dead-lettered (default: only when nothing was output)',
     )
+    .option(
+      '--console',
+      'serve the live console at / of the metrics server even when it listens beyond loopback (default: on loopback only)',
+    )
     .option('--no-console', 'do not serve the live console page at / of the metrics server')
     .option(
       '--progress-ms <ms>',
@@ -111,11 +115,14 @@ export function register(program: Command): void {
       flags.deadLetters as string,
     ].map((spec) => spec.replace(/^[A-Za-z][\w-]*=/, ''));
     if (uris.some((u) => u.startsWith('kafka:'))) await checkBrokers(connection);
-    // The live console at / of the metrics server, unless --no-console (or metrics are off: no server).
-    const live =
-      flags.console !== false && config.metrics.enabled
-        ? createConsole({ topology, recordsIn: () => recordsIn() })
-        : undefined;
+    // The live console at / of the metrics server (none when metrics are off). It shows record contents
+    // without authentication, so by default only where the server listens on loopback (the default).
+    const consoleOn = config.metrics.enabled && (flags.console ?? isLoopback(config.metrics.host)) === true;
+    if (config.metrics.enabled && flags.console === undefined && !consoleOn)
+      process.stderr.write(
+        `console: off (metrics.host ${config.metrics.host} is not loopback; --console serves it there)\n`,
+      );
+    const live = consoleOn ? createConsole({ topology, recordsIn: () => recordsIn() }) : undefined;
     const deadLetterWriter = openDeadLettersUri(flags.deadLetters as string, connection);
     const deadLetters = new CountingDeadLetters(live ? live.deadLetters(deadLetterWriter) : deadLetterWriter);
     const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
@@ -296,4 +303,9 @@ function observeInputs(streams: SourceStreams, live: LiveConsole): SourceStreams
   return Object.fromEntries(
     Object.entries(streams).map(([name, s]) => [name, s.pipe(tap((e) => live.observeInput(e.value)))]),
   );
+}
+
+/** True for a loopback address (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
