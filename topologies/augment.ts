@@ -19,8 +19,11 @@ import {
   type TopologyOutput,
 } from '../src/engine/topology.ts';
 import type { AugmentedSentence, LabeledSentence } from '../src/io/avro/types.generated.ts';
+import { filterAugmented } from '../src/augment/filterAugmented.ts';
 import { fillKeywordColumn } from '../src/models/keywords/fillKeywordColumn.ts';
 import { backend, batching, defaultModel, ModelStepConfig } from '../src/models/modelStepConfig.ts';
+import { scoreAgreement } from '../src/models/ner/scoreAgreement.ts';
+import { qualityConfig } from '../src/models/qualityConfig.ts';
 import { BioaugConfig, generateFromCorruptions } from '../src/models/seq2seq/generateFromCorruptions.ts';
 
 const SIMPLE = ['mr', 'lwtr', 'sis', 'sr', 'all4', 'corrupt'] as const;
@@ -47,6 +50,11 @@ export const AugmentTopologyConfig = z
     keywords: ModelStepConfig.extend({ enabled: z.boolean().default(true) }).prefault({}),
     /** Generation settings of `bioaug`; its `corrupt` settings apply to `corrupt` as well. */
     bioaug: BioaugConfig.omit({ n: true, seed: true }).prefault({}),
+    /**
+     * Quality scores and filters (every method): no agreement tagger by default, since the shipped NER
+     * bundles saw all gold and would leak it into the score; name one trained on the same gold.
+     */
+    quality: qualityConfig(false),
   })
   .strict();
 export type AugmentTopologyConfig = z.output<typeof AugmentTopologyConfig>;
@@ -105,8 +113,14 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: AugmentInp
       'augment',
       `methods ${c.methods.join(', ')} need synonyms: resolve the config first`,
     );
-  const { corrupt, ...generation } = c.bioaug;
+  const { corrupt, emitInvalid, ...generation } = c.bioaug;
   const k = c.keywords;
+  const tagger = c.quality.tagger;
+  if (tagger.enabled && !tagger.model)
+    throw new TopologyInputError(
+      'augment',
+      'quality.tagger.enabled needs quality.tagger.model: a NER bundle trained on the same gold as the input (the shipped ones saw all gold)',
+    );
   const valid = sentences.pipe(validateSentence());
   // Only BioAug and `corrupt` read keywords; the simple methods never wait for the keyword model.
   const readsKeywords = c.methods.some((m) => m === 'bioaug' || m === 'corrupt');
@@ -128,12 +142,24 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: AugmentInp
       method === 'bioaug'
         ? streams.bioaug.pipe(
             corruptSentences({ stepId: 'bioaug-corrupt', n: c.n, seed: c.seed, corrupt }),
-            generateFromCorruptions({ ...generation, seed: c.seed }),
+            // Every copy reaches the filter (invalid ones counted there), so top-k groups complete.
+            generateFromCorruptions({ ...generation, emitInvalid: true, seed: c.seed }),
           )
         : streams[method].pipe(
             augmenter({ method, n: c.n, seed: c.seed, p: c.p, state, synonyms, corrupt, stepId: method }),
             toAugmentedRecord({ stepId: `${method}-record` }),
           ),
     ),
-  ).pipe(augmented.write());
+  ).pipe(
+    tagger.enabled
+      ? scoreAgreement({
+          stepId: 'agreement',
+          model: tagger.model,
+          taggerOptions: { stepId: 'agreement', backend: backend(tagger) },
+          ...batching(tagger),
+        })
+      : (s) => s,
+    filterAugmented({ ...c.quality.filter, copiesPerSource: c.n, emitInvalid }),
+    augmented.write(),
+  );
 }

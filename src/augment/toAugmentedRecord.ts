@@ -24,6 +24,10 @@ export function augmentedRecordOf(a: AugmentedCopy): AugmentedSentence {
     lengthDiff: a.lengthDiff,
     generatedText: a.generatedText,
     createdAt: Date.now(),
+    meanLogProb: a.meanLogProb,
+    taggerAgreement: a.taggerAgreement,
+    quality: a.quality,
+    rejectReason: a.rejectReason,
   };
 }
 

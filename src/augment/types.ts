@@ -1,6 +1,7 @@
 // Shapes shared by every augmenter and the operators that expose them.
 import type { Rng } from '../engine/rng.ts';
 import type { AugmentedSentence, LabeledSentence } from '../io/avro/types.generated.ts';
+import { qualityOf } from './quality.ts';
 
 /**
  * What an augmenter reads: the LabeledSentence record's id, tokens and strict BIO tags (its
@@ -49,7 +50,7 @@ export function makeCopy(
   const src = new Set(s.tokens);
   let fresh = 0;
   for (const t of out.tokens) if (!src.has(t)) fresh++;
-  return {
+  const copy: AugmentedCopy = {
     id: augmentedId(s.id, keyMethod, n),
     sourceId: s.id,
     method,
@@ -62,5 +63,10 @@ export function makeCopy(
     lengthDiff: out.tokens.length - s.tokens.length,
     modelId: null,
     generatedText: null,
+    meanLogProb: null,
+    taggerAgreement: null,
+    quality: null,
+    rejectReason: null,
   };
+  return { ...copy, quality: qualityOf(copy) };
 }

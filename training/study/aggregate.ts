@@ -15,6 +15,12 @@ export interface GenerationStats {
   invalid_reasons?: Record<string, number>;
   /** Model id of the generator (BioAug methods): which bundle made the augmentations. */
   model_id?: string;
+  /** Mean of the records' meanLogProb over valid augmentations (BioAug). */
+  mean_log_prob?: number;
+  /** Mean of the records' combined quality over valid augmentations. */
+  mean_quality?: number;
+  /** Mean taggerAgreement over valid augmentations (bioaug-filtered: the gold cell's tagger). */
+  mean_agreement?: number;
 }
 
 /** Result of one cell: one training run on gold + augmentations, scored on the full dev set. */
@@ -75,7 +81,17 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 /** Canonical method order for tables and charts (unknown methods after, alphabetically). */
-export const METHOD_ORDER = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug', 'bioaug-ce'];
+export const METHOD_ORDER = [
+  'gold',
+  'mr',
+  'lwtr',
+  'sis',
+  'sr',
+  'all4',
+  'bioaug',
+  'bioaug-ce',
+  'bioaug-filtered',
+];
 
 function methodRank(m: string): number {
   const i = METHOD_ORDER.indexOf(m);

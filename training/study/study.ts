@@ -36,9 +36,24 @@ import {
 import { renderChart } from './chart.ts';
 
 /** Methods the study knows: gold-only plus the augment topology's methods. */
-export const STUDY_METHODS = ['gold', 'mr', 'lwtr', 'sis', 'sr', 'all4', 'bioaug', 'bioaug-ce'] as const;
-/** BioAug methods: `bioaug` as published (free generation, then validation), `bioaug-ce` with entity-constrained decoding. */
-const isBioaug = (m: string): boolean => m === 'bioaug' || m === 'bioaug-ce';
+export const STUDY_METHODS = [
+  'gold',
+  'mr',
+  'lwtr',
+  'sis',
+  'sr',
+  'all4',
+  'bioaug',
+  'bioaug-ce',
+  'bioaug-filtered',
+] as const;
+/**
+ * BioAug methods: `bioaug` as published (free generation, then validation), `bioaug-ce` with
+ * entity-constrained decoding, `bioaug-filtered` free generation scored by the tagger of the gold cell
+ * (same dataset, size and seed: it saw exactly the gold being augmented, so the score leaks nothing)
+ * and filtered by the study's filter options.
+ */
+const isBioaug = (m: string): boolean => m === 'bioaug' || m === 'bioaug-ce' || m === 'bioaug-filtered';
 export type StudyMethod = (typeof STUDY_METHODS)[number];
 
 /** Thrown for bad study options; the message names the option and the valid values. */
@@ -73,6 +88,16 @@ export interface StudyOptions {
   generator?: string;
   /** BioAug sampling: top-k. */
   topK: number;
+  /** BioAug decoding: sample (one draw per sequence), beam, or beam-sample (beam search over top-k samples). */
+  strategy?: 'sample' | 'beam' | 'beam-sample';
+  /** Beams of beam and beam-sample. */
+  numBeams?: number;
+  /** Sequences generated per corruption; the valid one with the best mean token log-likelihood is kept. */
+  samples?: number;
+  /** Mean of BioAug's keyword keep share e (corrupt.mu; higher = fewer tokens masked). */
+  mu?: number;
+  /** bioaug-filtered: the quality filter (src/augment/filterAugmented.ts), e.g. { topK: 2 }. */
+  filter?: { topK?: number; minQuality?: number; minAgreement?: number; minMeanLogProb?: number };
   /** word2vec vectors for the recipe's embedding init, or null for random init. */
   w2v: string | null;
   python: string;
@@ -101,6 +126,15 @@ export function settingsOf(o: StudyOptions): string {
     `w2v=${o.w2v ? 'yes' : 'no'}`,
     `topk=${o.topK}`,
   ];
+  // Generation choices (issue 17) enter the key only when set away from the defaults, so cells cached
+  // before they existed keep their folder.
+  if (o.strategy && o.strategy !== 'sample') parts.push(`strategy=${o.strategy}`);
+  if (o.strategy && o.strategy !== 'sample' && o.numBeams !== undefined && o.numBeams !== 4)
+    parts.push(`beams=${o.numBeams}`);
+  if (o.samples !== undefined && o.samples !== 1) parts.push(`samples=${o.samples}`);
+  if (o.mu !== undefined && o.mu !== 0.5) parts.push(`mu=${o.mu}`);
+  const f = Object.entries(o.filter ?? {}).filter(([, v]) => v !== undefined);
+  if (f.length) parts.push(`filter=${f.map(([k, v]) => `${k}:${v}`).join(',')}`);
   if (o.limitTrain) parts.push(`limit-train=${o.limitTrain}`);
   if (o.limitDev) parts.push(`limit-dev=${o.limitDev}`);
   return parts.join(' ');
@@ -139,6 +173,7 @@ function datasetTypes(gold: SentenceToAugment[]): string[] {
 
 /** Why an invalid BioAug generation failed (recomputed with the topology's de-linearizer). */
 function invalidReason(a: AugmentedSentence, src: SentenceToAugment | undefined, types: string[]): string {
+  if (a.rejectReason) return a.rejectReason;
   const text = a.generatedText ?? '';
   if (text.startsWith('(not generated')) return 'input-too-long';
   if (!src) return 'unknown';
@@ -156,8 +191,13 @@ function invalidReason(a: AugmentedSentence, src: SentenceToAugment | undefined,
 export async function augmentCell(
   c: Cell,
   gold: SentenceToAugment[],
-  o: Pick<StudyOptions, 'n' | 'p' | 'generator' | 'topK' | 'limitTrain'>,
+  o: Pick<
+    StudyOptions,
+    'n' | 'p' | 'generator' | 'topK' | 'limitTrain' | 'strategy' | 'numBeams' | 'samples' | 'mu' | 'filter'
+  >,
   trainPath: string,
+  /** bioaug-filtered: the gold cell's bundle, the agreement tagger. */
+  goldTagger?: string,
 ): Promise<{ augmented: AugmentedSentence[]; stats: GenerationStats }> {
   const empty: GenerationStats = { produced: 0, valid: 0, new_token_share: 0, mean_abs_length_diff: 0 };
   if (c.method === 'gold') return { augmented: [], stats: empty };
@@ -187,12 +227,26 @@ export async function augmentCell(
     bioaug: {
       generator: { ...(o.generator ? { model: o.generator } : {}), maxBatch: 16 },
       topK: o.topK,
+      ...(o.strategy ? { strategy: o.strategy } : {}),
+      ...(o.numBeams !== undefined ? { numBeams: o.numBeams } : {}),
+      ...(o.samples !== undefined ? { samples: o.samples } : {}),
+      ...(o.mu !== undefined ? { corrupt: { mu: o.mu } } : {}),
       entityTypes: datasetTypes(gold),
       constrainEntities: c.method === 'bioaug-ce',
       // generated words outside entities re-split the way this corpus tokenizes
       wordStyle: c.dataset in CORPUS_STYLES ? c.dataset : 'split',
     },
+    // Rejected records come back as valid: false with their reason, so the cell can count them.
+    quality:
+      c.method === 'bioaug-filtered'
+        ? {
+            tagger: { enabled: true, model: goldTagger },
+            filter: { ...o.filter, emitRejected: true },
+          }
+        : {},
   };
+  if (c.method === 'bioaug-filtered' && !goldTagger)
+    throw new StudyUsageError(`study ${cellName(c)}: bioaug-filtered needs the gold cell's bundle`);
   const inputs = await resolveAugment(config);
   await runTopology({
     sources: { sentences: source },
@@ -220,6 +274,15 @@ export async function augmentCell(
   // methods' records leave newTokenShare at 0).
   let share = 0;
   let len = 0;
+  const mean = (xs: Array<number | null>): number | undefined => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+  };
+  const scores = {
+    mean_log_prob: mean(valid.map((a) => a.meanLogProb)),
+    mean_quality: mean(valid.map((a) => a.quality)),
+    mean_agreement: mean(valid.map((a) => a.taggerAgreement)),
+  };
   for (const a of valid) {
     const src = bySource.get(a.sourceId);
     if (!src) throw new Error(`study ${cellName(c)}: augmentation ${a.id} has unknown source ${a.sourceId}`);
@@ -236,6 +299,7 @@ export async function augmentCell(
       mean_abs_length_diff: valid.length ? len / valid.length : 0,
       ...(Object.keys(reasons).length ? { invalid_reasons: reasons } : {}),
       ...(all[0]?.modelId ? { model_id: all[0].modelId } : {}),
+      ...Object.fromEntries(Object.entries(scores).filter(([, v]) => v !== undefined)),
     },
   };
 }
@@ -275,7 +339,14 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
     statePath = join(dir, 'gold-slice.conll');
     writeFileSync(statePath, toConll(gold));
   }
-  const { augmented, stats } = await augmentCell(c, gold, o, statePath);
+  // bioaug-filtered scores agreement with the gold cell's tagger: run (or load) that cell first.
+  let goldTagger: string | undefined;
+  if (c.method === 'bioaug-filtered') {
+    const g = { ...c, method: 'gold' as const };
+    await runCell(g, o, root);
+    goldTagger = join(root, cellName(g), 'bundle');
+  }
+  const { augmented, stats } = await augmentCell(c, gold, o, statePath, goldTagger);
   const trainFile = join(dir, 'train.conll');
   writeFileSync(trainFile, toConll([...gold, ...augmented]));
   writeFileSync(

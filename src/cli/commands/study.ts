@@ -13,6 +13,19 @@ function int(name: string, s: string, min: number): number {
   return v;
 }
 
+function unit(name: string, s: string): number {
+  const v = Number(s);
+  if (!(v >= 0 && v <= 1)) throw new Error(`study: --${name} must be in [0, 1], got ${JSON.stringify(s)}`);
+  return v;
+}
+
+const STRATEGIES = ['sample', 'beam', 'beam-sample'] as const;
+function strategyOf(s: string): (typeof STRATEGIES)[number] {
+  if (!(STRATEGIES as readonly string[]).includes(s))
+    throw new Error(`study: --strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(s)}`);
+  return s as (typeof STRATEGIES)[number];
+}
+
 /** Registers `study`: the low-resource augmentation study (training/study, docs/results). */
 export function register(program: Command): void {
   program
@@ -25,7 +38,7 @@ export function register(program: Command): void {
     .option('--seeds <list>', 'comma-separated seeds; one seed drives augmentation and training', '1,2,3')
     .option(
       '--methods <list>',
-      'gold, mr, lwtr, sis, sr, all4, bioaug, bioaug-ce (entity-constrained decoding)',
+      'gold, mr, lwtr, sis, sr, all4, bioaug, bioaug-ce (entity-constrained decoding), bioaug-filtered (scored by the gold cell tagger, --filter-*)',
       'gold,mr,lwtr,sis,sr,all4,bioaug',
     )
     .option('--n <n>', 'augmentations per gold sentence and method', '5')
@@ -38,6 +51,28 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'trainings at once', '1')
     .option('--generator <dir>', 'generator bundle for bioaug (default models/generator)')
     .option('--top-k <n>', 'BioAug top-k sampling', '10')
+    .option(
+      '--strategy <s>',
+      'BioAug decoding: sample, beam, beam-sample (beam search over top-k samples)',
+      'sample',
+    )
+    .option('--num-beams <n>', 'beams of beam and beam-sample', '4')
+    .option(
+      '--samples <n>',
+      'sequences per corruption; the valid one with the best mean log-likelihood is kept',
+      '1',
+    )
+    .option('--mu <x>', "mean of BioAug's keyword keep share e (higher = fewer tokens masked)", '0.5')
+    .option('--filter-top-k <n>', 'bioaug-filtered: keep the k best-quality copies per sentence')
+    .option('--filter-min-quality <x>', 'bioaug-filtered: drop copies whose quality is below x')
+    .option(
+      '--filter-min-agreement <x>',
+      "bioaug-filtered: drop copies whose agreement with the gold cell's tagger is below x",
+    )
+    .option(
+      '--filter-min-log-prob <x>',
+      'bioaug-filtered: drop copies whose mean token log-likelihood is below x',
+    )
     .option('--w2v <file>', 'word2vec vectors for the embedding init', 'training/work/w2v/biomed.kv')
     .option('--no-w2v', 'random embedding init')
     .option('--python <path>', 'python with torch', '/usr/bin/python3')
@@ -66,6 +101,20 @@ export function register(program: Command): void {
         jobs: int('jobs', String(opts.jobs), 1),
         generator: typeof opts.generator === 'string' ? opts.generator : undefined,
         topK: int('top-k', String(opts.topK), 0),
+        strategy: strategyOf(String(opts.strategy)),
+        numBeams: int('num-beams', String(opts.numBeams), 1),
+        samples: int('samples', String(opts.samples), 1),
+        mu: unit('mu', String(opts.mu)),
+        filter: {
+          ...(opts.filterTopK !== undefined ? { topK: int('filter-top-k', String(opts.filterTopK), 1) } : {}),
+          ...(opts.filterMinQuality !== undefined
+            ? { minQuality: unit('filter-min-quality', String(opts.filterMinQuality)) }
+            : {}),
+          ...(opts.filterMinAgreement !== undefined
+            ? { minAgreement: unit('filter-min-agreement', String(opts.filterMinAgreement)) }
+            : {}),
+          ...(opts.filterMinLogProb !== undefined ? { minMeanLogProb: Number(opts.filterMinLogProb) } : {}),
+        },
         w2v: opts.w2v === false ? null : String(opts.w2v),
         python: String(opts.python),
         limitTrain: int('limit-train', String(opts.limitTrain), 0),

@@ -233,40 +233,76 @@ export interface LabeledSentenceInput {
   source?: string;
 }
 
-/** One augmentation of a labeled sentence; id is source-id:method:n. */
+/** One augmentation of a labeled sentence; id is source-id:method:n. v2 adds the quality scores (meanLogProb, taggerAgreement, quality) and rejectReason. */
 export interface AugmentedSentence {
+  /** source-id:method:n, stable, so consumers can deduplicate or compact. */
   id: string;
+  /** Id of the labeled sentence this augments. */
   sourceId: string;
   /** bioaug | mr | lwtr | sis | sr */
   method: string;
+  /** The run's seed (same input + seed = same augmentations). */
   seed: number;
+  /** Generator bundle (BioAug); null for other methods. */
   modelId: null | string;
+  /** The augmented sentence (empty when not valid). */
   tokens: Array<string>;
+  /** BIO tags, one per token. */
   tags: Array<string>;
+  /** The labels parse into BIO over the tokens and the record passed every configured filter; rejectReason says why not. */
   valid: boolean;
+  /** Share of output tokens not in the source sentence (BioAug Table 2 diversity), in [0, 1]. */
   newTokenShare: number;
+  /** Output length minus source length, in tokens (BioAug Table 2 length change). */
   lengthDiff: number;
+  /** BioAug: the generator's raw linearized output (or why nothing was generated); null for other methods. */
   generatedText: null | string;
   /** epoch milliseconds */
   createdAt: number;
+  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator). null for methods that do not generate and for data written before v2. */
+  meanLogProb: null | number;
+  /** Agreement of tags with a NER tagger run on tokens: strict entity-span F1 between the two (1 when neither has an entity), in [0, 1]. The tagger must have seen no more gold than the augmentation's source data (else the score leaks). null when no tagger was configured (the augment default) or the record is not valid. */
+  taggerAgreement: null | number;
+  /** Combined score in [0, 1]: exp(meanLogProb) * taggerAgreement * exp(-|lengthDiff| / source length), a missing component counting as 1. A product, so any one failing signal (garbled to the generator, labels the tagger disagrees with, a sentence cut or padded) pulls it down. Compare records scored with the same components. 0 for invalid records; null for data written before v2. */
+  quality: null | number;
+  /** Why the record is not a training sentence, when valid is false: the de-linearizer's reason (e.g. unbalanced-label, entity-altered), not-generated, or the quality filter that rejected it (min-quality, min-mean-log-prob, min-agreement, min-new-token-share, max-new-token-share, max-length-change, top-k) when rejected records are emitted. null when valid. */
+  rejectReason: null | string;
 }
 
 /** AugmentedSentence as accepted by `encode`: fields with a schema default may be left out. */
 export interface AugmentedSentenceInput {
+  /** source-id:method:n, stable, so consumers can deduplicate or compact. */
   id: string;
+  /** Id of the labeled sentence this augments. */
   sourceId: string;
   /** bioaug | mr | lwtr | sis | sr */
   method: string;
+  /** The run's seed (same input + seed = same augmentations). */
   seed: number;
+  /** Generator bundle (BioAug); null for other methods. */
   modelId?: null | string;
+  /** The augmented sentence (empty when not valid). */
   tokens: Array<string>;
+  /** BIO tags, one per token. */
   tags: Array<string>;
+  /** The labels parse into BIO over the tokens and the record passed every configured filter; rejectReason says why not. */
   valid?: boolean;
+  /** Share of output tokens not in the source sentence (BioAug Table 2 diversity), in [0, 1]. */
   newTokenShare?: number;
+  /** Output length minus source length, in tokens (BioAug Table 2 length change). */
   lengthDiff?: number;
+  /** BioAug: the generator's raw linearized output (or why nothing was generated); null for other methods. */
   generatedText?: null | string;
   /** epoch milliseconds */
   createdAt?: number;
+  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator). null for methods that do not generate and for data written before v2. */
+  meanLogProb?: null | number;
+  /** Agreement of tags with a NER tagger run on tokens: strict entity-span F1 between the two (1 when neither has an entity), in [0, 1]. The tagger must have seen no more gold than the augmentation's source data (else the score leaks). null when no tagger was configured (the augment default) or the record is not valid. */
+  taggerAgreement?: null | number;
+  /** Combined score in [0, 1]: exp(meanLogProb) * taggerAgreement * exp(-|lengthDiff| / source length), a missing component counting as 1. A product, so any one failing signal (garbled to the generator, labels the tagger disagrees with, a sentence cut or padded) pulls it down. Compare records scored with the same components. 0 for invalid records; null for data written before v2. */
+  quality?: null | number;
+  /** Why the record is not a training sentence, when valid is false: the de-linearizer's reason (e.g. unbalanced-label, entity-altered), not-generated, or the quality filter that rejected it (min-quality, min-mean-log-prob, min-agreement, min-new-token-share, max-new-token-share, max-length-change, top-k) when rejected records are emitted. null when valid. */
+  rejectReason?: null | string;
 }
 
 /** A (corrupted + knowledge, linearized target) pair for fine-tuning the generator. */

@@ -7,6 +7,7 @@ import { CorruptConfig } from '../../augment/bioaug/corrupt.ts';
 import type { CorruptedSentence } from '../../augment/bioaug/corruptSentences.ts';
 import { delinearize, type ExpectedEntity } from '../../augment/bioaug/delinearize.ts';
 import { LabelVocabulary, labelToken } from '../../augment/bioaug/labels.ts';
+import { withQuality } from '../../augment/quality.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { flatMapStep } from '../../engine/step.ts';
 import type { AugmentedSentence } from '../../io/avro/types.generated.ts';
@@ -15,7 +16,7 @@ import { styleFor, type TokenizerStyle } from '../../text/tokenize.ts';
 import { batchModel } from '../batchModel.ts';
 import { backend, batching, defaultModel, ModelStepConfig, modelIdOf } from '../modelStepConfig.ts';
 import { withModel } from '../withModel.ts';
-import { createGenerator, type Generator } from './generator.ts';
+import { createGenerator, type Generated, type Generator } from './generator.ts';
 
 /** Config of {@link generateFromCorruptions}; every field has a default. */
 export const GenerateFromCorruptionsConfig = z
@@ -24,11 +25,17 @@ export const GenerateFromCorruptionsConfig = z
     generator: ModelStepConfig.prefault({ maxBatch: 16 }),
     /** The run's seed, written into each record (each copy's sampling seed comes with the copy). */
     seed: z.number().int().default(1),
-    strategy: z.enum(['sample', 'beam', 'greedy']).default('sample'),
+    /** beam-sample: beam search over top-k samples (BioAug's decoding); see generator.ts. */
+    strategy: z.enum(['sample', 'beam', 'beam-sample', 'greedy']).default('sample'),
     topK: z.number().int().min(0).default(10),
     topP: z.number().gt(0).max(1).default(1),
     temperature: z.number().gt(0).default(1),
     numBeams: z.number().int().min(1).default(4),
+    /**
+     * Sequences generated per corrupted copy (independent samples, or the best beams up to numBeams);
+     * the one with the highest mean token log-likelihood is kept, so a copy is still one record.
+     */
+    samples: z.number().int().min(1).max(64).default(1),
     maxNewTokens: z.number().int().min(1).max(1024).default(160),
     /** Entity types the generator may write besides those of the sentence (corpus spelling). */
     entityTypes: z.array(z.string()).default([]),
@@ -106,7 +113,8 @@ export function generateFromCorruptions(
                     temperature: c.temperature,
                     numBeams: c.numBeams,
                     maxNewTokens: c.maxNewTokens,
-                    numReturnSequences: 1,
+                    numReturnSequences:
+                      c.strategy === 'greedy' ? 1 : c.strategy === 'sample' ? c.samples : Math.min(c.samples, c.numBeams),
                     seeds: runnable.map((x) => x.seed),
                     allowedLabelTokensOnly: true,
                     ...(c.constrainEntities
@@ -117,7 +125,7 @@ export function generateFromCorruptions(
           let k = 0;
           return items.map((x, i) =>
             fits[i]
-              ? toAugmented(x, outs[k++]?.[0]?.text ?? '', c, modelId, wordStyle)
+              ? fromBest(x, outs[k++] ?? [], c, modelId, wordStyle)
               : notGenerated(
                   x,
                   c.seed,
@@ -145,6 +153,28 @@ export function generateFromCorruptions(
   );
 }
 
+/**
+ * The record of a copy's best sequence: the valid one with the highest mean token log-likelihood (the
+ * first on ties), else the likeliest invalid one. Preferring valid ones is what "generate more, keep the
+ * best" is for: an invalid sequence is never a training sentence, however likely.
+ */
+function fromBest(
+  x: CorruptedSentence,
+  outs: readonly Generated[],
+  c: GenerateFromCorruptionsConfig,
+  modelId: string,
+  wordStyle: TokenizerStyle | null,
+): AugmentedSentence {
+  if (outs.length === 0) return toAugmented(x, '', c, modelId, wordStyle, null);
+  let best: { r: AugmentedSentence; lp: number } | undefined;
+  for (const o of outs) {
+    const r = toAugmented(x, o.text, c, modelId, wordStyle, o.meanLogProb);
+    if (!best || (r.valid && !best.r.valid) || (r.valid === best.r.valid && o.meanLogProb > best.lp))
+      best = { r, lp: o.meanLogProb };
+  }
+  return best!.r;
+}
+
 /** Token ids of each expected entity, linearized as in the sketch (`<b-x> w <b-x> <i-x> w2 <i-x>`). */
 export function entitySpanIds(g: Generator, expected: readonly ExpectedEntity[]): number[][] {
   const cfg = g.bundle.config;
@@ -169,6 +199,7 @@ export function toAugmented(
   c: Pick<GenerateFromCorruptionsConfig, 'seed' | 'entityTypes'>,
   modelId: string,
   wordStyle: TokenizerStyle | null = null,
+  meanLogProb: number | null = null,
 ): AugmentedSentence {
   const types = [...new Set([...x.expected.map((e) => e.type), ...c.entityTypes])];
   const raw = delinearize(text, new LabelVocabulary(types), { expected: x.expected });
@@ -184,18 +215,32 @@ export function toAugmented(
     modelId,
     generatedText: text,
     createdAt: Date.now(),
+    meanLogProb,
+    taggerAgreement: null,
   };
-  if (!d.ok) return { ...base, tokens: [], tags: [], valid: false, newTokenShare: 0, lengthDiff: 0 };
+  if (!d.ok)
+    return {
+      ...base,
+      tokens: [],
+      tags: [],
+      valid: false,
+      newTokenShare: 0,
+      lengthDiff: 0,
+      quality: 0,
+      rejectReason: d.reason,
+    };
   const sourceTokens = x.source.tokens;
   const src = new Set(sourceTokens);
-  return {
+  return withQuality({
     ...base,
     tokens: d.tokens,
     tags: d.tags,
     valid: true,
     newTokenShare: d.tokens.filter((t) => !src.has(t)).length / d.tokens.length,
     lengthDiff: d.tokens.length - sourceTokens.length,
-  };
+    quality: null,
+    rejectReason: null,
+  });
 }
 
 function notGenerated(x: CorruptedSentence, seed: number, modelId: string, why: string): AugmentedSentence {
@@ -212,5 +257,9 @@ function notGenerated(x: CorruptedSentence, seed: number, modelId: string, why: 
     lengthDiff: 0,
     generatedText: why,
     createdAt: Date.now(),
+    meanLogProb: null,
+    taggerAgreement: null,
+    quality: 0,
+    rejectReason: 'not-generated',
   };
 }

@@ -3,11 +3,15 @@ import { createRng, type Rng } from '../../engine/rng.ts';
 import { bool, f32, float32, int64, type BackendOptions, type Feeds, type Tensor } from '../backend.ts';
 import { disposeBundle, loadBundle, type Seq2SeqBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
-import { argmaxF64, sampleToken, topIndices } from './sampling.ts';
+import { argmaxF64, drawCandidates, sampleToken, topIndices } from './sampling.ts';
 
 export const generateOptionsSchema = z
   .object({
-    strategy: z.enum(['greedy', 'sample', 'beam']).default('greedy'),
+    /**
+     * beam-sample: beam search whose candidates are drawn (top-k/top-p/temperature, without
+     * replacement) instead of taken best-first, as BioAug generates ("top-k sampling with beam search").
+     */
+    strategy: z.enum(['greedy', 'sample', 'beam', 'beam-sample']).default('greedy'),
     /** Capped at the decoder's positions minus the start token. */
     maxNewTokens: z.number().int().min(1).max(4096).default(64),
     /** Sampling: keep the k most likely tokens (0 = all). */
@@ -36,6 +40,12 @@ export const generateOptionsSchema = z
      * it; EOS is blocked until every one has been written. The free text around them stays sampled.
      */
     requiredSpans: z.array(z.array(z.array(z.number().int().nonnegative()))).optional(),
+    /**
+     * Teacher forcing, one token-id sequence per input (greedy only): the output is these tokens, then
+     * EOS, and its score is their log-likelihood, so a given text can be scored as the model would
+     * have written it (scoreTargets.ts).
+     */
+    forcedIds: z.array(z.array(z.number().int().nonnegative())).optional(),
     /** false: recompute the whole prefix each step with decoder_model.onnx (benchmark baseline). */
     useCache: z.boolean().default(true),
     /** Never stop at EOS (forces maxNewTokens, for benchmarks). */
@@ -51,6 +61,8 @@ export interface Generated {
   tokenIds: number[];
   /** greedy/sample: sum of token log-probabilities; beam: that sum / length ** lengthPenalty (EOS counted). */
   score: number;
+  /** Mean token log-probability under the model (the sum over the tokens scored, EOS counted, / their count). */
+  meanLogProb: number;
 }
 
 /** A loaded encoder-decoder. */
@@ -125,7 +137,7 @@ class Gen implements Generator {
     if (!parsed.success)
       throw new ModelError(
         'config',
-        `${this.stepId}: generate options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')} (strategy: greedy, sample, beam)`,
+        `${this.stepId}: generate options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')} (strategy: greedy, sample, beam, beam-sample)`,
       );
     const o = parsed.data;
     if (o.seeds && o.seeds.length !== inputs.length)
@@ -140,9 +152,12 @@ class Gen implements Generator {
         }),
       );
     }
+    if (o.forcedIds && (o.strategy !== 'greedy' || o.forcedIds.length !== inputs.length))
+      throw new ModelError('config', `${this.stepId}: forcedIds needs strategy greedy and one sequence per input (${inputs.length})`);
     if (o.strategy === 'greedy' && o.numReturnSequences > 1)
       throw new ModelError('config', `${this.stepId}: greedy returns one sequence; use sample or beam for more`);
-    if (o.strategy === 'beam' && o.numReturnSequences > o.numBeams)
+    const beams = o.strategy === 'beam' || o.strategy === 'beam-sample';
+    if (beams && o.numReturnSequences > o.numBeams)
       throw new ModelError('config', `${this.stepId}: numReturnSequences (${o.numReturnSequences}) > numBeams (${o.numBeams})`);
     // The decoder has maxPositionEmbeddings positions, the start token takes one: generation stops there.
     o.maxNewTokens = Math.min(o.maxNewTokens, this.bundle.config.maxPositionEmbeddings - 1);
@@ -153,9 +168,9 @@ class Gen implements Generator {
         throw new ModelError('input', `${this.stepId}: input ${i} has ${ids.length} tokens, the encoder takes at most ${maxS}`);
     });
     if (inputs.length === 0) return [];
-    const per = o.strategy === 'beam' ? o.numBeams : o.strategy === 'sample' ? o.numReturnSequences : 1;
+    const per = beams ? o.numBeams : o.strategy === 'sample' ? o.numReturnSequences : 1;
     const enc = await this.runEncoder(inputs, per);
-    const results = o.strategy === 'beam' ? await this.beam(inputs.length, enc, o) : await this.sampleOrGreedy(inputs.length, per, enc, o);
+    const results = beams ? await this.beam(inputs.length, enc, o) : await this.sampleOrGreedy(inputs.length, per, enc, o);
     return results;
   }
 
@@ -316,12 +331,12 @@ class Gen implements Generator {
     return x;
   }
 
-  private result(ids: number[], score: number): Generated {
+  private result(ids: number[], score: number, sum = score): Generated {
     const eos = this.bundle.config.eosTokenId;
     const tokenIds = ids[ids.length - 1] === eos ? ids.slice(0, -1) : ids.slice();
     const visible = tokenIds.filter((t) => !this.stripIds.has(t));
     const text = visible.length ? this.bundle.tokenizer.decode(visible, { skip_special_tokens: false }).trim() : '';
-    return { text, tokenIds, score };
+    return { text, tokenIds, score, meanLogProb: ids.length ? sum / ids.length : 0 };
   }
 
   // ------------------------------------------------------------------ strategies
@@ -355,7 +370,12 @@ class Gen implements Generator {
         let tok = c.padTokenId;
         if (!done[r]) {
           const lp = this.logProbs(res.logits, r, o, o.requiredSpans?.[Math.floor(r / per)], gen[r]);
-          tok = o.strategy === 'greedy' ? argmaxF64(lp, V) : sampleToken(lp, o, rngs[r]!);
+          const forced = o.forcedIds?.[Math.floor(r / per)];
+          tok = forced
+            ? (forced[gen[r]!.length] ?? c.eosTokenId)
+            : o.strategy === 'greedy'
+              ? argmaxF64(lp, V)
+              : sampleToken(lp, o, rngs[r]!);
           scores[r] = (scores[r] ?? 0) + (lp[tok] ?? 0);
           gen[r]!.push(tok);
           if (tok === c.eosTokenId) done[r] = 1;
@@ -379,16 +399,18 @@ class Gen implements Generator {
     const V = c.vocabSize;
     const nb = o.numBeams;
     const R = B * nb;
-    type Hyp = { tokens: number[]; score: number };
+    type Hyp = { tokens: number[]; score: number; sum: number };
     const beams: number[][] = Array.from({ length: R }, () => []);
     const scores = Array.from({ length: R }, (_, r) => (r % nb === 0 ? 0 : -Infinity));
     const hyps: Hyp[][] = Array.from({ length: B }, () => []);
     const done = new Array<boolean>(B).fill(false);
     let tokens = Array.from({ length: R }, () => [c.decoderStartTokenId]);
     let cache: Cache | null = null;
+    // beam-sample: one rng per input, from its own seed, so batching does not change its draws.
+    const rngs = o.strategy === 'beam-sample' ? Array.from({ length: B }, (_, i) => (o.seeds?.[i] !== undefined ? createRng(o.seeds[i]!) : createRng(o.seed).fork(i)).fork('beam')) : null;
     const addHyp = (i: number, toks: number[], sum: number): void => {
       const h = hyps[i]!;
-      h.push({ tokens: toks, score: sum / Math.pow(toks.length, o.lengthPenalty) });
+      h.push({ tokens: toks, score: sum / Math.pow(toks.length, o.lengthPenalty), sum });
       h.sort((a, b) => b.score - a.score);
       h.length = Math.min(h.length, nb);
     };
@@ -407,8 +429,10 @@ class Gen implements Generator {
           const r = i * nb + b;
           const lp = this.logProbs(res.logits, r, o, o.requiredSpans?.[i], beams[r]);
           const base = scores[r] ?? -Infinity;
-          for (const tok of topIndices(lp, V, 2 * nb)) cands.push({ j: b * V + tok, s: (lp[tok] ?? -Infinity) + base });
+          const width = rngs ? Math.max(2 * nb, o.topK > 0 ? o.topK : V) : 2 * nb;
+          for (const tok of topIndices(lp, V, width)) cands.push({ j: b * V + tok, s: (lp[tok] ?? -Infinity) + base });
         }
+        if (rngs) cands.splice(0, cands.length, ...drawCandidates(cands, 2 * nb, o, rngs[i]!));
         cands.sort((a, b) => b.s - a.s || a.j - b.j);
         const next: { tokens: number[]; score: number; from: number; tok: number }[] = [];
         for (let rank = 0; rank < Math.min(cands.length, 2 * nb); rank++) {
@@ -460,7 +484,7 @@ class Gen implements Generator {
         cache = { self: reordered, cross: cache.cross };
       }
     }
-    return hyps.map((h) => h.slice(0, o.numReturnSequences).map((x) => this.result(x.tokens, x.score)));
+    return hyps.map((h) => h.slice(0, o.numReturnSequences).map((x) => this.result(x.tokens, x.score, x.sum)));
   }
 }
 

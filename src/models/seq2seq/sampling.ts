@@ -53,3 +53,26 @@ export function sampleToken(
   }
   return order[keep - 1]!;
 }
+
+/**
+ * Beam sampling's candidates: k of the (beam, token) candidates drawn without replacement with
+ * probability proportional to exp(score / temperature) (Gumbel-top-k: perturb each score with Gumbel
+ * noise and keep the k largest, which is one draw of k without replacement), so the beam keeps
+ * likely continuations without always keeping the most likely ones.
+ */
+export function drawCandidates<C extends { s: number }>(
+  cands: readonly C[],
+  k: number,
+  o: { temperature: number },
+  rng: Rng,
+): C[] {
+  const keyed = cands
+    .filter((c) => c.s > -Infinity)
+    .map((c) => {
+      // 1 - next() lies in (0, 1], so the logarithms stay finite.
+      const u = 1 - rng.next();
+      return { c, key: c.s / o.temperature - Math.log(-Math.log(u) || Number.MIN_VALUE) };
+    });
+  keyed.sort((a, b) => b.key - a.key);
+  return keyed.slice(0, k).map((x) => x.c);
+}

@@ -93,6 +93,10 @@ describe('toAugmentedRecord', () => {
       'lengthDiff',
       'generatedText',
       'createdAt',
+      'meanLogProb',
+      'taggerAgreement',
+      'quality',
+      'rejectReason',
     ]);
     expect(r).toMatchObject({
       id: 'doc:0:sis:1',
@@ -100,7 +104,12 @@ describe('toAugmentedRecord', () => {
       seed: 3,
       lengthDiff: -5,
       newTokenShare: 0,
+      // Not generated, no tagger: quality is the length fit alone, exp(-5/7) for 2 of 7 tokens kept.
+      meanLogProb: null,
+      taggerAgreement: null,
+      rejectReason: null,
     });
+    expect(r.quality).toBeCloseTo(Math.exp(-5 / 7), 12);
     expect(r.createdAt).toBeGreaterThanOrEqual(before);
     const { out } = await collect([copy], (x) => x.pipe(toAugmentedRecord()));
     expect(out[0]!.key).toBe('k0');

@@ -88,6 +88,10 @@ const samples: { [N in SchemaName]: SchemaInputs[N] } = {
     lengthDiff: 0,
     generatedText: null,
     createdAt: 6,
+    meanLogProb: null,
+    taggerAgreement: 0.5,
+    quality: 0.5,
+    rejectReason: null,
   },
   TrainingPair: { sourceId: '1:0', input: '<mask> toxicity', target: 'lithium toxicity' },
   DeadLetter: {
@@ -333,7 +337,7 @@ describe('avro codec with a schema registry', () => {
     expect(a.schemaId('Sentence')).toBeGreaterThanOrEqual(100);
     const buf = a.encode('Sentence', samples.Sentence);
     // A second codec knows the id from its own registration; an id registered only by others is fetched.
-    const v1 = loadHistory()[0]!;
+    const v1 = loadHistory().find((s) => s.file.endsWith('NerPrediction.v1.avsc'))!;
     const idV1 = 100 + byId.size;
     byId.set(idV1, JSON.stringify(v1.json));
     const b = await createCodec({ registryUrl: url });

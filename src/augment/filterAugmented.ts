@@ -1,0 +1,200 @@
+// The quality filter of the augment and ingest topologies: thresholds on the scores of each
+// AugmentedSentence (schemas/AugmentedSentence.avsc) and top-k per source sentence and method. Every
+// record it does not pass on is counted by reason (metric bioaug_augmented_rejected_total and a
+// summary log line when the stream ends); invalid generations are counted the same way.
+import { Counter } from 'prom-client';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import { derive, type Envelope } from '../engine/envelope.ts';
+import type { AugmentedSentence } from '../io/avro/types.generated.ts';
+import { stepLogger } from '../obs/logger.ts';
+import { registry } from '../obs/metrics.ts';
+
+/** Records the quality filter did not pass on, by step and reason (the metric's one instance). */
+export const rejectedTotal = new Counter({
+  name: 'bioaug_augmented_rejected_total',
+  help: 'Augmented records rejected (invalid generations and quality filters), by reason',
+  labelNames: ['step', 'reason'] as const,
+  registers: [registry],
+});
+
+const nullableMin = z.number().nullable().default(null);
+
+/** Config of {@link filterAugmented}; every field has a default, and the default passes everything valid. */
+export const FilterAugmentedConfig = z
+  .object({
+    stepId: z.string().min(1).default('quality-filter'),
+    /** Reject records whose combined `quality` is below this (null: no threshold). */
+    minQuality: nullableMin,
+    /** Reject BioAug records whose `meanLogProb` is below this (records without one pass). */
+    minMeanLogProb: nullableMin,
+    /** Reject records whose `taggerAgreement` is below this (records without one pass). */
+    minAgreement: nullableMin,
+    /** Reject near-copies: `newTokenShare` below this. */
+    minNewTokenShare: nullableMin,
+    /** Reject rewrites: `newTokenShare` above this. */
+    maxNewTokenShare: nullableMin,
+    /** Reject records whose |lengthDiff| / source length is above this. */
+    maxLengthChange: nullableMin,
+    /**
+     * Keep at most this many records per source sentence and method, the highest `quality` first
+     * (ties: lower id). Needs `copiesPerSource`; a group is ranked when all its copies have arrived.
+     */
+    topK: z.number().int().min(1).nullable().default(null),
+    /** Copies each source sentence gets per method (the topology's n): when a top-k group is complete. */
+    copiesPerSource: z.number().int().min(1).default(5),
+    /**
+     * Top-k groups held at once (bounded memory): past it the oldest is ranked with what it has.
+     * Keep it at or above the source's in-flight limit, or top-k may rank groups early.
+     */
+    maxOpenGroups: z.number().int().min(1).default(1024),
+    /** A group waiting longer than this is ranked with what it has (copies lost to dead letters). */
+    maxHoldMs: z.number().int().min(0).default(30_000),
+    /** Pass invalid records on (`valid: false`, reason in `rejectReason`); false drops them, counted. */
+    emitInvalid: z.boolean().default(true),
+    /**
+     * Write rejected records too, as `valid: false` with `rejectReason` (consumers see what was cut and
+     * why); false (default) drops them, counted, so the topic carries only training sentences.
+     */
+    emitRejected: z.boolean().default(false),
+  })
+  .strict();
+export type FilterAugmentedConfig = z.output<typeof FilterAugmentedConfig>;
+
+/** The first threshold a valid record fails, or null when it passes them all. */
+export function thresholdReason(r: AugmentedSentence, c: FilterAugmentedConfig): string | null {
+  const source = Math.max(1, r.tokens.length - r.lengthDiff);
+  if (c.minQuality !== null && (r.quality ?? 0) < c.minQuality) return 'min-quality';
+  if (c.minMeanLogProb !== null && r.meanLogProb !== null && r.meanLogProb < c.minMeanLogProb)
+    return 'min-mean-log-prob';
+  if (c.minAgreement !== null && r.taggerAgreement !== null && r.taggerAgreement < c.minAgreement)
+    return 'min-agreement';
+  if (c.minNewTokenShare !== null && r.newTokenShare < c.minNewTokenShare) return 'min-new-token-share';
+  if (c.maxNewTokenShare !== null && r.newTokenShare > c.maxNewTokenShare) return 'max-new-token-share';
+  if (c.maxLengthChange !== null && Math.abs(r.lengthDiff) / source > c.maxLengthChange)
+    return 'max-length-change';
+  return null;
+}
+
+/** Whether a config filters anything (an all-default filter is skipped by the topologies). */
+export function filtersAnything(c: FilterAugmentedConfig): boolean {
+  return (
+    !c.emitInvalid ||
+    c.topK !== null ||
+    [
+      c.minQuality,
+      c.minMeanLogProb,
+      c.minAgreement,
+      c.minNewTokenShare,
+      c.maxNewTokenShare,
+      c.maxLengthChange,
+    ].some((x) => x !== null)
+  );
+}
+
+type Env = Envelope<AugmentedSentence>;
+interface Group {
+  /** Valid copies that passed the thresholds, in arrival order. */
+  items: Env[];
+  /** Copies seen (valid, invalid or rejected): the group is complete at copiesPerSource. */
+  arrived: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * Applies the thresholds to each valid record, then (with topK) ranks each source sentence's copies
+ * by quality and keeps the best k. Rejected records are dropped (acked as done) or, with
+ * emitRejected, written with `valid: false` and `rejectReason`; both are counted by reason.
+ */
+export function filterAugmented(
+  config: Partial<z.input<typeof FilterAugmentedConfig>> = {},
+): OperatorFunction<Env, Env> {
+  const c = FilterAugmentedConfig.parse(config);
+  return (source) =>
+    new Observable<Env>((sub) => {
+      const counts = new Map<string, number>();
+      let passed = 0;
+      const groups = new Map<string, Group>();
+      const count = (reason: string): void => {
+        counts.set(reason, (counts.get(reason) ?? 0) + 1);
+        rejectedTotal.labels(c.stepId, reason).inc();
+      };
+      const pass = (env: Env): void => {
+        passed += 1;
+        sub.next(env);
+      };
+      const reject = (env: Env, reason: string): void => {
+        count(reason);
+        if (!c.emitRejected) {
+          env.ack.drop();
+          return;
+        }
+        const v = env.value;
+        sub.next(derive(env, { ...v, valid: false, quality: 0, rejectReason: reason }, env.ack));
+      };
+      const rank = (key: string): void => {
+        const g = groups.get(key);
+        if (!g) return;
+        groups.delete(key);
+        if (g.timer) clearTimeout(g.timer);
+        const order = [...g.items].sort(
+          (a, b) => (b.value.quality ?? 0) - (a.value.quality ?? 0) || a.value.id.localeCompare(b.value.id),
+        );
+        const kept = new Set(order.slice(0, c.topK ?? order.length));
+        // Arrival order, so the output does not depend on the ranking beyond which records survive.
+        for (const env of g.items)
+          if (kept.has(env)) pass(env);
+          else reject(env, 'top-k');
+      };
+      const groupOf = (key: string): Group => {
+        let g = groups.get(key);
+        if (!g) {
+          g = { items: [], arrived: 0, timer: null };
+          groups.set(key, g);
+          if (c.maxHoldMs > 0) {
+            g.timer = setTimeout(() => rank(key), c.maxHoldMs);
+            g.timer.unref?.();
+          }
+          // Map iteration is insertion order: the first key is the oldest group.
+          if (groups.size > c.maxOpenGroups) rank(groups.keys().next().value!);
+        }
+        return g;
+      };
+      const subscription = source.subscribe({
+        next: (env) => {
+          try {
+            const r = env.value;
+            const key = `${r.method}\u0000${r.sourceId}`;
+            // Every copy of a source (valid, invalid or rejected) counts toward its group's completion.
+            const g = c.topK !== null ? groupOf(key) : null;
+            if (!r.valid) {
+              count(r.rejectReason ?? 'invalid');
+              if (c.emitInvalid) sub.next(env);
+              else env.ack.drop();
+            } else {
+              const why = thresholdReason(r, c);
+              if (why !== null) reject(env, why);
+              else if (g) g.items.push(env);
+              else pass(env);
+            }
+            if (g && ++g.arrived >= c.copiesPerSource) rank(key);
+          } catch (e) {
+            env.ack.nack(e, 'operator', c.stepId);
+          }
+        },
+        error: (e: unknown) => sub.error(e),
+        complete: () => {
+          for (const key of [...groups.keys()]) rank(key);
+          stepLogger(c.stepId).info(
+            { passed, rejected: Object.fromEntries(counts) },
+            'quality filter: records passed and rejected by reason',
+          );
+          sub.complete();
+        },
+      });
+      return () => {
+        for (const g of groups.values()) if (g.timer) clearTimeout(g.timer);
+        subscription.unsubscribe();
+      };
+    });
+}
