@@ -102,7 +102,11 @@ export function balanceBracketsIn(
   doc: NerDocument,
   config: Partial<z.input<typeof BalanceBracketsConfig>> = {},
 ): { doc: NerDocument; counts: EditCounts } {
-  const c = BalanceBracketsConfig.parse(config);
+  return balanceBracketsWith(doc, BalanceBracketsConfig.parse(config));
+}
+
+// The rule with a parsed config: the stream step parses once, not per document.
+function balanceBracketsWith(doc: NerDocument, c: BalanceBracketsConfig): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const ed = new DocumentEditor(doc);
@@ -130,5 +134,5 @@ export function balanceBrackets(
   config: Partial<z.input<typeof BalanceBracketsConfig>> = {},
 ): OperatorFunction<Envelope<NerDocument>, Envelope<NerDocument>> {
   const c = BalanceBracketsConfig.parse(config);
-  return documentRuleStep(c.stepId, (doc) => balanceBracketsIn(doc, c));
+  return documentRuleStep(c.stepId, (doc) => balanceBracketsWith(doc, c));
 }

@@ -65,7 +65,11 @@ export function harmonizeMentionsIn(
   doc: NerDocument,
   config: Partial<z.input<typeof HarmonizeMentionsConfig>> = {},
 ): { doc: NerDocument; counts: EditCounts } {
-  const c = HarmonizeMentionsConfig.parse(config);
+  return harmonizeMentionsWith(doc, HarmonizeMentionsConfig.parse(config));
+}
+
+// The rule with a parsed config: the stream step parses once, not per document.
+function harmonizeMentionsWith(doc: NerDocument, c: HarmonizeMentionsConfig): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const ed = new DocumentEditor(doc);
@@ -137,6 +141,6 @@ export function harmonizeMentions(
   config: Partial<z.input<typeof HarmonizeMentionsConfig>> = {},
 ): OperatorFunction<Envelope<NerDocument>, Envelope<NerDocument>> {
   const c = HarmonizeMentionsConfig.parse(config);
-  return documentRuleStep(c.stepId, (doc) => harmonizeMentionsIn(doc, c));
+  return documentRuleStep(c.stepId, (doc) => harmonizeMentionsWith(doc, c));
 }
 

@@ -46,7 +46,11 @@ export function joinCodeNamesIn(
   doc: NerDocument,
   config: Partial<z.input<typeof JoinCodeNamesConfig>> = {},
 ): { doc: NerDocument; counts: EditCounts } {
-  const c = JoinCodeNamesConfig.parse(config);
+  return joinCodeNamesWith(doc, JoinCodeNamesConfig.parse(config));
+}
+
+// The rule with a parsed config: the stream step parses once, not per document.
+function joinCodeNamesWith(doc: NerDocument, c: JoinCodeNamesConfig): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const types = new Set(c.types);
@@ -91,5 +95,5 @@ export function joinCodeNames(
   config: Partial<z.input<typeof JoinCodeNamesConfig>> = {},
 ): OperatorFunction<Envelope<NerDocument>, Envelope<NerDocument>> {
   const c = JoinCodeNamesConfig.parse(config);
-  return documentRuleStep(c.stepId, (doc) => joinCodeNamesIn(doc, c));
+  return documentRuleStep(c.stepId, (doc) => joinCodeNamesWith(doc, c));
 }

@@ -109,7 +109,11 @@ export function resolveAbbreviationsIn(
   doc: NerDocument,
   config: Partial<z.input<typeof ResolveAbbreviationsConfig>> = {},
 ): { doc: NerDocument; counts: EditCounts } {
-  const c = ResolveAbbreviationsConfig.parse(config);
+  return resolveAbbreviationsWith(doc, ResolveAbbreviationsConfig.parse(config));
+}
+
+// The rule with a parsed config: the stream step parses once, not per document.
+function resolveAbbreviationsWith(doc: NerDocument, c: ResolveAbbreviationsConfig): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const defs = definitionsByShortForm(
@@ -168,5 +172,5 @@ export function resolveAbbreviations(
   config: Partial<z.input<typeof ResolveAbbreviationsConfig>> = {},
 ): OperatorFunction<Envelope<NerDocument>, Envelope<NerDocument>> {
   const c = ResolveAbbreviationsConfig.parse(config);
-  return documentRuleStep(c.stepId, (doc) => resolveAbbreviationsIn(doc, c));
+  return documentRuleStep(c.stepId, (doc) => resolveAbbreviationsWith(doc, c));
 }
