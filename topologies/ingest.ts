@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { CorruptConfig } from '../src/augment/bioaug/corrupt.ts';
 import { corruptSentences } from '../src/augment/bioaug/corruptSentences.ts';
 import { silverTrainingPairs, toSilverSentences } from '../src/augment/bioaug/silverSentences.ts';
+import { filterAugmented } from '../src/augment/filterAugmented.ts';
 import { branches } from '../src/engine/branch.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
 import { requireSink, requireStream, type TopologyOutput } from '../src/engine/topology.ts';
@@ -39,10 +40,12 @@ import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
 import { joinCodeNames } from '../src/models/ner/joinCodeNames.ts';
 import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
 import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
+import { scoreAgreement } from '../src/models/ner/scoreAgreement.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { toPrediction } from '../src/models/ner/toPrediction.ts';
 import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
 import { NormalizeConceptsConfig, normalizeConcepts } from '../src/models/normalize/normalizeConcepts.ts';
+import { qualityConfig } from '../src/models/qualityConfig.ts';
 import { classifyRelations } from '../src/models/relations/classifyRelations.ts';
 import { extractCidRelations } from '../src/models/relations/extractCidRelations.ts';
 import { pairPhrases } from '../src/models/relations/pairPhrases.ts';
@@ -82,6 +85,11 @@ export const IngestConfig = z
       n: z.number().int().min(1).max(100).default(2),
       constrainEntities: z.boolean().default(true),
     }).prefault({}),
+    /**
+     * Quality scores and filters of the augmentations. The agreement tagger defaults to the NER step's
+     * own bundle: the labels being augmented are its silver labels, so it sees no gold they lack.
+     */
+    quality: qualityConfig(true),
     /** Training pairs per sentence. */
     pairs: z.number().int().min(0).max(100).default(1),
     maxTriples: z.number().int().min(0).default(5),
@@ -143,7 +151,8 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: IngestInpu
   };
   const ner = c.ner.model ?? defaultModel('ner-bc5cdr');
   const relationModel = c.relations.model ?? defaultModel('relations');
-  const { n, corrupt, ...generation } = c.bioaug;
+  const { n, corrupt, emitInvalid, ...generation } = c.bioaug;
+  const agreement = c.quality.tagger;
 
   const documents = abstracts.pipe(
     validateArticle({ requireAbstract: c.requireAbstract }),
@@ -213,7 +222,17 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: IngestInpu
     b.augmented.pipe(
       toSilverSentences({ onlyWithEntities: c.augmentOnlyWithEntities }),
       corruptSentences({ stepId: 'bioaug-corrupt', n, seed: generation.seed, corrupt }),
-      generateFromCorruptions(generation),
+      // Every copy reaches the filter (invalid ones counted there), so top-k groups complete.
+      generateFromCorruptions({ ...generation, emitInvalid: true }),
+      agreement.enabled
+        ? scoreAgreement({
+            stepId: 'agreement',
+            model: agreement.model ?? ner,
+            taggerOptions: { stepId: 'agreement', backend: backend(agreement) },
+            ...batching(agreement),
+          })
+        : (s) => s,
+      filterAugmented({ ...c.quality.filter, copiesPerSource: n, emitInvalid }),
       out.augmented.write(),
     ),
     b.pairs.pipe(

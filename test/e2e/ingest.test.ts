@@ -63,6 +63,10 @@ describe('ingest topology (in-memory source and sinks, real ONNX models)', () =>
     const sentenceIds = new Set(preds.map((p) => p.id));
     // One augmentation and one training pair per sentence, keyed after it.
     expect(new Set(sinks.augmented.items.map((i) => i.value.sourceId))).toEqual(sentenceIds);
+    // Quality scores (issue 17): the agreement tagger defaults to the NER step's bundle.
+    for (const { value } of sinks.augmented.items)
+      if (value.valid) expect(value.taggerAgreement).toEqual(expect.any(Number));
+      else expect([value.rejectReason, value.quality]).toEqual([expect.any(String), 0]);
     expect(new Set(sinks.pairs.items.map((i) => i.value.sourceId))).toEqual(sentenceIds);
     for (const { value } of sinks.pairs.items) expect(value.target.length).toBeGreaterThan(0);
     expect(sinks.relations.items.length).toBeGreaterThan(0);
