@@ -259,7 +259,7 @@ export interface AugmentedSentence {
   generatedText: null | string;
   /** epoch milliseconds */
   createdAt: number;
-  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator). null for methods that do not generate and for data written before v2. */
+  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator; from float32 model runs, so equal to about 1e-6 across batchings). null for methods that do not generate and for data written before v2. */
   meanLogProb: null | number;
   /** Agreement of tags with a NER tagger run on tokens: strict entity-span F1 between the two (1 when neither has an entity), in [0, 1]. The tagger must have seen no more gold than the augmentation's source data (else the score leaks). null when no tagger was configured (the augment default) or the record is not valid. */
   taggerAgreement: null | number;
@@ -295,7 +295,7 @@ export interface AugmentedSentenceInput {
   generatedText?: null | string;
   /** epoch milliseconds */
   createdAt?: number;
-  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator). null for methods that do not generate and for data written before v2. */
+  /** BioAug: the generator's mean token log-likelihood of its output (natural log, EOS counted, <= 0; higher is more fluent to the generator; from float32 model runs, so equal to about 1e-6 across batchings). null for methods that do not generate and for data written before v2. */
   meanLogProb?: null | number;
   /** Agreement of tags with a NER tagger run on tokens: strict entity-span F1 between the two (1 when neither has an entity), in [0, 1]. The tagger must have seen no more gold than the augmentation's source data (else the score leaks). null when no tagger was configured (the augment default) or the record is not valid. */
   taggerAgreement?: null | number;
