@@ -38,7 +38,9 @@ export const FilterAugmentedConfig = z
     maxLengthChange: nullableMin,
     /**
      * Keep at most this many records per source sentence and method, the highest `quality` first
-     * (ties: lower id). Needs `copiesPerSource`; a group is ranked when all its copies have arrived.
+     * (ties: lower id), and never two with the same tokens and tags (the later ones are rejected as
+     * `duplicate`: a repeated copy adds weight, not data). Needs `copiesPerSource`; a group is ranked
+     * when all its copies have arrived.
      */
     topK: z.number().int().min(1).nullable().default(null),
     /** Copies each source sentence gets per method (the topology's n): when a top-k group is complete. */
@@ -140,11 +142,21 @@ export function filterAugmented(
         const order = [...g.items].sort(
           (a, b) => (b.value.quality ?? 0) - (a.value.quality ?? 0) || a.value.id.localeCompare(b.value.id),
         );
-        const kept = new Set(order.slice(0, c.topK ?? order.length));
+        const kept = new Set<Env>();
+        const dup = new Set<Env>();
+        const seen = new Set<string>();
+        for (const env of order) {
+          const sig = JSON.stringify([env.value.tokens, env.value.tags]);
+          if (seen.has(sig)) dup.add(env);
+          else if (kept.size < (c.topK ?? order.length)) {
+            seen.add(sig);
+            kept.add(env);
+          }
+        }
         // Arrival order, so the output does not depend on the ranking beyond which records survive.
         for (const env of g.items)
           if (kept.has(env)) pass(env);
-          else reject(env, 'top-k');
+          else reject(env, dup.has(env) ? 'duplicate' : 'top-k');
       };
       const groupOf = (key: string): Group => {
         let g = groups.get(key);

@@ -97,7 +97,13 @@ export interface StudyOptions {
   /** Mean of BioAug's keyword keep share e (corrupt.mu; higher = fewer tokens masked). */
   mu?: number;
   /** bioaug-filtered: the quality filter (src/augment/filterAugmented.ts), e.g. { topK: 2 }. */
-  filter?: { topK?: number; minQuality?: number; minAgreement?: number; minMeanLogProb?: number };
+  filter?: {
+    topK?: number;
+    minQuality?: number;
+    minAgreement?: number;
+    minMeanLogProb?: number;
+    minNewTokenShare?: number;
+  };
   /** word2vec vectors for the recipe's embedding init, or null for random init. */
   w2v: string | null;
   python: string;

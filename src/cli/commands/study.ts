@@ -73,6 +73,7 @@ export function register(program: Command): void {
       '--filter-min-log-prob <x>',
       'bioaug-filtered: drop copies whose mean token log-likelihood is below x',
     )
+    .option('--filter-min-new-token-share <x>', 'bioaug-filtered: drop near-copies (new-token share below x)')
     .option('--w2v <file>', 'word2vec vectors for the embedding init', 'training/work/w2v/biomed.kv')
     .option('--no-w2v', 'random embedding init')
     .option('--python <path>', 'python with torch', '/usr/bin/python3')
@@ -114,6 +115,9 @@ export function register(program: Command): void {
             ? { minAgreement: unit('filter-min-agreement', String(opts.filterMinAgreement)) }
             : {}),
           ...(opts.filterMinLogProb !== undefined ? { minMeanLogProb: Number(opts.filterMinLogProb) } : {}),
+          ...(opts.filterMinNewTokenShare !== undefined
+            ? { minNewTokenShare: unit('filter-min-new-token-share', String(opts.filterMinNewTokenShare)) }
+            : {}),
         },
         w2v: opts.w2v === false ? null : String(opts.w2v),
         python: String(opts.python),

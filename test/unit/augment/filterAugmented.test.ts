@@ -110,6 +110,15 @@ describe('filterAugmented', () => {
     expect(await counted('f-topk', 'top-k')).toBe(6);
   });
 
+  it('top-k never keeps two identical copies: the later ones are duplicates', async () => {
+    const same = { tokens: ['x', 'y', 'z', 'w', 'v'], meanLogProb: -0.1 };
+    const records = [rec('a', 0, same), rec('a', 1, same), rec('a', 2, { meanLogProb: -0.9 })];
+    const { out } = await run(records, { stepId: 'f-dup', topK: 2, copiesPerSource: 3 });
+    expect(out.map((r) => r.id)).toEqual(['a:bioaug:0', 'a:bioaug:2']);
+    expect(await counted('f-dup', 'duplicate')).toBe(1);
+    expect(await counted('f-dup', 'top-k')).toBe(0);
+  });
+
   it('an invalid or threshold-rejected copy still completes its top-k group', async () => {
     const records = [
       rec('a', 0, { meanLogProb: -0.5 }),
