@@ -100,8 +100,8 @@ describe('filterAugmented', () => {
   it('keeps the k best-quality copies per source and method, in arrival order, and counts the rest as top-k', async () => {
     const lp = [-2, -0.5, -1, -0.2, -3];
     const records = [
-      ...lp.map((x, n) => rec('a', n, { meanLogProb: x })),
-      ...lp.map((x, n) => rec('b', n, { meanLogProb: x - 0.01 })),
+      ...lp.map((x, n) => rec('a', n, { meanLogProb: x, tokens: ['a', 'b', 'c', 'd', `e${n}`] })),
+      ...lp.map((x, n) => rec('b', n, { meanLogProb: x - 0.01, tokens: ['a', 'b', 'c', 'd', `e${n}`] })),
     ];
     // interleave the two sources, as batching does
     const mixed = records.map((_, i) => records[(i % 2) * 5 + Math.floor(i / 2)]!);
