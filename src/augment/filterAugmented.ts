@@ -50,8 +50,8 @@ export const FilterAugmentedConfig = z
      * Keep it at or above the source's in-flight limit, or top-k may rank groups early.
      */
     maxOpenGroups: z.number().int().min(1).default(1024),
-    /** A group waiting longer than this is ranked with what it has (copies lost to dead letters). */
-    maxHoldMs: z.number().int().min(0).default(30_000),
+    /** A group waiting longer than this is ranked with what it has (copies lost to dead letters; a slow generator on CPU can take a minute per batch). */
+    maxHoldMs: z.number().int().min(0).default(120_000),
     /** Pass invalid records on (`valid: false`, reason in `rejectReason`); false drops them, counted. */
     emitInvalid: z.boolean().default(true),
     /**
