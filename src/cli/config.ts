@@ -99,6 +99,21 @@ const configSchema = z.strictObject({
     .strictObject({
       maxInFlight: z.number().int().positive().default(1000),
       maxMessageBytes: z.number().int().positive().default(1_048_576),
+      // /readyz turns false when a partition's committed offset has not moved this long while records wait.
+      stalledCommitMs: z.number().int().positive().default(300_000),
+      // After SIGTERM/SIGINT the process exits within this long whatever is stuck (under deploy/'s grace periods).
+      shutdownTimeoutMs: z.number().int().positive().default(50_000),
+    })
+    .prefault({}),
+  // When a dead letter cannot be written (docs/operations.md, "Reprocessing dead letters").
+  deadLetters: z
+    .strictObject({
+      // stop: exit non-zero (an orchestrator restarts the worker); block: hold the partition, not ready, retry.
+      onFailure: z.enum(['stop', 'block']).default('stop'),
+      // block: how often the held dead letter is tried again.
+      retryMs: z.number().int().positive().default(5000),
+      // A larger payload goes to a dead-letter topic truncated, with its size and SHA-256 in headers.
+      maxPayloadBytes: z.number().int().positive().default(524_288),
     })
     .prefault({}),
   // Per-topology options, validated by each topology's own schema. Model batching and execution providers
@@ -136,6 +151,8 @@ export const ENV_VARS: Record<string, { key: string; kind: Kind }> = {
   BIOSTREAM_DATA: { key: 'data.root', kind: 'string' },
   BIOSTREAM_MAX_IN_FLIGHT: { key: 'engine.maxInFlight', kind: 'int' },
   BIOSTREAM_MAX_MESSAGE_BYTES: { key: 'engine.maxMessageBytes', kind: 'int' },
+  BIOSTREAM_SHUTDOWN_TIMEOUT_MS: { key: 'engine.shutdownTimeoutMs', kind: 'int' },
+  BIOSTREAM_DEAD_LETTERS_ON_FAILURE: { key: 'deadLetters.onFailure', kind: 'string' },
 };
 
 /** Command-line options added by addConfigOptions: commander attribute name -> flag, config key. */

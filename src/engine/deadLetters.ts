@@ -120,6 +120,42 @@ export async function writeDeadLetter(
   }
 }
 
+/**
+ * What a source does when a dead letter cannot be written after the bounded retries: `stop` ends
+ * its stream with the DeadLetterWriteError (the process exits non-zero and an orchestrator restarts
+ * it); `block` holds the record's partition (not ready on /readyz) and retries until the write
+ * succeeds or the source stops. Either way the record's offset is never committed past.
+ */
+export const DEAD_LETTER_FAILURE_POLICIES = ['stop', 'block'] as const;
+/** One of DEAD_LETTER_FAILURE_POLICIES. */
+export type DeadLetterFailurePolicy = (typeof DEAD_LETTER_FAILURE_POLICIES)[number];
+
+/**
+ * The `block` policy's loop: retries a dead letter every `everyMs` until it is written (true) or
+ * `cancelled()` turns true (false). Logs each failure at debug only: the caller logged the error
+ * that started the block, once.
+ */
+export async function retryDeadLetterUntil(
+  writer: DeadLetterWriter,
+  record: DeadLetterInput,
+  sourceId: string,
+  cancelled: () => boolean,
+  everyMs: number = DEAD_LETTER_RETRY.maxDelayMs,
+): Promise<boolean> {
+  while (!cancelled()) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    if (cancelled()) return false;
+    try {
+      await writer.write(record);
+      logger.info({ source: sourceId, origin: record.origin }, 'blocked dead letter written: resuming');
+      return true;
+    } catch (e) {
+      logger.debug({ source: sourceId, err: e }, 'blocked dead letter still not written');
+    }
+  }
+  return false;
+}
+
 function describe(f: Failure): { stage: string; step: string; error: string } {
   return { stage: f.stage, step: f.stepId, error: `${f.error.name}: ${f.error.message}` };
 }

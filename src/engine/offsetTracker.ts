@@ -52,6 +52,12 @@ export class PartitionOffsets {
     if (this.lastCommitted === null || offset > this.lastCommitted) this.lastCommitted = offset;
   }
 
+  /** One past the last registered offset (the consumer's position), or null before the first. */
+  get next(): bigint | null {
+    const last = this.offsets[this.offsets.length - 1];
+    return last === undefined ? null : last + 1n;
+  }
+
   /** Registered offsets not yet acked. */
   get unsettled(): number {
     return this.acked.length - this.head;

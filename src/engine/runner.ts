@@ -1,6 +1,6 @@
 import { merge, type Observable } from 'rxjs';
 import type { Envelope } from './envelope.ts';
-import type { DeadLetterWriter, Sink, Source } from './types.ts';
+import type { DeadLetterWriter, Sink, Source, SourceHealth } from './types.ts';
 import { logger } from '../obs/logger.ts';
 
 /** Named input streams handed to a topology's build function. */
@@ -28,7 +28,18 @@ export interface RunOptions<C = unknown> {
   deadLetters?: DeadLetterWriter;
   /** Stop on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
+  /**
+   * After SIGINT/SIGTERM, the process exits (code 1) if the graceful stop has not finished within
+   * this long, whatever is stuck (default 50 s: under the grace periods of deploy/). A second
+   * signal exits at once. Only with handleSignals.
+   */
+  shutdownTimeoutMs?: number;
+  /** Exits the process on a hard shutdown (injectable for tests; default process.exit). */
+  exit?: (code: number) => void;
 }
+
+/** Default of RunOptions.shutdownTimeoutMs. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 50_000;
 
 /** Counts of one run. */
 export interface RunResult {
@@ -41,6 +52,8 @@ export interface RunningTopology {
   done: Promise<RunResult>;
   /** Stops fetching, drains in-flight work, flushes sinks and commits; resolves when finished. */
   stop(): Promise<RunResult>;
+  /** Ready when every source says so (/readyz); the first not-ready source's reason otherwise. */
+  health(): SourceHealth;
 }
 
 /** Builds and runs a topology until its sources end or `stop()` (or a signal) is called. */
@@ -53,9 +66,31 @@ export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
   let stoppedBy: RunResult['stoppedBy'] = 'end';
   let stopping: Promise<unknown> | null = null;
 
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const hardMs = opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  let signalled = false;
+  let hardTimer: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    logger.info({ signal: sig }, 'signal received: stopping (drain, flush, commit)');
+    if (signalled) {
+      logger.error({ signal: sig }, 'second signal: exiting now without finishing the shutdown');
+      return exit(1);
+    }
+    signalled = true;
+    logger.info(
+      { signal: sig, shutdownTimeoutMs: hardMs },
+      'signal received: stopping (drain, flush, commit)',
+    );
     stoppedBy = 'signal';
+    // Whatever is stuck (a drain, a producer flush, a dead letter that cannot be written), the
+    // process ends within the hard timeout; unacknowledged records are read again after a restart.
+    hardTimer = setTimeout(() => {
+      logger.error(
+        { shutdownTimeoutMs: hardMs },
+        `shutdown did not finish within ${hardMs} ms: exiting (uncommitted records will be read again)`,
+      );
+      exit(1);
+    }, hardMs);
+    hardTimer.unref();
     void stopSources();
   };
   const signals = opts.handleSignals ?? true;
@@ -74,6 +109,8 @@ export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    // The hard timer (after a signal) is never cleared: a sink flush, or the command's own cleanup
+    // after the run, can hang too. It is unref'd, so a process that is done exits without it.
     await Promise.allSettled(Object.values(opts.sinks).map((s) => s.close()));
     if (opts.deadLetters) await opts.deadLetters.close().catch(() => undefined);
   };
@@ -102,6 +139,13 @@ export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
       if (stoppedBy === 'end') stoppedBy = 'stop';
       await stopSources();
       return done;
+    },
+    health: () => {
+      for (const src of Object.values(opts.sources)) {
+        const h = src.health?.();
+        if (h && !h.ready) return h;
+      }
+      return { ready: true };
     },
   };
 }

@@ -8,6 +8,14 @@ export interface Source<T> {
   open(): Observable<Envelope<T>>;
   /** Stops fetching; in-flight envelopes may still be acked after this resolves. */
   stop(): Promise<void>;
+  /** Whether the source is healthy enough to be ready (/readyz), with the reason when it is not. */
+  health?(): SourceHealth;
+}
+
+/** A source's readiness: ready, or not with one line saying why. */
+export interface SourceHealth {
+  ready: boolean;
+  reason?: string;
 }
 
 /** A destination for envelopes: Kafka topic, file or memory. */

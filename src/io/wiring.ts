@@ -3,6 +3,7 @@
 import type { Codec } from './avro/codec.ts';
 import type { SchemaName } from './avro/schemas.ts';
 import type { DeadLetterWriter, Sink, Source } from '../engine/types.ts';
+import type { DeadLetterFailurePolicy } from '../engine/deadLetters.ts';
 import { openDeadLetterWriter, openSink, openSource } from './files/index.ts';
 import type { KafkaConnection } from './kafka/client.ts';
 import { KafkaSource, type KafkaSourceOptions } from './kafka/kafkaSource.ts';
@@ -19,6 +20,12 @@ export interface WiringOptions {
   maxMessageBytes: number;
   codec: Codec;
   deadLetters?: DeadLetterWriter;
+  /** When a dead letter cannot be written: stop (exit non-zero) or block (hold, not ready, retry). */
+  deadLetterOnFailure?: DeadLetterFailurePolicy;
+  /** block: how often the held dead letter is tried again (ms). */
+  deadLetterRetryMs?: number;
+  /** Kafka sources: not ready once a partition's commit has not moved this long while records wait. */
+  stalledCommitMs?: number;
   /** Sink tuning (kafka.producer in the config). */
   producer?: Pick<
     KafkaSinkOptions,
@@ -42,6 +49,7 @@ export function openSourceUri(uri: string, o: WiringOptions, id = uri): Source<u
       id,
       maxInFlight: o.maxInFlight,
       ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
+      ...policy(o),
     });
   const { topic, schema } = parseKafkaUri(uri);
   return new KafkaSource<unknown>({
@@ -54,10 +62,22 @@ export function openSourceUri(uri: string, o: WiringOptions, id = uri): Source<u
     maxInFlight: o.maxInFlight,
     maxMessageBytes: o.maxMessageBytes,
     ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
+    ...policy(o),
+    ...(o.stalledCommitMs !== undefined ? { stalledCommitMs: o.stalledCommitMs } : {}),
     decode: schema ? (raw) => o.codec.decode(raw, schema) : (raw) => o.codec.decode(raw),
     // Schema ids registered after start (an upgraded producer) are fetched from the registry first.
     prepare: (raw) => o.codec.learnSchemaOf(raw),
   });
+}
+
+function policy(o: WiringOptions): {
+  deadLetterOnFailure?: DeadLetterFailurePolicy;
+  deadLetterRetryMs?: number;
+} {
+  return {
+    ...(o.deadLetterOnFailure ? { deadLetterOnFailure: o.deadLetterOnFailure } : {}),
+    ...(o.deadLetterRetryMs !== undefined ? { deadLetterRetryMs: o.deadLetterRetryMs } : {}),
+  };
 }
 
 /** Opens a sink: `kafka:<topic>[?schema=Name]` (Avro) or any file URI of src/io/files. */
@@ -83,9 +103,17 @@ export function openSinkUri(
   });
 }
 
-/** Opens a dead-letter writer: `kafka:<topic>`, `jsonl:<path>`, `stdout:jsonl` or `stderr:`. */
-export function openDeadLettersUri(uri: string, connection: KafkaConnection): DeadLetterWriter {
-  if (isKafkaUri(uri)) return new KafkaDeadLetters({ ...connection, topic: parseKafkaUri(uri).topic });
+/**
+ * Opens a dead-letter writer: `kafka:<topic>`, `jsonl:<path>`, `stdout:jsonl` or `stderr:`. A Kafka
+ * one truncates payloads over `maxPayloadBytes` (headers give the original size and SHA-256).
+ */
+export function openDeadLettersUri(
+  uri: string,
+  connection: KafkaConnection,
+  opts: { maxPayloadBytes?: number } = {},
+): DeadLetterWriter {
+  if (isKafkaUri(uri))
+    return new KafkaDeadLetters({ ...connection, ...opts, topic: parseKafkaUri(uri).topic });
   return openDeadLetterWriter(uri);
 }
 

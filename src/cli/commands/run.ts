@@ -123,7 +123,9 @@ export function register(program: Command): void {
         `console: off (metrics.host ${config.metrics.host} is not loopback; --console serves it there)\n`,
       );
     const live = consoleOn ? createConsole({ topology, recordsIn: () => recordsIn() }) : undefined;
-    const deadLetterWriter = openDeadLettersUri(flags.deadLetters as string, connection);
+    const deadLetterWriter = openDeadLettersUri(flags.deadLetters as string, connection, {
+      maxPayloadBytes: config.deadLetters.maxPayloadBytes,
+    });
     const deadLetters = new CountingDeadLetters(live ? live.deadLetters(deadLetterWriter) : deadLetterWriter);
     const maxDeadLetters = flags.maxDeadLetters === undefined ? undefined : Number(flags.maxDeadLetters);
     if (maxDeadLetters !== undefined && !(maxDeadLetters >= 0))
@@ -139,6 +141,9 @@ export function register(program: Command): void {
       deadLetters,
       producer: config.kafka.producer,
       consumer: config.kafka.consumer,
+      deadLetterOnFailure: config.deadLetters.onFailure,
+      deadLetterRetryMs: config.deadLetters.retryMs,
+      stalledCommitMs: config.engine.stalledCommitMs,
     };
     const sourceSpecs = flags.source as string[];
     const sinkSpecs = flags.sink as string[];
@@ -163,7 +168,14 @@ export function register(program: Command): void {
       if (!sinks[needed]) throw new Error(`run ${topology}: missing --sink ${needed}=<uri>`);
     // /metrics, /healthz, /readyz for probes and Prometheus; consumer lag for the dashboard.
     let running = false;
-    const obs = await startObservabilityFromConfig(config, () => running);
+    // Not ready while a source says so (a dead letter that cannot be written, a stalled commit): the
+    // server reports the thrown message as the reason.
+    const obs = await startObservabilityFromConfig(config, () => {
+      if (!running) return false;
+      const h = run.health();
+      if (!h.ready) throw new Error(h.reason ?? 'a source is not ready');
+      return true;
+    });
     const kafkaTopics = sourceSpecs
       .map((spec) => namedUri(spec, onlySource, 'source').uri)
       .filter((uri) => uri.startsWith('kafka:'))
@@ -207,6 +219,7 @@ export function register(program: Command): void {
           }),
         ),
       config: inputs,
+      shutdownTimeoutMs: config.engine.shutdownTimeoutMs,
     });
     running = true;
     const progressMs =

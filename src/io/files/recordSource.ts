@@ -1,7 +1,13 @@
 import { Observable } from 'rxjs';
 import { AckToken, envelope, type Envelope, type Origin, type Settlement } from '../../engine/envelope.ts';
-import type { DeadLetterWriter, Source } from '../../engine/types.ts';
-import { writeDeadLetter } from '../../engine/deadLetters.ts';
+import type { DeadLetterInput, DeadLetterWriter, Source, SourceHealth } from '../../engine/types.ts';
+import {
+  DEAD_LETTER_RETRY,
+  retryDeadLetterUntil,
+  writeDeadLetter,
+  type DeadLetterFailurePolicy,
+} from '../../engine/deadLetters.ts';
+import { logger } from '../../obs/logger.ts';
 
 /** One record parsed from a file: a value, or the error that made it unparseable. */
 export type ParsedRecord<T> = (
@@ -18,6 +24,13 @@ export interface FileSourceOptions {
   maxInFlight?: number;
   /** Where nacked and unparseable records go; without one they are logged as errors. */
   deadLetters?: DeadLetterWriter;
+  /**
+   * When a dead letter cannot be written after the bounded retries: `stop` (default) ends the
+   * stream with the error; `block` reports not ready and retries every `deadLetterRetryMs` (reading
+   * stops once the in-flight credits are held) until it is written or the source stops.
+   */
+  deadLetterOnFailure?: DeadLetterFailurePolicy;
+  deadLetterRetryMs?: number;
 }
 
 /** Counts of a file source, for logs and tests. */
@@ -41,6 +54,10 @@ export class RecordSource<T> implements Source<T> {
   /** Ends the open stream with an error (a dead letter that could not be written). */
   private fail: ((e: unknown) => void) | null = null;
   private readonly maxInFlight: number;
+  /** Why the source is not ready: its stream failed, or dead letters are blocked. */
+  private failure: string | null = null;
+  private blockedRecords = 0;
+  private blockedReason = '';
 
   constructor(
     readonly id: string,
@@ -107,6 +124,17 @@ export class RecordSource<T> implements Source<T> {
     });
   }
 
+  /** Not ready once its stream failed or while a dead letter cannot be written (block policy). */
+  health(): SourceHealth {
+    if (this.failure) return { ready: false, reason: `${this.id}: ${this.failure}` };
+    if (this.blockedRecords > 0)
+      return {
+        ready: false,
+        reason: `${this.id}: ${this.blockedRecords} dead letter(s) cannot be written (${this.blockedReason}); retrying`,
+      };
+    return { ready: true };
+  }
+
   stop(): Promise<void> {
     this.stopped = true;
     this.signal();
@@ -138,16 +166,35 @@ export class RecordSource<T> implements Source<T> {
     this.stats.failed += 1;
     // The credit is returned only once the dead letter is durable, like a Kafka offset; one that
     // cannot be written ends the stream (the engine's one dead-letter policy).
-    void writeDeadLetter(
-      this.opts.deadLetters,
-      { raw: rec.raw, key: rec.key, headers: {}, origin, failures: s.failures },
-      this.id,
-    ).then(
+    const record: DeadLetterInput = { raw: rec.raw, key: rec.key, headers: {}, origin, failures: s.failures };
+    void writeDeadLetter(this.opts.deadLetters, record, this.id).then(
       () => this.release(),
-      (e: unknown) => {
-        this.release();
-        this.fail?.(e);
-      },
+      (e: unknown) => this.deadLetterFailed(e, record),
     );
+  }
+
+  private deadLetterFailed(e: unknown, record: DeadLetterInput): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    const writer = this.opts.deadLetters;
+    if ((this.opts.deadLetterOnFailure ?? 'stop') === 'stop' || !writer || this.stopped) {
+      this.failure ??= reason;
+      this.release();
+      this.fail?.(e);
+      return;
+    }
+    if (this.blockedRecords++ === 0) {
+      this.blockedReason = reason;
+      logger.error(
+        { source: this.id, err: e },
+        'dead letters cannot be written: not ready (deadLetters.onFailure=block); retrying until they are',
+      );
+    }
+    const every = this.opts.deadLetterRetryMs ?? DEAD_LETTER_RETRY.maxDelayMs;
+    void retryDeadLetterUntil(writer, record, this.id, () => this.stopped, every).then((written) => {
+      this.blockedRecords -= 1;
+      this.release();
+      // Stopped before it was written: the file source cannot hold an offset, so say so and fail.
+      if (!written) this.fail?.(e);
+    });
   }
 }

@@ -3,14 +3,30 @@ import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { AckToken, envelope, type Envelope } from '../../engine/envelope.ts';
-import type { DeadLetterWriter, Source } from '../../engine/types.ts';
+import type { DeadLetterInput, DeadLetterWriter, Source, SourceHealth } from '../../engine/types.ts';
 import { CreditGate } from '../../engine/credits.ts';
 import { PartitionOffsets } from '../../engine/offsetTracker.ts';
-import { writeDeadLetter } from '../../engine/deadLetters.ts';
+import {
+  DEAD_LETTER_FAILURE_POLICIES,
+  DEAD_LETTER_RETRY,
+  retryDeadLetterUntil,
+  writeDeadLetter,
+} from '../../engine/deadLetters.ts';
 import { metrics } from '../../obs/metrics.ts';
 import { stepLogger } from '../../obs/logger.ts';
 import { createKafka, headersToStrings, type KafkaConnection } from './client.ts';
 import { InvalidUtf8Error, NullValueError, OversizedMessageError } from './errors.ts';
+
+/** Offsets of one partition in the current generation, and how its commits progress. */
+interface Tracker {
+  topic: string;
+  partition: number;
+  offsets: PartitionOffsets;
+  /** The partition's high watermark at the last fetch (null before one). */
+  highWatermark: bigint | null;
+  /** When the committed offset last moved, or the partition was last seen with nothing waiting. */
+  movedAt: number;
+}
 
 /** What a decoder sees besides the raw bytes. */
 export interface RecordMeta {
@@ -50,6 +66,15 @@ const optionsSchema = z
      * since eachBatch waits for credits.
      */
     pauseGraceMs: z.number().int().nonnegative().default(100),
+    /**
+     * When a dead letter cannot be written after the bounded retries: `stop` ends the stream with
+     * the error (exit non-zero, restart), `block` pauses the record's partition, reports not ready
+     * and retries every `deadLetterRetryMs` until it is written. The offset is never skipped.
+     */
+    deadLetterOnFailure: z.enum(DEAD_LETTER_FAILURE_POLICIES).default('stop'),
+    deadLetterRetryMs: z.number().int().positive().default(DEAD_LETTER_RETRY.maxDelayMs),
+    /** Not ready once a partition's committed offset has not moved for this long while records wait. */
+    stalledCommitMs: z.number().int().positive().default(300_000),
   })
   .strict();
 
@@ -82,7 +107,11 @@ export class KafkaSource<T> implements Source<T> {
   private consumer: Consumer | null = null;
   private subscriber: Subscriber<Envelope<T>> | null = null;
   private epoch = 0;
-  private trackers = new Map<string, { topic: string; partition: number; offsets: PartitionOffsets }>();
+  private trackers = new Map<string, Tracker>();
+  /** Why the stream failed (stop policy), for /readyz until the process exits. */
+  private failure: string | null = null;
+  /** Partitions held by dead letters that cannot be written (block policy): records held, first error. */
+  private blocked = new Map<string, { topic: string; partition: number; records: number; reason: string }>();
   private assigned = new Set<string>();
   private stopping = false;
   private stopPromise: Promise<void> | null = null;
@@ -156,7 +185,11 @@ export class KafkaSource<T> implements Source<T> {
     const topics = this.opts.topics.map((topic) => ({ topic }));
     try {
       if (paused) this.consumer?.pause(topics);
-      else this.consumer?.resume(topics);
+      else {
+        this.consumer?.resume(topics);
+        // Partitions held by an unwritable dead letter stay paused.
+        if (this.blocked.size > 0) this.pausePartitions([...this.blocked.values()]);
+      }
     } catch (e) {
       this.log.debug({ err: e }, `consumer ${paused ? 'pause' : 'resume'} skipped`);
     }
@@ -235,7 +268,9 @@ export class KafkaSource<T> implements Source<T> {
         if (!live()) return;
         // Per-partition state is looked up once per batch: a rebalance replaces it, but it also
         // bumps the epoch, which live() checks after every await.
-        const tracker = this.trackerFor(batch.topic, batch.partition);
+        const t = this.trackerFor(batch.topic, batch.partition);
+        t.highWatermark = BigInt(batch.highWatermark);
+        const tracker = t.offsets;
         let counted = this.consumedCounts.get(key);
         if (!counted) {
           counted = { topic: batch.topic, partition: batch.partition, n: 0 };
@@ -284,14 +319,45 @@ export class KafkaSource<T> implements Source<T> {
     this.log.info({ epoch: this.epoch, assigned: [...this.assigned] }, 'group assignment');
   }
 
-  private trackerFor(topic: string, partition: number): PartitionOffsets {
+  private trackerFor(topic: string, partition: number): Tracker {
     const key = `${topic}:${partition}`;
     let t = this.trackers.get(key);
     if (!t) {
-      t = { topic, partition, offsets: new PartitionOffsets() };
+      t = { topic, partition, offsets: new PartitionOffsets(), highWatermark: null, movedAt: Date.now() };
       this.trackers.set(key, t);
     }
-    return t.offsets;
+    return t;
+  }
+
+  /** True when the partition has records fetched and unsettled, or not yet fetched. */
+  private waiting(t: Tracker): boolean {
+    if (t.offsets.unsettled > 0) return true;
+    const next = t.offsets.next;
+    return t.highWatermark !== null && next !== null && t.highWatermark > next;
+  }
+
+  /**
+   * Ready unless the stream failed, a partition is held by a dead letter that cannot be written, or
+   * a partition's committed offset has not moved for `stalledCommitMs` while records wait.
+   */
+  health(): SourceHealth {
+    if (this.failure) return { ready: false, reason: `${this.id}: ${this.failure}` };
+    if (this.blocked.size > 0) {
+      const [key, b] = [...this.blocked][0]!;
+      return {
+        ready: false,
+        reason: `${this.id}: partition ${key} blocked: a dead letter cannot be written (${b.reason}); retrying`,
+      };
+    }
+    const now = Date.now();
+    for (const [key, t] of this.trackers) {
+      if (now - t.movedAt > this.opts.stalledCommitMs && this.waiting(t))
+        return {
+          ready: false,
+          reason: `${this.id}: committed offset of ${key} has not moved for ${Math.round((now - t.movedAt) / 1000)} s while records wait (stalledCommitMs=${this.opts.stalledCommitMs})`,
+        };
+    }
+    return { ready: true };
   }
 
   private emit(
@@ -325,14 +391,10 @@ export class KafkaSource<T> implements Source<T> {
       this.stats.deadLettered += 1;
       // The offset advances only once the dead letter is durable. When it cannot be written the
       // stream ends with the error and the offset stays, so the record replays after a restart.
-      void writeDeadLetter(
-        this.config.deadLetters,
-        { raw, key, headers, origin, failures: s.failures },
-        this.id,
-      ).then(done, (e: unknown) => {
-        this.gate.release();
-        this.subscriber?.error(e);
-      });
+      const record: DeadLetterInput = { raw, key, headers, origin, failures: s.failures };
+      void writeDeadLetter(this.config.deadLetters, record, this.id).then(done, (e: unknown) =>
+        this.deadLetterFailed(e, record, topic, partition, done),
+      );
     });
     if (raw === null) {
       if (o.passTombstones) return sub.next(envelope(null as T, { key, headers, origin, ack }));
@@ -355,20 +417,84 @@ export class KafkaSource<T> implements Source<T> {
     sub.next(envelope(value, { key, headers, origin, ack }));
   }
 
+  /** The dead-letter failure policy: end the stream (stop), or hold the partition and retry (block). */
+  private deadLetterFailed(
+    e: unknown,
+    record: DeadLetterInput,
+    topic: string,
+    partition: number,
+    done: () => void,
+  ): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    const writer = this.config.deadLetters;
+    if (this.opts.deadLetterOnFailure === 'stop' || !writer || this.stopping) {
+      this.failure ??= reason;
+      this.gate.release();
+      this.subscriber?.error(e);
+      return;
+    }
+    const key = `${topic}:${partition}`;
+    const held = this.blocked.get(key);
+    if (held) held.records += 1;
+    else {
+      this.blocked.set(key, { topic, partition, records: 1, reason });
+      this.log.error(
+        { err: e, partition: key },
+        `dead letters cannot be written: partition ${key} paused and /readyz not ready (deadLetters.onFailure=block); retrying every ${this.opts.deadLetterRetryMs} ms, the offset stays uncommitted`,
+      );
+      this.pausePartitions([{ topic, partition }]);
+    }
+    void retryDeadLetterUntil(writer, record, this.id, () => this.stopping, this.opts.deadLetterRetryMs).then(
+      (written) => {
+        const b = this.blocked.get(key);
+        if (b && --b.records === 0) {
+          this.blocked.delete(key);
+          if (!this.stopping) this.resumePartition(topic, partition);
+        }
+        // Not written (stopping): the credit returns so the drain ends; the offset stays uncommitted.
+        if (written) done();
+        else this.gate.release();
+      },
+    );
+  }
+
+  private pausePartitions(parts: Array<{ topic: string; partition: number }>): void {
+    try {
+      for (const p of parts) this.consumer?.pause([{ topic: p.topic, partitions: [p.partition] }]);
+    } catch (err) {
+      this.log.debug({ err }, 'partition pause skipped');
+    }
+  }
+
+  private resumePartition(topic: string, partition: number): void {
+    if (this.consumerPaused) return; // the gate's resume will resume it
+    try {
+      this.consumer?.resume([{ topic, partitions: [partition] }]);
+    } catch (err) {
+      this.log.debug({ err }, 'partition resume skipped');
+    }
+  }
+
   /** Commits, per partition of the current generation, the highest contiguous acked offset. */
   commit(): Promise<void> {
     this.committing = this.committing.then(async () => {
       const consumer = this.consumer;
       if (!consumer) return;
       const pending: Array<{ topic: string; partition: number; offset: string; bump: () => void }> = [];
+      const now = Date.now();
       for (const t of this.trackers.values()) {
+        // A partition with nothing waiting is not stalled, however long since its last commit.
+        if (!this.waiting(t)) t.movedAt = now;
         const off = t.offsets.pendingCommit();
         if (off !== null)
           pending.push({
             topic: t.topic,
             partition: t.partition,
             offset: off.toString(),
-            bump: () => t.offsets.markCommitted(off),
+            bump: () => {
+              t.offsets.markCommitted(off);
+              t.movedAt = Date.now();
+            },
           });
       }
       if (pending.length === 0) return;

@@ -43,6 +43,8 @@ type Bindings = {
   coordinatorSet: (mc: unknown, keyType: string, key: string, id: number) => number;
   partitionSetLeader: (mc: unknown, topic: string, partition: number, id: number) => number;
   pushErrors: (mc: unknown, apiKey: number, cnt: number, errs: number[]) => void;
+  pushBrokerErrors: (mc: unknown, id: number, apiKey: number, cnt: number, ...pairs: unknown[]) => number;
+  brokerErrorCount: (mc: unknown, id: number, apiKey: number, cnt: [number]) => number;
 };
 
 let bindings: Bindings | null = null;
@@ -88,6 +90,13 @@ function load(path: string): Bindings {
     pushErrors: lib.func(
       'void rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mc, int16_t apiKey, size_t cnt, const int *errs)',
     ),
+    // Variadic: cnt pairs of (int error code, int rtt ms).
+    pushBrokerErrors: lib.func(
+      'int rd_kafka_mock_broker_push_request_error_rtts(rd_kafka_mock_cluster_t *mc, int32_t id, int16_t apiKey, size_t cnt, ...)',
+    ),
+    brokerErrorCount: lib.func(
+      'int rd_kafka_mock_broker_error_stack_cnt(rd_kafka_mock_cluster_t *mc, int32_t id, int16_t apiKey, _Out_ size_t *cnt)',
+    ),
   };
   return bindings;
 }
@@ -109,6 +118,13 @@ export interface MockCluster {
   setPartitionLeader(topic: string, partition: number, id: number): void;
   /** Makes the next `errors.length` requests of `apiKey` (cluster-wide) fail with those codes. */
   pushRequestErrors(apiKey: number, errors: number[]): void;
+  /**
+   * Makes the next `errors.length` requests of `apiKey` to broker `id` fail with those codes, each
+   * answered after `rttMs`; `brokerErrorsLeft` tells how many are still waiting for a request.
+   */
+  pushBrokerRequestErrors(id: number, apiKey: number, errors: number[], rttMs?: number): void;
+  /** Errors pushed with pushBrokerRequestErrors that no request has consumed yet. */
+  brokerErrorsLeft(id: number, apiKey: number): number;
   destroy(): void;
 }
 
@@ -150,6 +166,22 @@ export function startMockCluster(
       check('setPartitionLeader', b.partitionSetLeader(live('setPartitionLeader'), topic, partition, id)),
     pushRequestErrors: (apiKey, errors) =>
       b.pushErrors(live('pushRequestErrors'), apiKey, errors.length, errors),
+    pushBrokerRequestErrors: (id, apiKey, errors, rttMs = 0) =>
+      check(
+        'pushBrokerRequestErrors',
+        b.pushBrokerErrors(
+          live('pushBrokerRequestErrors'),
+          id,
+          apiKey,
+          errors.length,
+          ...errors.flatMap((e) => ['int', e, 'int', rttMs]),
+        ),
+      ),
+    brokerErrorsLeft: (id, apiKey) => {
+      const out: [number] = [0];
+      check('brokerErrorsLeft', b.brokerErrorCount(live('brokerErrorsLeft'), id, apiKey, out));
+      return Number(out[0]);
+    },
     destroy: () => {
       if (destroyed) return;
       destroyed = true;
