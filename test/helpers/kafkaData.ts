@@ -77,6 +77,24 @@ export async function topicSize(brokers: string[], topic: string, kafka?: Kafka)
   }
 }
 
+/** Committed offset of a group per partition of a topic (0 where nothing is committed). */
+export async function committedOffsets(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const admin = createKafka({ brokers, clientId: 'test-admin' }).admin();
+  await admin.connect();
+  try {
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(
+      res.flatMap((t) => t.partitions).map((p) => [p.partition, Math.max(0, Number(p.offset))] as const),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Committed offsets of a group on a topic, summed. */
 export async function committedTotal(brokers: string[], groupId: string, topic: string): Promise<number> {
   const admin = createKafka({ brokers, clientId: 'test-admin' }).admin();

@@ -7,6 +7,18 @@ import { createRng } from '../../src/engine/rng.ts';
 
 const N = 20_000;
 const KILLS = 5;
+// The worker's bounds: in flight, processing rate (50 concurrent x 20 ms) and commit interval.
+const MAX_IN_FLIGHT = 500;
+const CONCURRENCY = 50;
+const DELAY_MS = 20;
+const COMMIT_INTERVAL_MS = 100;
+/**
+ * What one SIGKILL can duplicate: the records written but not committed, i.e. those in flight plus
+ * those acked since the last commit (at most one commit interval at full rate, plus one more for
+ * the commit request itself).
+ */
+const DUPLICATES_PER_KILL_BOUND =
+  MAX_IN_FLIGHT + 2 * Math.ceil((CONCURRENCY / DELAY_MS) * COMMIT_INTERVAL_MS);
 const worker = fileURLToPath(new URL('../helpers/crashWorker.ts', import.meta.url));
 let broker: TestBroker;
 
@@ -34,7 +46,9 @@ function startWorker(): {
       WORKER_IN: 'crash.in',
       WORKER_OUT: 'crash.out',
       WORKER_GROUP: 'crash',
-      WORKER_DELAY_MS: '20',
+      WORKER_DELAY_MS: String(DELAY_MS),
+      WORKER_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+      WORKER_COMMIT_INTERVAL_MS: String(COMMIT_INTERVAL_MS),
       LOG_LEVEL: 'error',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -55,14 +69,21 @@ describe('worker killed with SIGKILL at random moments', () => {
   it(`loses nothing over ${KILLS} kills during a ${N}-message run`, async () => {
     const rng = createRng(20261122);
     const killedAt: number[] = [];
+    const uncommitted: number[] = [];
     for (let k = 0; k < KILLS; k++) {
       const w = startWorker();
       await waitFor(() => w.consumed() > 0, 60_000, 'worker to start consuming');
       // A random moment in the first 1.5 s of processing: mid-batch, mid-send or mid-commit.
       await new Promise((r) => setTimeout(r, 100 + rng.int(1400)));
-      killedAt.push(await committedTotal(broker.brokers, 'crash', 'crash.in'));
       w.child.kill('SIGKILL');
       await w.exited;
+      // The worker is dead: its committed offsets are final, and after a moment so is its output.
+      await new Promise((r) => setTimeout(r, 1000));
+      const committed = await committedTotal(broker.brokers, 'crash', 'crash.in');
+      const written = new Set((await readAll(broker.brokers, 'crash.out')).map((r) => r.key)).size;
+      killedAt.push(committed);
+      // Written but not committed: exactly what the next worker replays, i.e. this kill's duplicates.
+      uncommitted.push(written - committed);
     }
     const last = startWorker();
     await waitFor(
@@ -83,10 +104,16 @@ describe('worker killed with SIGKILL at random moments', () => {
     for (let i = 0; i < N; i++) if (!counts.has(`k${i}`)) missing++;
     const duplicates = out.length - counts.size;
     console.log(
-      `crash test: kills=${KILLS} committed-at-kill=${killedAt.join(',')} outputs=${out.length} distinct=${counts.size} missing=${missing} duplicates=${duplicates}`,
+      `crash test: kills=${KILLS} committed-at-kill=${killedAt.join(',')} written-not-committed-at-kill=${uncommitted.join(',')} ` +
+        `outputs=${out.length} distinct=${counts.size} lost=${missing} duplicates=${duplicates} ` +
+        `duplicates/kill=${(duplicates / KILLS).toFixed(0)} (bound ${DUPLICATES_PER_KILL_BOUND}/kill)`,
     );
     // Every kill landed before the run was complete (the worker is slowed to 20 ms per record, 50 at a time).
     expect(killedAt.filter((c) => c < N).length).toBe(KILLS);
     expect(missing).toBe(0);
+    // Duplicates come only from what each kill left written and uncommitted, and that is bounded.
+    for (const u of uncommitted) expect(u).toBeLessThanOrEqual(DUPLICATES_PER_KILL_BOUND);
+    expect(duplicates).toBeLessThanOrEqual(uncommitted.reduce((a, b) => a + b, 0));
+    expect(duplicates).toBeLessThanOrEqual(KILLS * DUPLICATES_PER_KILL_BOUND);
   }, 600_000);
 });
