@@ -208,6 +208,17 @@ describe('CLI produce / consume / topics against the broker', () => {
       { key: 'b', value: 'raw-2', headers: { 'dlq.stage': 'operator' } },
       // A dead-lettered tombstone (null value) is re-injected as a tombstone.
       { key: 't', value: null, headers: { 'dlq.stage': 'decode', 'dlq.error.class': 'NullValueError' } },
+      // A truncated dead letter is not the record: named, not re-injected.
+      {
+        key: 'cut',
+        value: 'half a rec',
+        headers: {
+          'dlq.payload.truncated': 'true',
+          'dlq.origin.topic': 'pubmed.abstracts',
+          'dlq.origin.partition': '2',
+          'dlq.origin.offset': '77',
+        },
+      },
     ]);
     const r = await cli([
       'produce',
@@ -220,6 +231,8 @@ describe('CLI produce / consume / topics against the broker', () => {
       '--no-progress',
     ]);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('1 truncated dead letter(s) not re-injected');
+    expect(r.stderr).toContain('pubmed.abstracts/2/77');
     const back = await readAll(broker.brokers, 'reinjected');
     expect(back.map((m) => [m.key, m.value === null ? null : m.value.toString()]).sort()).toEqual([
       ['a', 'raw-1'],

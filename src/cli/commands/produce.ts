@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
 import cliProgress from 'cli-progress';
-import { map, type Observable } from 'rxjs';
+import { filter, map, type Observable } from 'rxjs';
 import { runTopology } from '../../engine/runner.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { createCodec } from '../../io/avro/codec.ts';
@@ -80,11 +80,22 @@ export function register(program: Command): void {
         decode: (raw) => raw,
       });
       const sink = new KafkaSink<Buffer | null>({ ...connection, topic, encode: (v) => v });
+      const truncated: string[] = [];
       const run = runTopology({
         sources: { dlq: source },
         sinks: { out: sink },
         build: (s) =>
           (s.dlq as Observable<Envelope<Buffer | null>>).pipe(
+            // A truncated dead letter is not the record: re-injecting it would only fail again. It is
+            // counted and named (its full record is at its dlq.origin.* offset), not sent.
+            filter((env) => {
+              if (env.headers['dlq.payload.truncated'] !== 'true') return true;
+              truncated.push(
+                `${env.headers['dlq.origin.topic']}/${env.headers['dlq.origin.partition']}/${env.headers['dlq.origin.offset']}`,
+              );
+              env.ack.ack();
+              return false;
+            }),
             map((env) => ({ ...env, headers: withoutDlqHeaders(env.headers) })),
             sink.write(),
           ),
@@ -101,6 +112,11 @@ export function register(program: Command): void {
       clearInterval(watch);
       clearInterval(counter);
       sent = sink.stats.sent;
+      if (truncated.length > 0)
+        process.stderr.write(
+          `produce --from-dlq: ${truncated.length} truncated dead letter(s) not re-injected (payload cut to fit the DLQ); ` +
+            `re-read them from their origin (topic/partition/offset): ${truncated.slice(0, 10).join(', ')}${truncated.length > 10 ? ', ...' : ''}\n`,
+        );
     } else {
       if (!input)
         throw new Error(
