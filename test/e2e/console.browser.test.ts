@@ -2,13 +2,14 @@
 // `bioaug-stream run ner-tagging` whose stdin the test feeds slowly (one abstract at a time), so the
 // page is watched while the topology runs. With CI=true the browser must be there (.ci/run installs
 // it): the test fails rather than skips.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker } from '../helpers/kafkaBroker.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'src/cli/bin.mjs');
@@ -35,7 +36,30 @@ let child: ChildProcessWithoutNullStreams;
 let browser: Browser;
 let page: Page;
 let url = '';
-let stderr = '';
+
+/** Spawns `bioaug-stream run` and resolves with the console address it prints. */
+function startRun(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const c = spawn(process.execPath, [bin, 'run', ...args, '--metrics-port', '0', '--progress-ms', '0'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error' },
+  });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no console address within 30 s; stderr: ${stderr}`)),
+      30_000,
+    );
+    c.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /console: (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child: c, url: m[1]! });
+      }
+    });
+    c.on('exit', (code) => reject(new Error(`run exited (${code}) before serving the console: ${stderr}`)));
+  });
+}
 
 describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a browser', () => {
   beforeAll(async () => {
@@ -43,42 +67,15 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
       throw new Error(`no browser at ${browserPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
     const tmp = mkdtempSync(join(tmpdir(), 'bioaug-console-'));
     mkdirSync(artifacts, { recursive: true });
-    child = spawn(
-      process.execPath,
-      [
-        bin,
-        'run',
-        'ner-tagging',
-        '--source',
-        'stdin:pubtator',
-        '--sink',
-        `jsonl:${join(tmp, 'predictions.jsonl')}`,
-        '--dead-letters',
-        `jsonl:${join(tmp, 'dead-letters.jsonl')}`,
-        '--metrics-port',
-        '0',
-        '--progress-ms',
-        '0',
-      ],
-      { cwd: root, env: { ...process.env, LOG_LEVEL: 'error' } },
-    );
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no console address within 30 s; stderr: ${stderr}`)),
-        30_000,
-      );
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /console: (http:\/\/\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.on('exit', (code) =>
-        reject(new Error(`run exited (${code}) before serving the console: ${stderr}`)),
-      );
-    });
+    ({ child, url } = await startRun([
+      'ner-tagging',
+      '--source',
+      'stdin:pubtator',
+      '--sink',
+      `jsonl:${join(tmp, 'predictions.jsonl')}`,
+      '--dead-letters',
+      `jsonl:${join(tmp, 'dead-letters.jsonl')}`,
+    ]));
     browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   });
@@ -168,6 +165,117 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
       );
     } finally {
       clearInterval(feeder);
+    }
+  });
+
+  it('shows Kafka partitions with lag, committed offsets and state on the development broker', async () => {
+    const broker = await startTestBroker();
+    let run: ChildProcessWithoutNullStreams | undefined;
+    try {
+      await broker.createTopic('console.abstracts', 3);
+      await broker.createTopic('console.predictions', 3);
+      const brokers = ['--brokers', broker.brokers.join(',')];
+      const sample = join(root, 'topologies/samples/abstracts.pubtator');
+      const produced = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'produce',
+          `pubtator:${sample}`,
+          '--topic',
+          'console.abstracts',
+          '--schema',
+          'PubmedArticle',
+          '--no-progress',
+          ...brokers,
+        ],
+        { cwd: root, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'error' } },
+      );
+      expect(produced.status, produced.stderr).toBe(0);
+      let kafkaUrl: string;
+      ({ child: run, url: kafkaUrl } = await startRun([
+        'ner-tagging',
+        '--source',
+        'kafka:console.abstracts',
+        '--sink',
+        'predictions=kafka:console.predictions',
+        '--set',
+        'kafka.groupId=console-test',
+        ...brokers,
+      ]));
+      const p = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+      await p.goto(kafkaUrl);
+      // Three partitions of the input topic; once the six abstracts are committed, no lag is left.
+      const rows = p.locator('#kafka table tbody tr');
+      await p.waitForFunction(
+        `document.querySelectorAll('#kafka table tbody tr').length === 3 &&
+         [...document.querySelectorAll('#kafka td.lag')].every((td) => td.textContent === '0') &&
+         [...document.querySelectorAll('#kafka table tbody tr')].every((tr) => tr.children[3].textContent !== '—')`,
+        undefined,
+        { timeout: 45_000 },
+      );
+      await expect(rows.first().textContent()).resolves.toContain('console.abstracts');
+      await expect(p.locator('#kafka .note').textContent()).resolves.toContain('group console-test');
+      await expect(p.locator('#kafka').textContent()).resolves.toContain('running');
+      const committed = await p.$$eval('#kafka table tbody tr', (trs) =>
+        trs.reduce((n, tr) => n + Number(tr.children[3]!.textContent), 0),
+      );
+      expect(committed, 'committed offsets cover the six abstracts').toBe(6);
+      await expect(
+        p.locator('mark[data-entity-type="Chemical"]', { hasText: /lithium/i }).count(),
+      ).resolves.toBeGreaterThan(0);
+      await p.close();
+    } finally {
+      if (run && run.exitCode === null) {
+        run.kill('SIGTERM');
+        await new Promise((r) => run!.once('exit', r));
+      }
+      await broker.stop();
+    }
+  });
+
+  it('npm start: the demo prints the address and, with --keep-open, shows augmentations and relations until Ctrl-C', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bioaug-console-demo-'));
+    const demo = spawn(process.execPath, [bin, 'demo', '--out', out, '--keep-open', '--console-port', '0'], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'error' },
+    });
+    let stderr = '';
+    demo.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (/stays open/.test(stderr)) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 100);
+        demo.on('exit', (code) => {
+          clearInterval(timer);
+          reject(new Error(`demo exited (${code}): ${stderr}`));
+        });
+      });
+      const demoUrl = /console: (http:\/\/\S+)/.exec(stderr)![1]!;
+      const p = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+      await p.goto(demoUrl);
+      await p.locator('#augmented tbody tr').first().waitFor({ timeout: 15_000 });
+      // Augmented beside the source: both columns carry entity marks, changed tokens are marked.
+      const first = p.locator('#augmented tbody tr').first();
+      await expect(
+        first.locator('td').nth(0).locator('mark[data-entity-type]').count(),
+      ).resolves.toBeGreaterThan(0);
+      await expect(p.locator('#augmented .changed').count()).resolves.toBeGreaterThan(0);
+      await expect(p.locator('#validity').textContent()).resolves.toMatch(/\d+ of \d+ valid/);
+      // The CID relations of the sample abstracts, with concept ids.
+      await expect(p.locator('#relations tbody tr').count()).resolves.toBeGreaterThan(0);
+      await expect(p.locator('#relations tbody').textContent()).resolves.toContain('CID');
+      await expect(p.locator('#relations mark[data-concept-id]').count()).resolves.toBeGreaterThan(0);
+      await p.close();
+      demo.kill('SIGINT');
+      const code = await new Promise((r) => demo.once('exit', r));
+      expect(code, stderr).toBe(0);
+    } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
     }
   });
 });
