@@ -70,13 +70,15 @@ export function predictionView(p: NerPrediction): PredictionView {
   const entities = [...p.entities].sort((a, b) => a.start - b.start);
   let e = 0;
   let i = 0;
+  // A token belongs to an entity when their character spans overlap (an entity may start inside a token).
+  const overlaps = (k: number, ent: { start: number; end: number }): boolean =>
+    (p.tokenStarts[k] ?? 0) < ent.end && (p.tokenEnds[k] ?? 0) > ent.start;
   while (i < p.tokens.length) {
-    const start = p.tokenStarts[i] ?? 0;
-    while (e < entities.length && entities[e]!.end <= start) e++;
+    while (e < entities.length && entities[e]!.end <= (p.tokenStarts[i] ?? 0)) e++;
     const ent = entities[e];
-    if (ent && ent.start <= start && start < ent.end) {
+    if (ent && overlaps(i, ent)) {
       const words: string[] = [];
-      while (i < p.tokens.length && (p.tokenStarts[i] ?? 0) < ent.end) words.push(p.tokens[i++]!);
+      while (i < p.tokens.length && overlaps(i, ent)) words.push(p.tokens[i++]!);
       segments.push({
         text: words.join(' '),
         type: ent.type,

@@ -65,6 +65,18 @@ describe('live console', () => {
     ]);
   });
 
+  it('marks a token an entity starts inside of (the entity is not lost)', () => {
+    const p = {
+      ...prediction('2:0'),
+      tokens: ['anti-TNF', 'therapy'],
+      tokenStarts: [0, 9],
+      tokenEnds: [8, 16],
+      tags: ['O', 'O'],
+      entities: [{ start: 5, end: 8, text: 'TNF', type: 'Gene', score: 1, conceptId: null, conceptScore: 0 }],
+    };
+    expect(predictionView(p).segments).toEqual([{ text: 'anti-TNF', type: 'Gene' }, { text: 'therapy' }]);
+  });
+
   it('keeps only the last N of each tail, newest first, and counts everything', () => {
     const live = new LiveConsole({ topology: 't', recordsIn: () => 0 }, { tail: 3 });
     for (let i = 0; i < 10; i++) live.observe(prediction(`${i}:0`));
