@@ -23,6 +23,7 @@ import { startObservabilityServer } from '../../src/obs/server.ts';
 
 const MESSAGE_TOO_LARGE = 10;
 const TOPIC_AUTHORIZATION_FAILED = 29;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const DLQ_BROKER = 1;
 let broker: TestBroker;
 let mock: MockCluster | undefined;
@@ -256,5 +257,28 @@ describe('dead letters that cannot be written', () => {
     expect(code).toBe(1);
     expect(Date.now() - at).toBeLessThan(5000);
     expect(out).toContain('shutdown did not finish within 1500 ms');
+  }, 120_000);
+
+  // Last: it leaves unconsumed errors on broker 1's Produce stack.
+  it('an unknown dead-letter topic is fatal after the client library retries, not after minutes', async (ctx) => {
+    if (!mock) return skipNoMock(ctx);
+    const t = await topics('dlf6');
+    mock.pushBrokerRequestErrors(
+      DLQ_BROKER,
+      ApiKey.Produce,
+      Array.from({ length: 200 }, () => UNKNOWN_TOPIC_OR_PARTITION),
+    );
+    await produceRaw(broker.brokers, t.input, [rec(0), rec(1, 'poison'), rec(2)]);
+    const w = worker(t, 'dlf6', { policy: 'stop' });
+    const started = Date.now();
+    const err = await w.run.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DeadLetterWriteError);
+    expect((err as Error).message).toContain('does not host this topic-partition');
+    // kafkajs' own retries (~17 s), then no more: before, 13 attempts of them (about 4 minutes).
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(await committedTotal(broker.brokers, 'dlf6', t.input)).toBe(1);
   }, 120_000);
 });

@@ -47,8 +47,15 @@ const FATAL = new Set([
 ]);
 
 function isFatal(e: unknown): boolean {
-  const type = (e as { type?: unknown; cause?: { type?: unknown } } | null)?.type;
-  return typeof type === 'string' && FATAL.has(type);
+  // kafkajs wraps the broker's error when its own retries are spent (KafkaJSNumberOfRetriesExceeded,
+  // e.g. after ~17 s of UNKNOWN_TOPIC_OR_PARTITION): look down the cause chain, or every one of our
+  // attempts would wait out kafkajs' retries again (minutes for a dead-letter topic that is missing).
+  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+    const type = (cur as { type?: unknown }).type;
+    if (typeof type === 'string' && FATAL.has(type)) return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**

@@ -166,17 +166,20 @@ export function startMockCluster(
       check('setPartitionLeader', b.partitionSetLeader(live('setPartitionLeader'), topic, partition, id)),
     pushRequestErrors: (apiKey, errors) =>
       b.pushErrors(live('pushRequestErrors'), apiKey, errors.length, errors),
-    pushBrokerRequestErrors: (id, apiKey, errors, rttMs = 0) =>
-      check(
-        'pushBrokerRequestErrors',
-        b.pushBrokerErrors(
-          live('pushBrokerRequestErrors'),
-          id,
-          apiKey,
-          errors.length,
-          ...errors.flatMap((e) => ['int', e, 'int', rttMs]),
-        ),
-      ),
+    pushBrokerRequestErrors: (id, apiKey, errors, rttMs = 0) => {
+      // koffi passes a bounded number of variadic arguments: push in chunks (the stack appends).
+      for (let i = 0; i < errors.length; i += 8)
+        check(
+          'pushBrokerRequestErrors',
+          b.pushBrokerErrors(
+            live('pushBrokerRequestErrors'),
+            id,
+            apiKey,
+            Math.min(8, errors.length - i),
+            ...errors.slice(i, i + 8).flatMap((e) => ['int', e, 'int', rttMs]),
+          ),
+        );
+    },
     brokerErrorsLeft: (id, apiKey) => {
       const out: [number] = [0];
       check('brokerErrorsLeft', b.brokerErrorCount(live('brokerErrorsLeft'), id, apiKey, out));
