@@ -161,10 +161,12 @@ describe('dead letters that cannot be written', () => {
       },
     });
     try {
+      const t0 = Date.now();
       const err = await w.run.done.then(
         () => null,
         (e: unknown) => e,
       );
+      console.log(`policy stop: the stream ended ${Date.now() - t0} ms after start`);
       expect(err).toBeInstanceOf(DeadLetterWriteError);
       expect((err as Error).message).toMatch(
         /dead letter not written after 1 attempt\(s\).*TOPIC_AUTHORIZATION_FAILED|Not authorized/,
