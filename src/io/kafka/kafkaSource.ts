@@ -523,11 +523,11 @@ export class KafkaSource<T> implements Source<T> {
       const consumer = this.consumer;
       if (consumer) {
         this.setPaused(true);
-        // After this source failed its stream the pipeline is torn down: nothing in flight will be
-        // acked any more, so waiting for a drain would only delay the exit.
-        const drained = this.failure
-          ? this.gate.current === 0
-          : await this.gate.drain(this.opts.drainTimeoutMs);
+        // After this source failed its stream the pipeline is torn down: only sends already on the
+        // wire can still ack, so the drain is short rather than the full timeout.
+        const drained = await this.gate.drain(
+          this.failure ? Math.min(this.opts.drainTimeoutMs, 5000) : this.opts.drainTimeoutMs,
+        );
         if (!drained)
           this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');
         await this.commit();
