@@ -103,4 +103,38 @@ describe('the one dead-letter policy (Kafka, file and memory sources)', () => {
     expect(end.completed).toBe(true);
     expect(w.written).toHaveLength(2);
   });
+
+  it('a file source under policy stop is not ready after its stream failed, naming the error', async () => {
+    const p = join(tmp, 'stop.jsonl');
+    writeFileSync(p, '{"a":1}\n');
+    const w = new FlakyWriter(Infinity, () => new SinkWriteError('TOPIC_AUTHORIZATION_FAILED', false));
+    const src = openSource(`jsonl:${p}`, { deadLetters: w, deadLetterOnFailure: 'stop' });
+    expect(src.health()).toEqual({ ready: true });
+    const end = await endOf(src);
+    expect(end.error).toBeInstanceOf(DeadLetterWriteError);
+    expect(src.health()).toMatchObject({
+      ready: false,
+      reason: expect.stringContaining('TOPIC_AUTHORIZATION_FAILED'),
+    });
+  });
+
+  it('a file source under policy block holds the record not ready, retries, and completes once it is written', async () => {
+    const p = join(tmp, 'block.jsonl');
+    writeFileSync(p, '{"a":1}\n{"a":2}\n');
+    // Not retriable: writeDeadLetter gives up at once, then the block loop retries every 20 ms.
+    const w = new FlakyWriter(6, () => new SinkWriteError('TOPIC_AUTHORIZATION_FAILED', false));
+    const src = openSource(`jsonl:${p}`, {
+      deadLetters: w,
+      deadLetterOnFailure: 'block',
+      deadLetterRetryMs: 20,
+    });
+    const seen: boolean[] = [];
+    const probe = setInterval(() => seen.push(src.health().ready), 5);
+    const end = await endOf(src);
+    clearInterval(probe);
+    expect(end.completed).toBe(true);
+    expect(seen).toContain(false);
+    expect(src.health()).toEqual({ ready: true });
+    expect(w.written.map((r) => (r.origin.kind === 'file' ? r.origin.line : 0)).sort()).toEqual([1, 2]);
+  });
 });
