@@ -284,17 +284,19 @@ export class KafkaSource<T> implements Source<T> {
         };
         for (const m of batch.messages) {
           if (this.stopping) return resolve();
+          // Before the credit wait: between that wait and emit nothing may await, or another
+          // partition's batch (partitionsConsumedConcurrently > 1) could take the same credit.
+          const pending = m.value && prepare ? prepare(m.value) : null;
+          if (pending) {
+            resolve();
+            await pending;
+            if (!live()) return;
+          }
           while (!this.gate.available) {
             resolve();
             // Long downstream work: keep the group session alive while waiting for credits.
             await this.gate.waitForCredit(o.heartbeatIntervalMs);
             await heartbeat();
-            if (!live()) return;
-          }
-          const pending = m.value && prepare ? prepare(m.value) : null;
-          if (pending) {
-            resolve();
-            await pending;
             if (!live()) return;
           }
           counted.n += 1;
