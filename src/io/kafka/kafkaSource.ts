@@ -392,7 +392,8 @@ export class KafkaSource<T> implements Source<T> {
       }
       this.stats.deadLettered += 1;
       // The offset advances only once the dead letter is durable. When it cannot be written the
-      // stream ends with the error and the offset stays, so the record replays after a restart.
+      // failure policy applies (deadLetterFailed): the offset stays either way, so the record is
+      // read again after a restart rather than skipped.
       const record: DeadLetterInput = { raw, key, headers, origin, failures: s.failures };
       void writeDeadLetter(this.config.deadLetters, record, this.id).then(done, (e: unknown) =>
         this.deadLetterFailed(e, record, topic, partition, done),
