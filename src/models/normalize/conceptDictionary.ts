@@ -82,6 +82,8 @@ interface TypeIndex {
   names: Array<{ name: string; norm: number; grams: Map<string, number> }>;
   /** trigram -> indexes into names (candidate generation without scanning every name). */
   postings: Map<string, number[]>;
+  /** Per-name shared-trigram counters of the ranker, allocated on first use and left zeroed. */
+  scratch?: Int32Array;
 }
 
 function gramCounts(norm: string): Map<string, number> {
@@ -275,18 +277,24 @@ export class ConceptDictionary {
   private similar(ix: TypeIndex, norm: string, maxCandidates: number): LookupResult | null {
     const q = gramCounts(norm);
     const qn = l2(q);
-    const shared = new Map<number, number>();
-    for (const g of q.keys()) for (const k of ix.postings.get(g) ?? []) shared.set(k, (shared.get(k) ?? 0) + 1);
-    if (shared.size === 0) return null;
-    const cands = [...shared.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, maxCandidates);
+    // Shared-trigram counts in a typed array reused across lookups (a Map per lookup was the ranker's
+    // main cost: common trigrams post to thousands of names); `touched` lists the entries to reset.
+    const shared = (ix.scratch ??= new Int32Array(ix.names.length));
+    const touched: number[] = [];
+    for (const g of q.keys())
+      for (const k of ix.postings.get(g) ?? []) if (shared[k]!++ === 0) touched.push(k);
+    if (touched.length === 0) return null;
+    touched.sort((a, b) => shared[b]! - shared[a]! || a - b);
+    const cands = touched.length > maxCandidates ? touched.slice(0, maxCandidates) : touched;
     let top: { k: number; cos: number } | null = null;
-    for (const [k] of cands) {
+    for (const k of cands) {
       const n = ix.names[k]!;
       let dot = 0;
       for (const [g, c] of q) dot += c * (n.grams.get(g) ?? 0);
       const cos = dot / (qn * n.norm || 1);
       if (!top || cos > top.cos) top = { k, cos };
     }
+    for (const k of touched) shared[k] = 0;
     if (!top) return null;
     const name = ix.names[top.k]!.name;
     const b = best(ix.normalized.get(name)!);
