@@ -9,6 +9,7 @@ import { StreamError } from '../engine/errors.ts';
 import type { AugmentedSentence, NerPrediction, RelationTriple } from '../io/avro/types.generated.ts';
 import type { LagSample } from '../obs/lag.ts';
 import { metrics } from '../obs/metrics.ts';
+import { stepLogger } from '../obs/logger.ts';
 import { Ring } from './ring.ts';
 import {
   augmentedView,
@@ -143,6 +144,7 @@ export interface ConsoleSnapshot {
 }
 
 type Totals = { count: number; sum: number };
+const log = stepLogger('console');
 const MAX_REASON_KEYS = 100;
 
 /** A console over one run: feed it outputs and dead letters, read snapshots. */
@@ -205,7 +207,10 @@ export class LiveConsole {
   /** Starts sampling (and Kafka lag polls); the page's updates follow the samples. */
   start(): this {
     if (this.timer) return this;
-    this.timer = setInterval(() => void this.sample(), this.config.sampleMs);
+    this.timer = setInterval(() => {
+      // A failed sample must not end the run it watches: log it, try again next period.
+      this.sample().catch((err: unknown) => log.warn({ err }, 'console sample failed'));
+    }, this.config.sampleMs);
     this.timer.unref();
     if (this.inputs.kafka) {
       const poll = (): void => {

@@ -166,6 +166,12 @@ export function register(program: Command): void {
       if (!sources[needed]) throw new Error(`run ${topology}: missing --source ${needed}=<uri>`);
     for (const needed of mod.io?.sinks ?? [])
       if (!sinks[needed]) throw new Error(`run ${topology}: missing --sink ${needed}=<uri>`);
+    // Records read so far (the status line and the console read it).
+    const recordsIn = (): number =>
+      Object.values(sources).reduce((n, src) => {
+        const st = (src as { stats?: { consumed?: number; emitted?: number } }).stats;
+        return n + (st?.consumed ?? st?.emitted ?? 0);
+      }, 0);
     // /metrics, /healthz, /readyz for probes and Prometheus; consumer lag for the dashboard.
     let running = false;
     // Not ready while a source says so (a dead letter that cannot be written, a stalled commit): the
@@ -231,11 +237,6 @@ export function register(program: Command): void {
     let lastOutputs = 0;
     let lastAt = started;
     let lag: number | undefined;
-    const recordsIn = (): number =>
-      Object.values(sources).reduce((n, src) => {
-        const st = (src as { stats?: { consumed?: number; emitted?: number } }).stats;
-        return n + (st?.consumed ?? st?.emitted ?? 0);
-      }, 0);
     // On a terminal a status line; elsewhere (a container's log) the same figures as a JSON log line.
     const tty = process.stderr.isTTY === true;
     const progress =
