@@ -17,7 +17,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
 /** Recipes this runner knows (others, e.g. H6b's, may be added beside them). */
-export const RECIPES = ['word2vec', 'ner', 'keywords', 'relations', 'generator', 'normalize', 'cid'] as const;
+export const RECIPES = [
+  'word2vec',
+  'ner',
+  'ner-multitask',
+  'keywords',
+  'relations',
+  'generator',
+  'normalize',
+  'cid',
+] as const;
 
 const USAGE = `usage: npm run train -- <recipe> [options]
 recipes: ${RECIPES.join(', ')}
@@ -40,6 +49,16 @@ recipes: ${RECIPES.join(', ')}
   --hidden <n>         LSTM units per direction (default 160)
   --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
   --no-eval            skip the TypeScript evaluation and model card
+ner-multitask (shared char + word encoder, one emission layer + CRF head per corpus; training/README.md):
+  --data <ds,ds,...>   corpora trained together (default bc5cdr,ncbi,bc2gm,jnlpba,ebmnlp), each with its
+                       own labels; train ner/<ds>/<split>/train.conll, dev ner/<ds>/dev.conll
+  --split <s>          all | 500 | 200 | 100 (default all; corpora without it fall back to 500)
+  --export <h=dir,..>  heads to select on their dev set and export as single-head bundles
+                       (default bc5cdr=models/ner-bc5cdr-mt,ncbi=models/ner-ncbi-mt)
+  --temperature <T>    corpus sampling p_k ~ n_k^(1/T): 1 proportional, large uniform (default 2)
+  --max-train <n>      here: first n sentences of each corpus; --verify-out <dir>: one <bundle>.json per head
+  --data-root <dir>    a tree laid out like the shared data instead of it (ner/<ds>/<split>/train.conll)
+  (also --seed, --epochs, --time-budget, --max-steps, --max-dev, --w2v, --hidden, --lr-decay, --retokenize)
   --python <path>      default /usr/bin/python3`;
 
 /** Thrown for a bad command line; the message lists the valid choices. */
@@ -100,6 +119,10 @@ export async function runTrain(argv: string[]): Promise<void> {
       'lr-decay': { type: 'string' },
       hidden: { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
+      split: { type: 'string' },
+      'data-root': { type: 'string' },
+      export: { type: 'string' },
+      temperature: { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -125,6 +148,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     await runPython(python, args, here);
   };
   if (recipe === 'word2vec') return ensureW2v(true);
+  if (recipe === 'ner-multitask') return runMultitask(v, argv, python, w2v, ensureW2v);
 
   const ds = v.data ?? 'bc5cdr';
   let train: string[];
@@ -207,6 +231,102 @@ export async function runTrain(argv: string[]): Promise<void> {
     if (v[k]) args.push(`--${k}`, v[k]!);
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
+}
+
+export const MULTITASK_CORPORA = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'] as const;
+
+type TrainValues = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * `ner-multitask`: one shared encoder over several corpora (training/multitask.py), then one
+ * single-head bundle per exported head, each scored by the engine and given its card.
+ */
+async function runMultitask(
+  v: TrainValues,
+  argv: string[],
+  python: string,
+  w2v: string,
+  ensureW2v: (force: boolean) => Promise<void>,
+): Promise<void> {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const corpora = (str('data') ?? MULTITASK_CORPORA.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (new Set(corpora).size !== corpora.length)
+    throw new TrainUsageError(`train ner-multitask: --data lists a corpus twice: ${corpora.join(',')}`);
+  const split = str('split') ?? 'all';
+  const exportSpec = str('export') ?? 'bc5cdr=models/ner-bc5cdr-mt,ncbi=models/ner-ncbi-mt';
+  const exports = exportSpec.split(',').map((part) => {
+    const [head, dir] = part.split('=', 2);
+    if (!head || !dir)
+      throw new TrainUsageError(`train ner-multitask: --export wants head=dir[,head=dir], got ${part}`);
+    if (!corpora.includes(head))
+      throw new TrainUsageError(
+        `train ner-multitask: --export head ${head} is not in --data ${corpora.join(',')}`,
+      );
+    return { head, dir: resolve(dir) };
+  });
+  const retok = str('retokenize');
+  const mode = str('retokenize-mode') ?? 'replace';
+  if (mode !== 'replace' && mode !== 'add')
+    throw new TrainUsageError(`train: --retokenize-mode must be replace or add, got ${mode}`);
+  // --data-root: another tree laid out like the shared data (ner/<ds>/<split>/train.conll, ner/<ds>/dev.conll)
+  const root = str('data-root');
+  const dp = (...parts: string[]) => (root ? resolve(root, ...parts) : dataPath(...parts));
+  const rel = (p: string) => (p.startsWith(dp()) ? relative(dp(), p) : p);
+  const tasks: string[] = [];
+  const desc: Record<string, string> = {};
+  const devOf: Record<string, string> = {};
+  for (const ds of corpora) {
+    const wanted = dp('ner', ds, split, 'train.conll');
+    const train = existsSync(wanted) ? wanted : dp('ner', ds, '500', 'train.conll');
+    const dev = dp('ner', ds, 'dev.conll');
+    for (const f of [train, dev])
+      if (!existsSync(f)) throw new TrainUsageError(`train ner-multitask: data file ${f} does not exist`);
+    devOf[ds] = dev;
+    let pyTrain = [train];
+    let pyDev = dev;
+    if (retok) {
+      const dir = resolve(here, 'work/retok', `mt-${ds}-${retok}`);
+      const r = retokenizeFile(train, resolve(dir, 'train-0.conll'), retok, 2);
+      pyTrain = mode === 'add' ? [retokenizeFile(train, resolve(dir, 'orig-0.conll'), null, 2), r] : [r];
+      pyDev =
+        mode === 'add'
+          ? retokenizeFile(dev, resolve(dir, 'dev-orig.conll'), null, 2)
+          : retokenizeFile(dev, resolve(dir, 'dev.conll'), retok, 2);
+    }
+    tasks.push('--task', ds, pyDev, ...pyTrain);
+    desc[ds] = rel(train) + (retok ? ` (re-tokenized: ${retok}, ${mode})` : '');
+  }
+  await ensureW2v(false);
+  const command = `npm run train -- ${argv.join(' ')}`;
+  const args = [
+    'multitask.py',
+    ...tasks,
+    '--export',
+    exports.map((e) => `${e.head}=${e.dir}`).join(','),
+    '--w2v',
+    w2v,
+    '--seed',
+    str('seed') ?? '1',
+    '--epochs',
+    str('epochs') ?? '12',
+    '--command',
+    command,
+    '--data-desc',
+    JSON.stringify(desc),
+    '--tag-col',
+    '1',
+  ];
+  if (str('time-budget')) args.push('--time-budget', str('time-budget')!);
+  if (str('verify-out')) args.push('--verify-dir', resolve(str('verify-out')!));
+  for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature'])
+    if (str(k)) args.push(`--${k}`, str(k)!);
+  await runPython(python, args, here);
+  if (v['no-eval']) return;
+  for (const e of exports)
+    await finalizeBundle({ bundle: e.dir, dev: devOf[e.head]!, tagColumn: 2, command });
 }
 
 /**

@@ -1,0 +1,172 @@
+// Trains the multi-task recipe (`npm run train -- ner-multitask`) for a few steps on tiny slices of
+// the five shared NER corpora, exports two single-head bundles (bc5cdr, ncbi) and checks each one:
+// its model.json provenance, the ONNX emissions against PyTorch's, and the engine's bundle loader.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { dataPath } from '../../src/io/dataPath.ts';
+import { skipWithoutSharedData } from '../helpers/sharedData.ts';
+import { loadTagger } from '../../src/cli/loadTagger.ts';
+import { evalNer } from '../../src/eval/evalNer.ts';
+import { runTrain } from '../../training/run.ts';
+
+const skip = skipWithoutSharedData('training-multitask-smoke');
+
+/** First n sentences (blank-line separated) of a CoNLL file. */
+function slice(src: string, n: number, dst: string): string {
+  const text = readFileSync(src, 'utf8').replace(/\r/g, '');
+  const sents = text
+    .split(/\n\s*\n/)
+    .filter((s) => s.trim() !== '')
+    .slice(0, n);
+  mkdirSync(join(dst, '..'), { recursive: true });
+  writeFileSync(dst, sents.join('\n\n') + '\n');
+  return dst;
+}
+
+interface Meta {
+  name: string;
+  labels: string[];
+  decoder: string;
+  provenance: {
+    recipe: string;
+    command: string;
+    seed: number;
+    multitask: {
+      head: string;
+      corpora: Record<string, { labels: string[]; train_sentences: number; sampling_p: number }>;
+      dev_f1_at_best_epoch: Record<string, number>;
+      seeds: number[];
+      steps: number;
+    };
+  };
+  training: { epochs_run: number; history: { epoch: number; dev_f1: number; a: number }[] };
+  metrics: { dev: { f1: number; sentences: number } };
+}
+
+describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const corpora = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'];
+  const heads = { bc5cdr: join(dir, 'ner-bc5cdr-mt'), ncbi: join(dir, 'ner-ncbi-mt') };
+
+  it('trains two epochs on 40 sentences per corpus and exports two single-head bundles', async () => {
+    const corpus = join(dir, 'corpus.txt');
+    const w2v = join(dir, 'w2v.kv');
+    const lines = readFileSync(dataPath('corpus/biomed_sentences.txt'), 'utf8').split('\n').slice(0, 200);
+    writeFileSync(corpus, lines.join('\n') + '\n');
+    // A tree laid out like the shared data; jnlpba and ebmnlp have no `all` split (fallback to 500).
+    const root = join(dir, 'data');
+    for (const ds of corpora) {
+      const split = existsSync(dataPath('ner', ds, 'all', 'train.conll')) ? 'all' : '500';
+      slice(dataPath('ner', ds, split, 'train.conll'), 40, join(root, 'ner', ds, split, 'train.conll'));
+      slice(dataPath('ner', ds, 'dev.conll'), 20, join(root, 'ner', ds, 'dev.conll'));
+    }
+    await runTrain([
+      'ner-multitask',
+      '--data-root',
+      root,
+      '--export',
+      `bc5cdr=${heads.bc5cdr},ncbi=${heads.ncbi}`,
+      '--w2v',
+      w2v,
+      '--corpus',
+      corpus,
+      '--w2v-max-lines',
+      '200',
+      '--verify-out',
+      join(dir, 'verify'),
+      '--epochs',
+      '2',
+      '--max-steps',
+      '20',
+      '--seed',
+      '1',
+      '--hidden',
+      '32',
+      '--temperature',
+      '2',
+    ]);
+    const b = JSON.parse(readFileSync(join(heads.bc5cdr, 'model.json'), 'utf8')) as Meta;
+    const n = JSON.parse(readFileSync(join(heads.ncbi, 'model.json'), 'utf8')) as Meta;
+    expect(b.labels).toEqual(['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']);
+    expect(n.labels).toEqual(['O', 'B-Disease', 'I-Disease']);
+    for (const [head, meta] of [
+      ['bc5cdr', b],
+      ['ncbi', n],
+    ] as const) {
+      expect(meta.decoder).toBe('crf');
+      expect(meta.name).toBe(`ner-${head}-mt`);
+      expect(meta.provenance.recipe).toBe('training/multitask.py');
+      expect(meta.provenance.command).toContain('npm run train -- ner-multitask');
+      expect(meta.provenance.seed).toBe(1);
+      const mt = meta.provenance.multitask;
+      expect(mt.head).toBe(head);
+      expect(Object.keys(mt.corpora)).toEqual(corpora);
+      for (const ds of corpora) expect(mt.corpora[ds]!.train_sentences).toBe(40);
+      // equal sizes: temperature sampling is uniform
+      for (const ds of corpora) expect(mt.corpora[ds]!.sampling_p).toBeCloseTo(0.2, 3);
+      expect(Object.keys(mt.dev_f1_at_best_epoch).sort()).toEqual(['bc5cdr', 'ncbi']);
+      expect(mt.steps).toBe(20);
+      expect(meta.training.epochs_run).toBe(2);
+      expect(meta.training.history).toHaveLength(2);
+      // The card's figures come from the engine's evaluation of the head's 20 dev sentences.
+      expect(meta.metrics.dev.sentences).toBe(20);
+      expect(readFileSync(join(heads[head], 'README.md'), 'utf8')).toContain('eval ner --model');
+    }
+    // One shared encoder: both bundles carry the same vocabularies.
+    for (const f of ['tokenizer.json', 'chars.json'])
+      expect(readFileSync(join(heads.bc5cdr, f), 'utf8')).toBe(readFileSync(join(heads.ncbi, f), 'utf8'));
+  }, 150_000);
+
+  for (const head of ['bc5cdr', 'ncbi'] as const) {
+    it(`${head} head: ONNX matches PyTorch emissions; the engine loads and evaluates the bundle`, async () => {
+      const out = heads[head];
+      const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as Meta;
+      const ref = JSON.parse(readFileSync(join(dir, 'verify', `ner-${head}-mt.json`), 'utf8')) as {
+        word_ids: number[][];
+        char_ids: number[][][];
+        mask: number[][];
+        emissions: number[][][];
+      };
+      const B = ref.word_ids.length;
+      const T = ref.word_ids[0]!.length;
+      const C = ref.char_ids[0]![0]!.length;
+      const i64 = (a: number[], dims: number[]) =>
+        new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
+      const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+      const res = await session.run({
+        word_ids: i64(ref.word_ids.flat(), [B, T]),
+        char_ids: i64(ref.char_ids.flat(2), [B, T, C]),
+        mask: new ort.Tensor('float32', Float32Array.from(ref.mask.flat()), [B, T]),
+      });
+      await session.release();
+      const L = meta.labels.length;
+      expect(res.emissions!.dims).toEqual([B, T, L]);
+      const em = res.emissions!.data as Float32Array;
+      let maxDiff = 0;
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < T; t++)
+          if (ref.mask[b]![t])
+            for (let l = 0; l < L; l++)
+              maxDiff = Math.max(maxDiff, Math.abs(em[(b * T + t) * L + l]! - ref.emissions[b]![t]![l]!));
+      expect(maxDiff).toBeLessThan(1e-2);
+
+      const tagger = await loadTagger(out);
+      try {
+        const tokens = ['Cisplatin', '-', 'induced', 'nephrotoxicity', 'in', '12', 'rats', '.'];
+        const [r] = await tagger.predict([{ tokens }, { tokens: ['Aspirin'] }]);
+        expect(r!.tags).toHaveLength(tokens.length);
+        for (const t of r!.tags) expect(meta.labels).toContain(t);
+        // eval ner on the head's dev slice reproduces the card's figure
+        const ev = await evalNer(tagger, { data: join(dir, 'data', 'ner', head, 'dev.conll'), tagColumn: 2 });
+        expect(ev.sentences).toBe(20);
+        expect(Math.round(ev.f1 * 100) / 100).toBe(meta.metrics.dev.f1);
+      } finally {
+        await tagger.close?.();
+      }
+    }, 60_000);
+  }
+});
