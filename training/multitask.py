@@ -82,7 +82,7 @@ def main(argv=None):
     p.add_argument("--max-train", type=int, default=0, help="first N training sentences of each corpus")
     p.add_argument("--max-dev", type=int, default=0, help="first N dev sentences of each corpus")
     p.add_argument("--time-budget", type=float, default=100000.0, help="minutes; stop starting epochs after it")
-    p.add_argument("--vocab-size", type=int, default=30000)
+    p.add_argument("--vocab-size", type=int, default=20000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--lr-decay", type=float, default=1.0, help="multiply the learning rate by this after every epoch")
@@ -91,7 +91,7 @@ def main(argv=None):
     p.add_argument("--verify-dir", default=None,
                    help="reference emissions for the ONNX check: <dir>/<bundle name>.json (default training/work/verify)")
     p.add_argument("--command", default="", help="command line recorded in model.json provenance")
-    p.add_argument("--data-desc", default="", help="JSON {corpus: description} recorded in provenance")
+    p.add_argument("--data-desc", default="", help='JSON {corpus: {"data": ..., "dev": ...}} recorded in provenance')
     a = p.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -125,6 +125,10 @@ def main(argv=None):
         if h not in tasks:
             sys.exit(f"multitask: --export head {h!r} is not a corpus; corpora: {', '.join(tasks)}")
     desc = json.loads(a.data_desc) if a.data_desc else {}
+    for n, t in tasks.items():
+        d = desc.get(n) or {}
+        t["data_desc"] = d.get("data") or " ".join(t["train_files"])
+        t["dev_desc"] = d.get("dev") or t["dev_file"]
 
     kv = None
     if a.w2v:
@@ -192,17 +196,20 @@ def main(argv=None):
             if a.max_steps and step >= a.max_steps:
                 break
         train_s = time.time() - te
+        td = time.time()
         dev_f1, metrics = {}, {}
         for h in exports:
             t = tasks[h]
             preds = predict(model.heads[h], t["dev_data"], t["labels"])
             metrics[h] = entity_prf([tags for _, tags in t["dev"]], preds)
             dev_f1[h] = metrics[h]["f1"]
+        dev_s = time.time() - td
         alphas = {n: float(torch.sigmoid(model.heads[n].alpha_w)) for n in names}
-        history.append({"epoch": epoch, "dev_f1": dev_f1, "a": alphas, "steps": step, "train_seconds": round(train_s, 1)})
+        history.append({"epoch": epoch, "dev_f1": dev_f1, "a": alphas, "steps": step,
+                         "train_seconds": round(train_s, 1), "dev_seconds": round(dev_s, 1)})
         print(f"epoch {epoch}: {step} steps, train {train_s:.1f} s ({train_s / max(1, sum(v[1] for v in loss_sum.values())):.3f} s/step); "
               + "; ".join(f"{n} loss {v[0] / max(1, v[1]):.4f} x{v[1]} a={alphas[n]:.3f}" for n, v in loss_sum.items())
-              + " | dev F1 " + ", ".join(f"{h} {f:.2f}" for h, f in dev_f1.items())
+              + f" | dev ({dev_s:.1f} s) F1 " + ", ".join(f"{h} {f:.2f}" for h, f in dev_f1.items())
               + f" [{(time.time() - t0) / 60:.1f} min]", flush=True)
         for h in exports:
             if dev_f1[h] > best[h][0]:
@@ -233,8 +240,8 @@ def main(argv=None):
             model=head, out=out, name=bname, labels=t["labels"], wvocab=wvocab, cvocab=cvocab,
             max_word_len=max_word_len, constraints=constraint_masks(t["labels"]),
             info={
-                "recipe": "training/multitask.py", "data": desc.get(h, " ".join(t["train_files"])),
-                "dev": t["dev_file"], "seed": a.seed, "command": a.command, "epochs_run": len(history),
+                "recipe": "training/multitask.py", "data": t["data_desc"],
+                "dev": t["dev_desc"], "seed": a.seed, "command": a.command, "epochs_run": len(history),
                 "best_epoch": ep, "adaptive_loss_a": a_final,
                 "history": [{"epoch": r["epoch"], "dev_f1": r["dev_f1"][h], "a": r["a"][h]} for r in history],
                 "dev_metrics_python": m, "train_sentences": len(t["train"]), "train_minutes": minutes,
@@ -248,7 +255,7 @@ def main(argv=None):
         meta["provenance"]["multitask"] = {
             "head": h,
             "corpora": {n: {"labels": tasks[n]["labels"], "train_sentences": len(tasks[n]["train"]),
-                            "data": desc.get(n, " ".join(tasks[n]["train_files"])), "dev": tasks[n]["dev_file"],
+                            "data": tasks[n]["data_desc"], "dev": tasks[n]["dev_desc"],
                             "sampling_p": round(p_, 4), "final_a": round(float(torch.sigmoid(model.heads[n].alpha_w)), 4)}
                         for n, p_ in zip(names, probs)},
             "sampling": f"temperature {a.temperature}: p_k ~ n_k^(1/T)",

@@ -276,7 +276,7 @@ async function runMultitask(
   const dp = (...parts: string[]) => (root ? resolve(root, ...parts) : dataPath(...parts));
   const rel = (p: string) => (p.startsWith(dp()) ? relative(dp(), p) : p);
   const tasks: string[] = [];
-  const desc: Record<string, string> = {};
+  const desc: Record<string, { data: string; dev: string }> = {};
   const devOf: Record<string, string> = {};
   for (const ds of corpora) {
     const wanted = dp('ner', ds, split, 'train.conll');
@@ -288,7 +288,7 @@ async function runMultitask(
     let pyTrain = [train];
     let pyDev = dev;
     if (retok) {
-      const dir = resolve(here, 'work/retok', `mt-${ds}-${retok}`);
+      const dir = root ? resolve(root, 'retok', ds) : resolve(here, 'work/retok', `mt-${ds}-${retok}`);
       const r = retokenizeFile(train, resolve(dir, 'train-0.conll'), retok, 2);
       pyTrain = mode === 'add' ? [retokenizeFile(train, resolve(dir, 'orig-0.conll'), null, 2), r] : [r];
       pyDev =
@@ -297,7 +297,7 @@ async function runMultitask(
           : retokenizeFile(dev, resolve(dir, 'dev.conll'), retok, 2);
     }
     tasks.push('--task', ds, pyDev, ...pyTrain);
-    desc[ds] = rel(train) + (retok ? ` (re-tokenized: ${retok}, ${mode})` : '');
+    desc[ds] = { data: rel(train) + (retok ? ` (re-tokenized: ${retok}, ${mode})` : ''), dev: rel(dev) };
   }
   await ensureW2v(false);
   const command = `npm run train -- ${argv.join(' ')}`;

@@ -88,6 +88,13 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
       '32',
       '--temperature',
       '2',
+      '--lr-decay',
+      '0.9',
+      // both tokenizations of every training sentence (corpus + the engine's `split`), as ner.py can
+      '--retokenize',
+      'split',
+      '--retokenize-mode',
+      'add',
     ]);
     const b = JSON.parse(readFileSync(join(heads.bc5cdr, 'model.json'), 'utf8')) as Meta;
     const n = JSON.parse(readFileSync(join(heads.ncbi, 'model.json'), 'utf8')) as Meta;
@@ -104,8 +111,9 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
       expect(meta.provenance.seed).toBe(1);
       const mt = meta.provenance.multitask;
       expect(mt.head).toBe(head);
+      expect(JSON.stringify(meta.provenance)).toContain('re-tokenized: split, add');
       expect(Object.keys(mt.corpora)).toEqual(corpora);
-      for (const ds of corpora) expect(mt.corpora[ds]!.train_sentences).toBe(40);
+      for (const ds of corpora) expect(mt.corpora[ds]!.train_sentences).toBe(80); // 40 x 2 tokenizations
       // equal sizes: temperature sampling is uniform
       for (const ds of corpora) expect(mt.corpora[ds]!.sampling_p).toBeCloseTo(0.2, 3);
       expect(Object.keys(mt.dev_f1_at_best_epoch).sort()).toEqual(['bc5cdr', 'ncbi']);

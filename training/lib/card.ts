@@ -80,6 +80,26 @@ export async function finalizeBundle(o: {
   const perType = Object.entries(r.per_type)
     .map(([k, v]) => `| ${k} | ${r2(v.precision)} | ${r2(v.recall)} | ${r2(v.f1)} | ${v.support} |`)
     .join('\n');
+  const mt = meta.provenance.multitask as
+    | {
+        head: string;
+        corpora: Record<string, { train_sentences: number; sampling_p: number; final_a: number }>;
+        sampling: string;
+        selection: string;
+        dev_f1_at_best_epoch: Record<string, number>;
+        hidden: number;
+      }
+    | undefined;
+  const mtLine = mt
+    ? `- **Multi-task** (training/multitask.py): head \`${mt.head}\` of one shared char + word encoder (LSTMs ${mt.hidden}
+  per direction) trained with one emission layer + CRF head per corpus on ${Object.entries(mt.corpora)
+    .map(([k, c]) => `${k} (${c.train_sentences} sentences, p=${c.sampling_p}, a=${c.final_a})`)
+    .join(', ')}; batches interleaved by ${mt.sampling}; selection ${mt.selection}
+  (python dev F1 of the selected heads at that epoch: ${Object.entries(mt.dev_f1_at_best_epoch)
+    .map(([k, f]) => `${k} ${f}`)
+    .join(', ')}). Only this head's emission layer and CRF are in the bundle.
+`
+    : '';
   const hist = (t.history ?? []).map((h) => `${h.epoch}: ${r2(h.dev_f1)} (a=${h.a.toFixed(3)})`).join(', ');
   const card = `# ${meta.name}
 
@@ -95,7 +115,7 @@ with AdaBioBERT's adaptive loss L = a*CE + (1-a)*CRF, a = sigmoid(w) learned. La
   best dev epoch ${t.best_epoch ?? '?'}, ${t.train_minutes ?? '?'} min on the shared 2-core CPU).
 - **Final adaptive-loss weight a**: ${t.adaptive_loss_a !== undefined ? t.adaptive_loss_a.toFixed(4) : '?'}
   (per epoch: ${hist || 'n/a'}).
-
+${mtLine}
 ## Dev metrics (strict entity level, seqeval-equivalent, through the engine's NER runtime)
 
 \`${evalCmd}\`
