@@ -88,6 +88,7 @@ def main(argv=None):
     p.add_argument("--lr-decay", type=float, default=1.0, help="multiply the learning rate by this after every epoch")
     p.add_argument("--hidden", type=int, default=160)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="torch device for training (cpu, cuda); export always runs on cpu")
     p.add_argument("--verify-dir", default=None,
                    help="reference emissions for the ONNX check: <dir>/<bundle name>.json (default training/work/verify)")
     p.add_argument("--command", default="", help="command line recorded in model.json provenance")
@@ -156,6 +157,8 @@ def main(argv=None):
             enc.wemb.weight[PAD].zero_()
         print(f"multitask: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
 
+    device = torch.device(a.device)
+    model.to(device)
     for t in tasks.values():
         lmap = {l: i for i, l in enumerate(t["labels"])}
         t["data"] = encode(t["train"], wvocab, cvocab, lmap, max_word_len)
@@ -185,6 +188,7 @@ def main(argv=None):
             bidx = t["queue"].pop()
             head = model.heads[n]
             W, C, M, Y = batchify([t["data"][i] for i in bidx], word_dropout=0.05, rng=rng)
+            W, C, M, Y = W.to(device), C.to(device), M.to(device), Y.to(device)
             loss, _, _ = adaptive_loss(head, head.emissions(W, C, M), Y, M)
             opt.zero_grad()
             loss.backward()
@@ -200,7 +204,7 @@ def main(argv=None):
         dev_f1, metrics = {}, {}
         for h in exports:
             t = tasks[h]
-            preds = predict(model.heads[h], t["dev_data"], t["labels"])
+            preds = predict(model.heads[h], t["dev_data"], t["labels"], device=device)
             metrics[h] = entity_prf([tags for _, tags in t["dev"]], preds)
             dev_f1[h] = metrics[h]["f1"]
         dev_s = time.time() - td
@@ -224,6 +228,7 @@ def main(argv=None):
             print(f"multitask: time budget {a.time_budget} min reached after epoch {epoch}", flush=True)
             break
 
+    model.to("cpu")  # the snapshots load onto the cpu model; ONNX export and reference emissions on cpu
     here = os.path.dirname(os.path.abspath(__file__))
     verify_dir = a.verify_dir or os.path.join(here, "work", "verify")
     minutes = round((time.time() - t0) / 60, 1)
@@ -264,6 +269,7 @@ def main(argv=None):
             "seeds": [a.seed],
             "steps": step,
             "hidden": a.hidden,
+            "device": a.device,
         }
         meta["training"]["history_all_heads"] = history
         with open(mpath, "w") as f:

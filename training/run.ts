@@ -57,6 +57,7 @@ ner-multitask (shared char + word encoder, one emission layer + CRF head per cor
                        (default bc5cdr=models/ner-bc5cdr-mt,ncbi=models/ner-ncbi-mt)
   --temperature <T>    corpus sampling p_k ~ n_k^(1/T): 1 proportional, large uniform (default 2)
   --max-train <n>      here: first n sentences of each corpus; --verify-out <dir>: one <bundle>.json per head
+  --device <d>         torch device for training: cpu (default) or cuda (needs a CUDA build of torch)
   --data-root <dir>    a tree laid out like the shared data instead of it (ner/<ds>/<split>/train.conll)
   (also --seed, --epochs, --time-budget, --max-steps, --max-dev, --w2v, --hidden, --lr-decay, --retokenize)
   --python <path>      default /usr/bin/python3`;
@@ -123,6 +124,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'data-root': { type: 'string' },
       export: { type: 'string' },
       temperature: { type: 'string' },
+      device: { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
@@ -321,7 +323,7 @@ async function runMultitask(
   ];
   if (str('time-budget')) args.push('--time-budget', str('time-budget')!);
   if (str('verify-out')) args.push('--verify-dir', resolve(str('verify-out')!));
-  for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature'])
+  for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature', 'device'])
     if (str(k)) args.push(`--${k}`, str(k)!);
   await runPython(python, args, here);
   if (v['no-eval']) return;

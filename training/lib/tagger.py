@@ -82,7 +82,7 @@ class Tagger(nn.Module):
         cf = torch.where(cf < NEG / 2, torch.zeros_like(cf), cf).reshape(b, t, -1)
         x = self.drop(torch.cat([we, cf], dim=2))
         lengths = mask.sum(dim=1).to(torch.int64)  # [B]
-        pos = torch.arange(t, dtype=torch.int64).unsqueeze(0).expand(b, t)
+        pos = torch.arange(t, dtype=torch.int64, device=word_ids.device).unsqueeze(0).expand(b, t)
         rev = torch.where(pos < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - pos, pos)
         idx = rev.unsqueeze(2).expand(b, t, x.shape[2])
         hf, _ = self.fwd(x)
@@ -183,15 +183,19 @@ def batchify(items, word_dropout=0.0, rng=None):
     return W, C, M, Y
 
 
-def predict(model, data, labels, batch_size=64):
+def predict(model, data, labels, batch_size=64, device=None):
     model.eval()
     ctr, cst = constraint_masks(labels)
+    if device is not None:
+        ctr, cst = ctr.to(device), cst.to(device)
     order = sorted(range(len(data)), key=lambda i: len(data[i][0]))
     preds = [None] * len(data)
     with torch.no_grad():
         for s in range(0, len(order), batch_size):
             idx = order[s : s + batch_size]
             W, C, M, _ = batchify([data[i] for i in idx])
+            if device is not None:
+                W, C, M = W.to(device), C.to(device), M.to(device)
             em = model.emissions(W, C, M)
             paths = viterbi(em, M, model.trans + ctr, model.start + cst, model.end)
             for i, p in zip(idx, paths):
