@@ -10,7 +10,7 @@ import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { evalNer } from '../../src/eval/evalNer.ts';
-import { runTrain } from '../../training/run.ts';
+import { runTrain, TrainUsageError } from '../../training/run.ts';
 
 const skip = skipWithoutSharedData('training-multitask-smoke');
 
@@ -128,6 +128,13 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
     for (const f of ['tokenizer.json', 'chars.json'])
       expect(readFileSync(join(heads.bc5cdr, f), 'utf8')).toBe(readFileSync(join(heads.ncbi, f), 'utf8'));
   }, 150_000);
+
+  it('rejects an exported head that is not among the corpora, before any training', async () => {
+    await expect(
+      runTrain(['ner-multitask', '--data', 'bc5cdr,ncbi', '--export', 'bc2gm=/tmp/never-written']),
+    ).rejects.toThrow(TrainUsageError);
+    await expect(runTrain(['ner-multitask', '--data', 'ncbi,ncbi'])).rejects.toThrow(/twice/);
+  });
 
   for (const head of ['bc5cdr', 'ncbi'] as const) {
     it(`${head} head: ONNX matches PyTorch emissions; the engine loads and evaluates the bundle`, async () => {
