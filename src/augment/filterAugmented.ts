@@ -176,7 +176,9 @@ export function filterAugmented(
         next: (env) => {
           try {
             const r = env.value;
-            const key = `${r.method}\u0000${r.sourceId}`;
+            // The id without its copy number (`source-id:method`): all4 names each copy's own method
+            // in `method`, but its n copies are one group.
+            const key = r.id.slice(0, Math.max(0, r.id.lastIndexOf(':')));
             // Every copy of a source (valid, invalid or rejected) counts toward its group's completion.
             const g = c.topK !== null ? groupOf(key) : null;
             if (!r.valid) {

@@ -119,6 +119,15 @@ describe('filterAugmented', () => {
     expect(await counted('f-dup', 'top-k')).toBe(0);
   });
 
+  it('groups by the id without its copy number, so all4 copies (each naming its own method) form one group', async () => {
+    const records = ['mr', 'lwtr', 'sis'].map((m, n) =>
+      rec('a', n, { id: `a:all4:${n}`, method: m, meanLogProb: -n, tokens: ['a', 'b', 'c', 'd', `e${n}`] }),
+    );
+    // maxHoldMs 0: no timer; were the groups per method, none would complete before the end of stream
+    const { out } = await run(records, { stepId: 'f-all4', topK: 1, copiesPerSource: 3, maxHoldMs: 0 });
+    expect(out.map((r) => r.id)).toEqual(['a:all4:0']);
+  });
+
   it('an invalid or threshold-rejected copy still completes its top-k group', async () => {
     const records = [
       rec('a', 0, { meanLogProb: -0.5 }),
