@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { tap } from 'rxjs';
 import type { SourceStreams } from '../../engine/runner.ts';
+import { rejectedTotal } from '../../augment/filterAugmented.ts';
 import { CountingDeadLetters } from '../../engine/deadLetters.ts';
 import { runTopology, type SinkMap } from '../../engine/runner.ts';
 import type { TopologyModule } from '../../engine/topology.ts';
@@ -286,7 +287,8 @@ export function register(program: Command): void {
         Object.entries(where)
           .map(([n, u]) => `  ${n} -> ${u}\n`)
           .join('') +
-        `  dead letters: ${deadLetters.count}${stageCounts(deadLetters.byStage)} -> ${flags.deadLetters as string}\n`,
+        `  dead letters: ${deadLetters.count}${stageCounts(deadLetters.byStage)} -> ${flags.deadLetters as string}\n` +
+        (await rejectedLine()),
     );
     // Honest exit codes: a run that dead-lettered everything (an unwritable sink, a wrong input
     // format) failed, and so did one over the dead-letter budget the caller gave.
@@ -322,4 +324,17 @@ function observeInputs(streams: SourceStreams, live: LiveConsole): SourceStreams
 /** True for a loopback address (127.0.0.0/8, ::1, localhost). */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The summary line of augmented records that are invalid or were filtered (written with valid=false or dropped, per config), by reason; '' when none. */
+async function rejectedLine(): Promise<string> {
+  const byReason = new Map<string, number>();
+  for (const v of (await rejectedTotal.get()).values) {
+    const reason = String(v.labels.reason ?? 'unknown');
+    byReason.set(reason, (byReason.get(reason) ?? 0) + v.value);
+  }
+  const total = [...byReason.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return '';
+  const parts = [...byReason].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+  return `  augmented invalid or filtered: ${total} (${parts.join(', ')})\n`;
 }
