@@ -1,32 +1,26 @@
 // `eval pubtator`: runs the ner-tagging topology over PubTator abstracts (from the file, or through
 // a real Kafka broker) and scores the predictions with src/eval/evalPubtator.ts. The run lives here
 // because only the CLI may compose topologies; eval only scores.
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { MemoryDeadLetters } from '../../engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../engine/memory.ts';
 import { runTopology } from '../../engine/runner.ts';
 import type { Source } from '../../engine/types.ts';
 import { readGoldArticles, scorePredictions, type PubtatorScores } from '../../eval/evalPubtator.ts';
-import { createCodec } from '../../io/avro/codec.ts';
 import type { NerPrediction, PubmedArticle } from '../../io/avro/types.generated.ts';
-import { createKafka, parseBrokers } from '../../io/kafka/client.ts';
 import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
-import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
-import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
-import { startMockCluster, type MockCluster } from '../../io/kafka/mockCluster.ts';
 import { DocumentStageConfig } from '../../models/ner/documentStageConfig.ts';
 import { ConfigError } from '../config.ts';
+import {
+  abstractsSource,
+  produceAbstracts,
+  readBack,
+  roundFigures,
+  settleAndStop,
+  withEvalBroker,
+} from '../evalKafka.ts';
 import { articleSentences } from '../../text/splitSentences.ts';
 import { build as buildNerTagging, type NerTaggingInputs } from '../../../topologies/ner-tagging.ts';
-
-/** Rounds every non-integer number of a (nested) figures object to 2 decimals. */
-function roundAll(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isInteger(v) ? v : Math.round(v * 100) / 100;
-  if (v && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundAll(x)]));
-  return v;
-}
 
 /** Options of the document-level evaluation. */
 export interface EvalPubtatorOptions {
@@ -93,138 +87,50 @@ export async function evalPubtator(o: EvalPubtatorOptions): Promise<EvalPubtator
   return evalOverKafka(articles, o, t0);
 }
 
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`eval pubtator --kafka: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function evalOverKafka(
   articles: PubmedArticle[],
   o: EvalPubtatorOptions,
   t0: number,
 ): Promise<EvalPubtatorResult> {
-  const external = o.brokers ?? parseBrokers(process.env.KAFKA_BROKERS);
-  let mock: MockCluster | null = null;
-  const brokers = external.length > 0 ? external : (mock = startMockCluster(3)).brokers;
-  const run = randomUUID().slice(0, 8);
-  const topics = {
-    abstracts: `eval.${run}.abstracts`,
-    predictions: `eval.${run}.predictions`,
-    dlq: `eval.${run}.dlq`,
-  };
-  const partitions = o.partitions ?? 3;
-  try {
-    if (mock) for (const t of Object.values(topics)) mock.createTopic(t, partitions, 3);
-    else if (o.createTopic) for (const t of Object.values(topics)) await o.createTopic(t, partitions);
-    else {
-      const admin = createKafka({ brokers }).admin();
-      await admin.connect();
-      await admin.createTopics({
-        topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })),
-        waitForLeaders: true,
-      });
-      await admin.disconnect();
-    }
-    const codec = await createCodec();
-
-    // 1. Produce the abstracts (Avro, keyed by PMID) with the engine's own Kafka sink.
-    const feed = new MemorySource<PubmedArticle>('eval-feed', articles, {
-      maxInFlight: 500,
-      keyOf: (v) => (v as PubmedArticle).pmid,
-    });
-    await runTopology({
-      sources: { feed },
-      sinks: {
-        abstracts: new KafkaSink<PubmedArticle>({
-          brokers,
-          topic: topics.abstracts,
-          schema: 'bioaug.stream.PubmedArticle',
-          encode: (v) => codec.encode('PubmedArticle', v),
-        }) as never,
-      },
-      build: (s, k) => s.feed!.pipe(k.abstracts!.write()),
-      config: {},
-      handleSignals: false,
-    }).done;
-
-    // 2. The ner-tagging topology, Kafka to Kafka.
-    const deadLetters = new KafkaDeadLetters({ brokers, topic: topics.dlq });
-    const source = new KafkaSource<PubmedArticle>({
-      brokers,
-      topics: [topics.abstracts],
-      groupId: `eval-${run}-ner`,
-      fromBeginning: true,
-      maxInFlight: 256,
-      decode: (raw) => codec.decode(raw, 'PubmedArticle'),
-      deadLetters,
-    });
+  return withEvalBroker(o, ['abstracts', 'predictions', 'dlq'] as const, async (b) => {
+    await produceAbstracts(b, b.topics.abstracts, articles);
+    // The ner-tagging topology, Kafka to Kafka.
+    const deadLetters = new KafkaDeadLetters({ brokers: b.brokers, topic: b.topics.dlq });
+    const source = abstractsSource(b, b.topics.abstracts, 'ner', deadLetters);
     const running = runTopology({
       sources: { abstracts: source as Source<unknown> },
-      sinks: {
-        predictions: new KafkaSink<NerPrediction>({
-          brokers,
-          topic: topics.predictions,
-          schema: 'bioaug.stream.NerPrediction',
-          encode: (v) => codec.encode('NerPrediction', v),
-        }) as never,
-      },
+      sinks: { predictions: b.sink<NerPrediction>(b.topics.predictions, 'NerPrediction') as never },
       deadLetters,
       build: (s, k) => buildNerTagging(s, k, nerConfig(o)),
       config: {},
       handleSignals: false,
     });
-    await waitFor(
-      () => source.stats.acked + source.stats.deadLettered >= articles.length,
-      30 * 60_000,
-      'the topology to settle every abstract',
-    );
-    await running.stop();
-
-    // 3. Read the predictions back from the output topic, decoding every record with its schema.
-    const back = new KafkaSource<NerPrediction>({
-      brokers,
-      topics: [topics.predictions],
-      groupId: `eval-${run}-reader`,
-      fromBeginning: true,
-      maxInFlight: 5000,
-      decode: (raw) => codec.decode(raw, 'NerPrediction'),
-    });
-    const collected = new MemorySink<NerPrediction>('read-back');
-    const reading = runTopology({
-      sources: { back: back as Source<unknown> },
-      sinks: { out: collected as never },
-      build: (s, k) => s.back!.pipe(k.out!.write()),
-      config: {},
-      handleSignals: false,
-    });
+    await settleAndStop(source, running, articles.length);
+    // Every expected record, then 1.5 s without a new one (duplicates would still be arriving).
     const expected = source.stats.acked > 0 ? expectedSentences(articles) : 0;
     let last = -1;
     let quietSince = Date.now();
-    await waitFor(
-      () => {
-        if (collected.items.length !== last) {
-          last = collected.items.length;
+    const predictions = await readBack<NerPrediction>(
+      b,
+      b.topics.predictions,
+      'NerPrediction',
+      (n) => {
+        if (n !== last) {
+          last = n;
           quietSince = Date.now();
         }
-        return collected.items.length >= expected && Date.now() - quietSince > 1500;
+        return n >= expected && Date.now() - quietSince > 1500;
       },
-      10 * 60_000,
-      `${expected} prediction records on ${topics.predictions}`,
+      `${expected} prediction records on ${b.topics.predictions}`,
     );
-    await reading.stop();
     return {
-      ...scorePredictions(articles, collected.items, o.types),
+      ...scorePredictions(articles, predictions, o.types),
       deadLetters: source.stats.deadLettered,
       seconds: (performance.now() - t0) / 1000,
       transport: 'kafka',
-      brokers: mock ? 'librdkafka mock cluster (3 brokers, in-process)' : brokers.join(','),
+      brokers: b.description,
     };
-  } finally {
-    mock?.destroy();
-  }
+  });
 }
 
 /** Sentences the splitter makes from the articles: how many prediction records to expect back. */
@@ -307,7 +213,7 @@ export function registerEvalPubtator(group: Command): void {
             f1: round(r.f1),
             per_type: perType,
             // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
-            ...(r.concepts ? { concepts: roundAll(r.concepts) } : {}),
+            ...(r.concepts ? { concepts: roundFigures(r.concepts) } : {}),
             abstracts: r.abstracts,
             predictions: r.predictions,
             ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),

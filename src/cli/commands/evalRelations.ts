@@ -3,15 +3,10 @@
 // CID relations); with --gold-entities only the relation step runs, on the gold mentions and ids.
 // Both go through the engine's stream operators (dynamic batching, acks), over in-memory sources.
 import type { Command } from 'commander';
-import { randomUUID } from 'node:crypto';
 import { tap, type Observable } from 'rxjs';
 import type { Sink, Source } from '../../engine/types.ts';
-import { createCodec } from '../../io/avro/codec.ts';
-import { createKafka, parseBrokers } from '../../io/kafka/client.ts';
 import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
 import { KafkaSink } from '../../io/kafka/kafkaSink.ts';
-import { KafkaSource } from '../../io/kafka/kafkaSource.ts';
-import { startMockCluster, type MockCluster } from '../../io/kafka/mockCluster.ts';
 import type { Envelope } from '../../engine/envelope.ts';
 import { MemoryDeadLetters } from '../../engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../engine/memory.ts';
@@ -26,6 +21,14 @@ import {
 } from '../../models/relations/extractCidRelations.ts';
 import { toCidRelations } from '../../models/relations/toCidRelations.ts';
 import { splitArticle } from '../../text/sentences.ts';
+import {
+  abstractsSource,
+  produceAbstracts,
+  readBack,
+  roundFigures,
+  settleAndStop,
+  withEvalBroker,
+} from '../evalKafka.ts';
 import { build as buildNerRelations, type NerRelationsInputs } from '../../../topologies/ner-relations.ts';
 
 /** Options of `eval relations`. */
@@ -140,14 +143,6 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
   };
 }
 
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`eval relations --kafka: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /**
  * End to end over Kafka: abstracts produced Avro-encoded, ner-relations from topic to topics, the
  * predictions and relations read back and decoded with their schemas, then scored; `missing` counts
@@ -159,51 +154,11 @@ async function overKafka(
   config: NerRelationsInputs,
   t0: number,
 ): Promise<EvalRelationsResult> {
-  const external = o.brokers ?? parseBrokers(process.env.KAFKA_BROKERS);
-  let mock: MockCluster | null = null;
-  const brokers = external.length > 0 ? external : (mock = startMockCluster(3)).brokers;
-  const run = randomUUID().slice(0, 8);
-  const topics = {
-    abstracts: `eval.${run}.abstracts`,
-    predictions: `eval.${run}.predictions`,
-    relations: `eval.${run}.relations`,
-    dlq: `eval.${run}.dlq`,
-  };
-  try {
-    if (mock) for (const t of Object.values(topics)) mock.createTopic(t, 3, 3);
-    else {
-      const admin = createKafka({ brokers }).admin();
-      await admin.connect();
-      await admin.createTopics({
-        topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-      await admin.disconnect();
-    }
-    const codec = await createCodec();
-    await runTopology({
-      sources: { feed: new MemorySource('feed', articles, { keyOf: (v) => (v as PubmedArticle).pmid }) },
-      sinks: {
-        out: new KafkaSink<PubmedArticle>({
-          brokers,
-          topic: topics.abstracts,
-          encode: (v) => codec.encode('PubmedArticle', v),
-        }) as never,
-      },
-      build: (s, k) => s.feed!.pipe(k.out!.write()),
-      config: {},
-      handleSignals: false,
-    }).done;
-    const deadLetters = new KafkaDeadLetters({ brokers, topic: topics.dlq });
-    const source = new KafkaSource<PubmedArticle>({
-      brokers,
-      topics: [topics.abstracts],
-      groupId: `eval-${run}-relations`,
-      fromBeginning: true,
-      maxInFlight: 256,
-      decode: (raw) => codec.decode(raw, 'PubmedArticle'),
-      deadLetters,
-    });
+  const names = ['abstracts', 'predictions', 'relations', 'dlq'] as const;
+  return withEvalBroker({ ...(o.brokers ? { brokers: o.brokers } : {}) }, names, async (b) => {
+    await produceAbstracts(b, b.topics.abstracts, articles);
+    const deadLetters = new KafkaDeadLetters({ brokers: b.brokers, topic: b.topics.dlq });
+    const source = abstractsSource(b, b.topics.abstracts, 'relations', deadLetters);
     const written = { predictions: 0, relations: 0 };
     const counting = <T>(name: keyof typeof written, sink: KafkaSink<T>): Sink<unknown> => ({
       id: sink.id,
@@ -217,61 +172,29 @@ async function overKafka(
     const running = runTopology({
       sources: { abstracts: source as Source<unknown> },
       sinks: {
-        predictions: counting(
-          'predictions',
-          new KafkaSink<NerPrediction>({
-            brokers,
-            topic: topics.predictions,
-            encode: (v) => codec.encode('NerPrediction', v),
-          }),
-        ),
-        relations: counting(
-          'relations',
-          new KafkaSink<RelationTriple>({
-            brokers,
-            topic: topics.relations,
-            encode: (v) => codec.encode('RelationTriple', v),
-          }),
-        ),
+        predictions: counting('predictions', b.sink<NerPrediction>(b.topics.predictions, 'NerPrediction')),
+        relations: counting('relations', b.sink<RelationTriple>(b.topics.relations, 'RelationTriple')),
       },
       deadLetters,
       build: (s, k) => buildNerRelations(s, k, config),
       config: {},
       handleSignals: false,
     });
-    await waitFor(
-      () => source.stats.acked + source.stats.deadLettered >= articles.length,
-      30 * 60_000,
-      'the topology to settle every abstract',
-    );
-    await running.stop();
-    const readBack = async <T>(topic: string, schema: 'NerPrediction' | 'RelationTriple', n: number) => {
-      const reader = new KafkaSource<T>({
-        brokers,
-        topics: [topic],
-        groupId: `eval-${run}-read-${schema}`,
-        fromBeginning: true,
-        maxInFlight: 5000,
-        decode: (raw) => codec.decode(raw, schema) as T,
-      });
-      const got = new MemorySink<T>(schema);
-      const r = runTopology({
-        sources: { r: reader as Source<unknown> },
-        sinks: { got: got as never },
-        build: (s, k) => s.r!.pipe(k.got!.write()),
-        config: {},
-        handleSignals: false,
-      });
-      await waitFor(() => got.items.length >= n, 10 * 60_000, `${n} records on ${topic}`);
-      await r.stop();
-      return got.items;
-    };
+    await settleAndStop(source, running, articles.length);
     const predictions = await readBack<NerPrediction>(
-      topics.predictions,
+      b,
+      b.topics.predictions,
       'NerPrediction',
-      written.predictions,
+      (n) => n >= written.predictions,
+      `${written.predictions} records on ${b.topics.predictions}`,
     );
-    const relations = await readBack<RelationTriple>(topics.relations, 'RelationTriple', written.relations);
+    const relations = await readBack<RelationTriple>(
+      b,
+      b.topics.relations,
+      'RelationTriple',
+      (n) => n >= written.relations,
+      `${written.relations} records on ${b.topics.relations}`,
+    );
     const ner = scorePredictions(articles, predictions);
     return {
       ...scoreCidRecords(articles, relations),
@@ -282,19 +205,10 @@ async function overKafka(
       mode: 'end-to-end',
       transport: 'kafka',
     };
-  } finally {
-    mock?.destroy();
-  }
+  });
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-
-function rounded(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isInteger(v) ? v : round(v);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rounded(x)]));
-  return v;
-}
 
 /** Adds `eval relations` to the `eval` group. */
 export function registerEvalRelations(group: Command): void {
@@ -335,7 +249,7 @@ export function registerEvalRelations(group: Command): void {
         process.stdout.write(
           `CID ${r.mode}: P ${round(r.precision)} R ${round(r.recall)} F1 ${round(r.f1)} (${r.abstracts} abstracts)\n`,
         );
-        process.stdout.write(JSON.stringify({ ...(rounded(r) as object), data: opts.data }) + '\n');
+        process.stdout.write(JSON.stringify({ ...(roundFigures(r) as object), data: opts.data }) + '\n');
       } catch (e) {
         process.stderr.write(`bioaug-stream eval relations: ${(e as Error).message}\n`);
         process.exitCode = 2;
