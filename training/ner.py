@@ -47,6 +47,9 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--lr-decay", type=float, default=1.0, help="multiply the learning rate by this after every epoch (1 = constant)")
     p.add_argument("--hidden", type=int, default=160)
+    p.add_argument("--select", choices=["best", "last"], default="best",
+                   help="best: keep the epoch with the best dev F1; last: keep the last epoch (training on train + dev, "
+                        "where dev F1 cannot select)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--verify-out", default=None,
                    help="where to write reference emissions for the ONNX check (default training/work/verify/<name>.json)")
@@ -143,7 +146,7 @@ def main(argv=None):
         print(f"epoch {epoch}: loss {tot / nb:.4f} (ce {ce_tot / nb:.4f}, crf/token {crf_tot / nb:.4f}) "
               f"a={a_val:.4f} dev P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
               f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
-        if m["f1"] > best[0]:
+        if m["f1"] > best[0] or a.select == "last":
             best = (m["f1"], {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch, m)
         if a.lr_decay != 1.0:
             for g in opt.param_groups:
@@ -157,13 +160,13 @@ def main(argv=None):
     model.load_state_dict(state)
     model.eval()
     a_final = float(torch.sigmoid(model.alpha_w))
-    print(f"ner: best dev F1 {f1:.2f} at epoch {ep}, a = {a_final:.4f}", flush=True)
+    print(f"ner: {'best' if a.select == 'best' else 'last'} dev F1 {f1:.2f} at epoch {ep}, a = {a_final:.4f}", flush=True)
     export_bundle(
         model=model, out=a.out, name=a.name, labels=labels, wvocab=wvocab, cvocab=cvocab,
         max_word_len=max_word_len, constraints=constraint_masks(labels),
         info={
             "recipe": "training/ner.py", "data": a.data_desc or " ".join(a.train), "dev": a.dev,
-            "seed": a.seed, "command": a.command, "epochs_run": len(history), "best_epoch": ep,
+            "seed": a.seed, "command": a.command, "epochs_run": len(history), "best_epoch": ep, "select": a.select,
             "adaptive_loss_a": a_final, "history": history, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },

@@ -49,6 +49,9 @@ recipes: ${RECIPES.join(', ')}
   --hidden <n>         LSTM units per direction (default 160)
   --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
   --no-eval            skip the TypeScript evaluation and model card
+  --with-dev           ner: train on train + dev (both re-tokenized like train), keep the last epoch of a
+                       fixed --epochs (dev cannot select); the card's dev figures are then not held out:
+                       report the train-only run's (training/README.md, "final bundles")
 ner-multitask (shared char + word encoder, one emission layer + CRF head per corpus; training/README.md):
   --data <ds,ds,...>   corpora trained together (default bc5cdr,ncbi,bc2gm,jnlpba,ebmnlp), each with its
                        own labels; train ner/<ds>/<split>/train.conll, dev ner/<ds>/dev.conll
@@ -126,6 +129,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       temperature: { type: 'string' },
       device: { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
+      'with-dev': { type: 'boolean', default: false },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
     },
@@ -163,6 +167,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     const fallback = dataPath('ner', ds, '500', 'train.conll');
     train = v.train ?? [existsSync(all) ? all : fallback];
     dev = v.dev ?? dataPath('ner', ds, 'dev.conll');
+    if (v['with-dev']) train = [...train, dev];
     name = v.train ? 'ner-custom' : `ner-${ds}`;
     out = v.out ?? resolve(root, 'models', name);
   } else {
@@ -231,6 +236,10 @@ export async function runTrain(argv: string[]): Promise<void> {
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay', 'hidden'] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
+  if (v['with-dev']) {
+    if (recipe !== 'ner') throw new TrainUsageError('train: --with-dev applies to the ner recipe only');
+    args.push('--select', 'last');
+  }
   await runPython(python, args, here);
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
 }
