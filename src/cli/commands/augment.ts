@@ -210,6 +210,19 @@ export function register(program: Command): void {
     });
 }
 
+/** The quality fields of a record, snake_case like the rest of the JSONL line. */
+function scoresOf(a: AugmentedSentence): Record<string, unknown> {
+  return {
+    valid: a.valid,
+    new_token_share: a.newTokenShare,
+    length_diff: a.lengthDiff,
+    mean_log_prob: a.meanLogProb,
+    tagger_agreement: a.taggerAgreement,
+    quality: a.quality,
+    reject_reason: a.rejectReason,
+  };
+}
+
 /** The copy index of an augmented id `source-id:method:n`. */
 function copyIndex(id: string): number {
   return Number(id.slice(id.lastIndexOf(':') + 1));
@@ -228,15 +241,17 @@ function linesSink(
   },
 ): Sink<AugmentedSentence> {
   let last: string | null = null;
-  const line = (a: {
-    id: string;
-    sourceId: string;
-    method: string;
-    n: number;
-    tokens: string[];
-    tags: string[];
-    generatedText?: string | null;
-  }): string =>
+  const line = (
+    a: {
+      id: string;
+      sourceId: string;
+      method: string;
+      n: number;
+      tokens: string[];
+      tags: string[];
+      generatedText?: string | null;
+    } & Partial<AugmentedSentence>,
+  ): string =>
     format === 'conll'
       ? formatConllSentence(a)
       : JSON.stringify({
@@ -247,6 +262,9 @@ function linesSink(
           tokens: a.tokens,
           tags: a.tags,
           ...(a.generatedText !== undefined && a.generatedText !== null ? { input: a.generatedText } : {}),
+          // The record's scores (schemas/AugmentedSentence.avsc), as the augment topology wrote them;
+          // an original sentence (--include-original) has none.
+          ...(a.valid !== undefined ? scoresOf(a as AugmentedSentence) : {}),
         }) + '\n';
   const write: OperatorFunction<Envelope<AugmentedSentence>, Envelope<AugmentedSentence>> = (src) =>
     src.pipe(

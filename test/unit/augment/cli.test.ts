@@ -7,6 +7,7 @@ import { dataPath } from '../../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { bioToSpans, isValidBio } from '../../../src/text/bio.ts';
 import { parseConll } from '../../../src/text/conll.ts';
+import { qualityOf } from '../../../src/augment/quality.ts';
 
 const skipData = skipWithoutSharedData('augment CLI corpus checks');
 const dir = mkdtempSync(join(tmpdir(), 'h4-cli-'));
@@ -138,6 +139,57 @@ describe('bioaug-stream augment', () => {
       `${input}:1:mr:1`,
     ]);
     expect(JSON.parse(readFileSync(st, 'utf8')).mentions.Disease).toEqual([['colon', 'cancer'], ['fever']]);
+  });
+
+  it('JSONL lines carry the record scores the augment topology computed', async () => {
+    const input = join(dir, 'scores.conll');
+    writeFileSync(input, 'colon\tB-Disease\ncancer\tI-Disease\nhurts\tO\n\nfever\tB-Disease\nnow\tO\n\n');
+    const sources = [
+      ['colon', 'cancer', 'hurts'],
+      ['fever', 'now'],
+    ];
+    const out = join(dir, 'scores.jsonl');
+    const r = await cli(
+      'augment',
+      ...['--method', 'mr', '--p', '1', '--input', input, '--n', '3', '--format', 'jsonl'],
+      ...['--include-original', '--output', out],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { tokens: string[]; method: string });
+    const copies = lines.filter((l) => l.method !== 'original');
+    expect(copies).toHaveLength(6);
+    // An original has no scores; a copy has every score field, snake_case like the rest of the line.
+    expect(Object.keys(lines.find((l) => l.method === 'original')!)).toEqual([
+      ...['id', 'source_id', 'method', 'n', 'tokens', 'tags'],
+    ]);
+    for (const [i, l] of copies.entries()) {
+      expect(Object.keys(l)).toEqual([
+        ...['id', 'source_id', 'method', 'n', 'tokens', 'tags', 'valid', 'new_token_share'],
+        ...['length_diff', 'mean_log_prob', 'tagger_agreement', 'quality', 'reject_reason'],
+      ]);
+      const src = sources[Math.floor(i / 3)]!;
+      const fresh = l.tokens.filter((t) => !src.includes(t)).length / l.tokens.length;
+      const lengthDiff = l.tokens.length - src.length;
+      expect(l).toMatchObject({
+        valid: true,
+        length_diff: lengthDiff,
+        mean_log_prob: null,
+        tagger_agreement: null,
+        reject_reason: null,
+      });
+      expect(l.new_token_share).toBeCloseTo(fresh, 12);
+      expect(l.quality).toBeCloseTo(
+        qualityOf({ valid: true, tokens: l.tokens, lengthDiff, meanLogProb: null, taggerAgreement: null }),
+        12,
+      );
+    }
+    // MR with p = 1 swaps the two mentions: the scores are not all defaults.
+    expect(copies.some((l) => (l.new_token_share as number) > 0 && (l.length_diff as number) !== 0)).toBe(
+      true,
+    );
   });
 
   it('runs through the augment topology: a failing sentence is reported with its line, the others written with their originals', async () => {
