@@ -213,6 +213,7 @@ export function register(program: Command): void {
     });
     const mounted = live && obs ? mountConsole(live, obs) : undefined;
     const started = Date.now();
+    const rejectedBefore = await rejectedByReason();
     let outputs = 0;
     const run = runTopology({
       sources,
@@ -288,7 +289,7 @@ export function register(program: Command): void {
           .map(([n, u]) => `  ${n} -> ${u}\n`)
           .join('') +
         `  dead letters: ${deadLetters.count}${stageCounts(deadLetters.byStage)} -> ${flags.deadLetters as string}\n` +
-        (await rejectedLine()),
+        (await rejectedLine(rejectedBefore)),
     );
     // Honest exit codes: a run that dead-lettered everything (an unwritable sink, a wrong input
     // format) failed, and so did one over the dead-letter budget the caller gave.
@@ -326,13 +327,24 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-/** The summary line of augmented records that are invalid or were filtered (written with valid=false or dropped, per config), by reason; '' when none. */
-async function rejectedLine(): Promise<string> {
+/** bioaug_augmented_rejected_total summed over steps, by reason. */
+async function rejectedByReason(): Promise<Map<string, number>> {
   const byReason = new Map<string, number>();
   for (const v of (await rejectedTotal.get()).values) {
     const reason = String(v.labels.reason ?? 'unknown');
     byReason.set(reason, (byReason.get(reason) ?? 0) + v.value);
   }
+  return byReason;
+}
+
+/**
+ * The summary line of augmented records that are invalid or were filtered (written with valid=false or
+ * dropped, per config), by reason, counted since `before` (the counter is process-wide); '' when none.
+ */
+async function rejectedLine(before: Map<string, number>): Promise<string> {
+  const byReason = new Map<string, number>();
+  for (const [reason, n] of await rejectedByReason())
+    if (n - (before.get(reason) ?? 0) > 0) byReason.set(reason, n - (before.get(reason) ?? 0));
   const total = [...byReason.values()].reduce((a, b) => a + b, 0);
   if (total === 0) return '';
   const parts = [...byReason].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
