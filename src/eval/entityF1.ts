@@ -3,18 +3,14 @@
 // parser, decides where chunks start, so an I-X without a preceding B-X still opens a chunk and a
 // type change inside a run splits it. Scores are on the 0-100 scale reported in papers.
 import { StreamError } from '../engine/errors.ts';
+import { prf, type Prf } from './documentF1.ts';
 
-/** Precision, recall and F1 (0-100) and the number of gold chunks. */
-export interface Prf {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
+/** The eval module's Prf (0-100, with tp/fp/fn) plus seqeval's support: the number of gold chunks. */
+export type EntityScore = Prf & { support: number };
 
 /** Micro-averaged scores plus one entry per entity type. */
-export interface EntityF1Result extends Prf {
-  per_type: Record<string, Prf>;
+export interface EntityF1Result extends EntityScore {
+  per_type: Record<string, EntityScore>;
   /** Number of predicted chunks (all types). */
   predicted: number;
 }
@@ -63,12 +59,9 @@ export function getEntities(tags: readonly string[]): Chunk[] {
   return chunks;
 }
 
-function prf(tp: number, predicted: number, gold: number): Prf {
-  // seqeval reports 0 (with a warning) where a denominator is 0.
-  const precision = predicted ? (100 * tp) / predicted : 0;
-  const recall = gold ? (100 * tp) / gold : 0;
-  const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-  return { precision, recall, f1, support: gold };
+// seqeval's scores from chunk counts: the same prf (0 where a denominator is 0), support = gold chunks.
+function entityScore(tp: number, predicted: number, gold: number): EntityScore {
+  return { ...prf(tp, predicted - tp, gold - tp), support: gold };
 }
 
 /** Thrown when gold and predicted sequences do not line up; names the sentence. */
@@ -115,13 +108,13 @@ export function entityF1(
   let tp = 0;
   let ng = 0;
   let np = 0;
-  const per_type: Record<string, Prf> = {};
+  const per_type: Record<string, EntityScore> = {};
   for (const type of [...counts.keys()].sort()) {
     const c = counts.get(type)!;
-    per_type[type] = prf(c.tp, c.pred, c.gold);
+    per_type[type] = entityScore(c.tp, c.pred, c.gold);
     tp += c.tp;
     ng += c.gold;
     np += c.pred;
   }
-  return { ...prf(tp, np, ng), per_type, predicted: np };
+  return { ...entityScore(tp, np, ng), per_type, predicted: np };
 }

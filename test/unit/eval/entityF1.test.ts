@@ -49,8 +49,8 @@ describe('entityF1', () => {
     expect(r.precision).toBeCloseTo(50);
     expect(r.recall).toBeCloseTo(50);
     expect(r.f1).toBeCloseTo(50);
-    expect(r.per_type.MISC).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
-    expect(r.per_type.PER).toEqual({ precision: 100, recall: 100, f1: 100, support: 1 });
+    expect(r.per_type.MISC).toEqual({ precision: 0, recall: 0, f1: 0, tp: 0, fp: 1, fn: 1, support: 1 });
+    expect(r.per_type.PER).toEqual({ precision: 100, recall: 100, f1: 100, tp: 1, fp: 0, fn: 0, support: 1 });
   });
   it('counts a boundary error as one false positive and one false negative', () => {
     const r = entityF1([['B-D', 'I-D', 'O', 'B-C']], [['B-D', 'O', 'O', 'B-C']]);
