@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { projectRoot } from '../engine/projectRoot.ts';
 
-/** The project root (the folder holding package.json). */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The project root (the folder holding package.json), from src/ or from the compiled dist/src/. */
+export { projectRoot };
 
 /** Root of the shared corpora: $BIOSTREAM_DATA, else ../shared/data next to the project. */
 export function dataRoot(): string {

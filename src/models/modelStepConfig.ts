@@ -1,11 +1,8 @@
 // The config of one model operator, shared by every topology: a bundle folder plus batching and backend.
-import { basename, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { projectRoot } from '../engine/projectRoot.ts';
 import { PROVIDERS } from './backend.ts';
-
-// The project root, found from this file (src/models/) rather than through src/io: models sit beside io.
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A default bundle shipped in models/. */
 export function defaultModel(name: string): string {

@@ -1,8 +1,8 @@
 // `bioaug-stream run <topology>`: wires sources and sinks from URI flags (Kafka or files), runs the
 // topology until its inputs end (files) or SIGINT/SIGTERM (Kafka: stop fetching, drain, flush, commit).
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { tap } from 'rxjs';
 import type { SourceStreams } from '../../engine/runner.ts';
@@ -11,7 +11,6 @@ import { CountingDeadLetters } from '../../engine/deadLetters.ts';
 import { runTopology, type SinkMap } from '../../engine/runner.ts';
 import type { TopologyModule } from '../../engine/topology.ts';
 import type { Source } from '../../engine/types.ts';
-import { projectRoot } from '../../io/dataPath.ts';
 import { createCodec } from '../../io/avro/codec.ts';
 import type { SchemaName } from '../../io/avro/schemas.ts';
 import {
@@ -33,12 +32,16 @@ import { logger } from '../../obs/logger.ts';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+// The topologies beside this code: topologies/*.ts from the sources, dist/topologies/*.js once compiled.
+const codeExt = extname(fileURLToPath(import.meta.url));
+const topologiesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../topologies');
+
 /** Names of the topologies under topologies/. */
-export function availableTopologies(dir = join(projectRoot, 'topologies')): string[] {
+export function availableTopologies(dir = topologiesDir): string[] {
   return existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith('.ts'))
-        .map((f) => f.slice(0, -3))
+        .filter((f) => f.endsWith(codeExt))
+        .map((f) => f.slice(0, -codeExt.length))
         .sort()
     : [];
 }
@@ -49,7 +52,7 @@ export async function loadTopology(name: string): Promise<TopologyModule> {
   if (!names.includes(name))
     throw new Error(`run: unknown topology '${name}'; valid: ${names.join(', ') || '(none found)'}`);
   const mod = (await import(
-    pathToFileURL(join(projectRoot, 'topologies', `${name}.ts`)).href
+    pathToFileURL(join(topologiesDir, `${name}${codeExt}`)).href
   )) as Partial<TopologyModule>;
   if (typeof mod.build !== 'function' || typeof mod.resolve !== 'function')
     throw new Error(
