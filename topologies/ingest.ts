@@ -8,7 +8,7 @@
 // the CDR dev abstracts (models/cid-relations/README.md).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { merge, pipe } from 'rxjs';
+import { merge } from 'rxjs';
 import { z } from 'zod';
 import { CorruptConfig } from '../src/augment/bioaug/corrupt.ts';
 import { corruptSentences } from '../src/augment/bioaug/corruptSentences.ts';
@@ -32,47 +32,28 @@ import {
   ModelStepConfig,
   modelIdOf,
 } from '../src/models/modelStepConfig.ts';
-import { balanceBrackets } from '../src/models/ner/balanceBrackets.ts';
-import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
-import { DocumentStageConfig } from '../src/models/ner/documentStageConfig.ts';
 import { documentSentences } from '../src/models/ner/documentSentences.ts';
-import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
-import { joinCodeNames } from '../src/models/ner/joinCodeNames.ts';
-import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
-import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
 import { scoreAgreement } from '../src/models/ner/scoreAgreement.ts';
-import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { toPrediction } from '../src/models/ner/toPrediction.ts';
-import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
-import { NormalizeConceptsConfig, normalizeConcepts } from '../src/models/normalize/normalizeConcepts.ts';
 import { qualityConfig } from '../src/models/qualityConfig.ts';
 import { classifyRelations } from '../src/models/relations/classifyRelations.ts';
 import { extractCidRelations } from '../src/models/relations/extractCidRelations.ts';
 import { pairPhrases } from '../src/models/relations/pairPhrases.ts';
 import { toCidRelations } from '../src/models/relations/toCidRelations.ts';
 import { BioaugConfig, generateFromCorruptions } from '../src/models/seq2seq/generateFromCorruptions.ts';
-import { splitSentences } from '../src/text/splitSentences.ts';
-import { styleFor } from '../src/text/tokenize.ts';
-import { tokenizeWords } from '../src/text/tokenizeWords.ts';
-import { validateArticle } from '../src/text/validateArticle.ts';
+import { nerModelOf, tagAbstracts, TagAbstractsConfig } from '../src/models/tagAbstracts.ts';
 
 /** Config of the ingest topology. */
 export const IngestConfig = z
   .object({
-    ner: ModelStepConfig.prefault({}),
+    // ner-tagging's steps: ner, requireAbstract, tokenizerStyle, bridgeHyphens, document, normalize.
+    ...TagAbstractsConfig.shape,
     keywords: ModelStepConfig.prefault({}),
     relations: ModelStepConfig.prefault({}),
-    /** Document-level NER rules over each whole abstract (as in ner-tagging). */
-    document: DocumentStageConfig.prefault({}),
-    /** MeSH normalization of the entities (bundle default models/normalize-cdr). */
-    normalize: NormalizeConceptsConfig.prefault({}),
     /** The CID relation model (bundle default models/cid-relations). */
     cid: ModelStepConfig.prefault({}),
     /** CID relations at or above this probability are emitted; default: the bundle's threshold (picked on dev). */
     minCidProbability: z.number().min(0).max(1).optional(),
-    tokenizerStyle: z.string().default('split'),
-    bridgeHyphens: z.boolean().default(true),
-    requireAbstract: z.boolean().default(true),
     /** Most entity-keyword (and entity-entity) pairs classified per sentence. */
     maxPairsPerSentence: z.number().int().min(1).max(1000).default(24),
     /** UMLS relations below this probability (and NA) are not used as knowledge. */
@@ -149,33 +130,13 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: IngestInpu
     augmented: requireSink<AugmentedSentence>(sinks, 'augmented', 'ingest'),
     pairs: requireSink<TrainingPair>(sinks, 'pairs', 'ingest'),
   };
-  const ner = c.ner.model ?? defaultModel('ner-bc5cdr');
+  const ner = nerModelOf(c);
   const relationModel = c.relations.model ?? defaultModel('relations');
   const { n, corrupt, emitInvalid, ...generation } = c.bioaug;
   const agreement = c.quality.tagger;
 
-  const documents = abstracts.pipe(
-    validateArticle({ requireAbstract: c.requireAbstract }),
-    regroupSentences(
-      pipe(
-        splitSentences(),
-        tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
-        toTaggerInput(),
-        tagEntities({
-          stepId: 'ner',
-          model: ner,
-          taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
-          ...batching(c.ner),
-        }),
-        bridgeHyphens({ enabled: c.bridgeHyphens }),
-      ),
-    ),
-    resolveAbbreviations(c.document.abbreviations),
-    joinCodeNames(c.document.codeNames),
-    harmonizeMentions(c.document.consistency),
-    balanceBrackets(c.document.brackets),
-    normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),
-  );
+  // validate -> split -> tokenize -> NER -> document rules -> MeSH normalization, one document per abstract
+  const documents = abstracts.pipe(tagAbstracts(c));
   const d = branches(documents, ['cid', 'sentences'] as const);
   const relations = d.cid.pipe(
     extractCidRelations({

@@ -2,7 +2,7 @@
 // relations without augmentation. Abstracts -> sentences -> tokens -> NER -> document-level rules ->
 // MeSH normalization -> one NerPrediction per sentence (keyed `pmid:sentence-index`) and the
 // chemical-induced-disease relations of each abstract (RelationTriple, keyed `pmid:cid:<chem>:<dis>`).
-import { merge, pipe } from 'rxjs';
+import { merge } from 'rxjs';
 import { z } from 'zod';
 import { branches } from '../src/engine/branch.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
@@ -15,35 +15,17 @@ import {
   ModelStepConfig,
   modelIdOf,
 } from '../src/models/modelStepConfig.ts';
-import { balanceBrackets } from '../src/models/ner/balanceBrackets.ts';
-import { bridgeHyphens } from '../src/models/ner/bridgeHyphens.ts';
-import { DocumentStageConfig } from '../src/models/ner/documentStageConfig.ts';
 import { documentSentences } from '../src/models/ner/documentSentences.ts';
-import { harmonizeMentions } from '../src/models/ner/harmonizeMentions.ts';
-import { joinCodeNames } from '../src/models/ner/joinCodeNames.ts';
-import { regroupSentences } from '../src/models/ner/regroupSentences.ts';
-import { resolveAbbreviations } from '../src/models/ner/resolveAbbreviations.ts';
-import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { toPrediction } from '../src/models/ner/toPrediction.ts';
-import { toTaggerInput } from '../src/models/ner/toTaggerInput.ts';
-import { NormalizeConceptsConfig, normalizeConcepts } from '../src/models/normalize/normalizeConcepts.ts';
 import { extractCidRelations } from '../src/models/relations/extractCidRelations.ts';
 import { toCidRelations } from '../src/models/relations/toCidRelations.ts';
-import { splitSentences } from '../src/text/splitSentences.ts';
-import { styleFor } from '../src/text/tokenize.ts';
-import { tokenizeWords } from '../src/text/tokenizeWords.ts';
-import { validateArticle } from '../src/text/validateArticle.ts';
+import { nerModelOf, tagAbstracts, TagAbstractsConfig } from '../src/models/tagAbstracts.ts';
 
 /** Config of the ner-relations topology; every field has a default. */
 export const NerRelationsConfig = z
   .object({
-    ner: ModelStepConfig.prefault({}),
-    requireAbstract: z.boolean().default(true),
-    tokenizerStyle: z.string().default('split'),
-    bridgeHyphens: z.boolean().default(true),
-    document: DocumentStageConfig.prefault({}),
-    /** MeSH normalization (bundle default models/normalize-cdr). */
-    normalize: NormalizeConceptsConfig.prefault({}),
+    // ner-tagging's steps: ner, requireAbstract, tokenizerStyle, bridgeHyphens, document, normalize.
+    ...TagAbstractsConfig.shape,
     /** The CID relation model (bundle default models/cid-relations). */
     cid: ModelStepConfig.prefault({}),
     /** Relations at or above this probability are emitted; default: the bundle's threshold (picked on dev). */
@@ -80,32 +62,15 @@ export function build(
   const abstracts = requireStream<PubmedArticle>(sources, 'abstracts', 'ner-relations');
   const predictions = requireSink<NerPrediction>(sinks, 'predictions', 'ner-relations');
   const relations = requireSink<RelationTriple>(sinks, 'relations', 'ner-relations');
-  const model = c.ner.model ?? defaultModel('ner-bc5cdr');
-  const documents = abstracts.pipe(
-    validateArticle({ requireAbstract: c.requireAbstract }),
-    regroupSentences(
-      pipe(
-        splitSentences(),
-        tokenizeWords({ style: styleFor(c.tokenizerStyle), offsets: 'document' }),
-        toTaggerInput(),
-        tagEntities({
-          stepId: 'ner',
-          model,
-          taggerOptions: { stepId: 'ner', backend: backend(c.ner) },
-          ...batching(c.ner),
-        }),
-        bridgeHyphens({ enabled: c.bridgeHyphens }),
-      ),
-    ),
-    resolveAbbreviations(c.document.abbreviations),
-    joinCodeNames(c.document.codeNames),
-    harmonizeMentions(c.document.consistency),
-    balanceBrackets(c.document.brackets),
-    normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),
-  );
+  // validate -> split -> tokenize -> NER -> document rules -> MeSH normalization, one document per abstract
+  const documents = abstracts.pipe(tagAbstracts(c));
   const b = branches(documents, ['predictions', 'relations'] as const);
   return merge(
-    b.predictions.pipe(documentSentences(), toPrediction({ modelId: modelIdOf(model) }), predictions.write()),
+    b.predictions.pipe(
+      documentSentences(),
+      toPrediction({ modelId: modelIdOf(nerModelOf(c)) }),
+      predictions.write(),
+    ),
     b.relations.pipe(
       extractCidRelations({
         stepId: 'cid-relations',
