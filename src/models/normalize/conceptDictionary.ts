@@ -78,8 +78,12 @@ interface TypeIndex {
   bag: Map<string, Votes>;
   /** Sorted canonical words (organ/process synonyms folded): the synonym tier. */
   canonical: Map<string, Votes>;
-  /** Distinct normalized names with their trigram vectors, for the similarity ranker. */
+  /** Distinct normalized names with their TF-IDF weighted trigram vectors, for the similarity ranker. */
   names: Array<{ name: string; norm: number; grams: Map<string, number> }>;
+  /** Inverse document frequency of each trigram over the names (rare trigrams weigh more). */
+  idf: Map<string, number>;
+  /** The idf of a trigram no name has (the query's own unmatched trigrams still count in its norm). */
+  unseenIdf: number;
   /** trigram -> indexes into names (candidate generation without scanning every name). */
   postings: Map<string, number[]>;
   /** Per-name shared-trigram counters of the ranker, allocated on first use and left zeroed. */
@@ -90,6 +94,13 @@ function gramCounts(norm: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const g of trigrams(norm)) m.set(g, (m.get(g) ?? 0) + 1);
   return m;
+}
+
+/** Trigram counts weighted by their idf over the type's names (TF-IDF). */
+function weigh(counts: Map<string, number>, ix: TypeIndex): Map<string, number> {
+  const w = new Map<string, number>();
+  for (const [g, c] of counts) w.set(g, c * (ix.idf.get(g) ?? ix.unseenIdf));
+  return w;
 }
 
 function l2(m: Map<string, number>): number {
@@ -177,6 +188,8 @@ export class ConceptDictionary {
           canonical: new Map(),
           names: [],
           postings: new Map(),
+          idf: new Map(),
+          unseenIdf: 1,
         }),
       );
     return ix;
@@ -191,16 +204,23 @@ export class ConceptDictionary {
   }
 
   private indexNames(ix: TypeIndex): void {
-    for (const name of ix.normalized.keys()) {
-      const grams = gramCounts(name);
-      const k = ix.names.length;
+    // Names annotated as composites ("ocular and auditory toxicity": two ids) answer only when matched
+    // whole; as a loose candidate they would hand both ids to a mention that names one of them.
+    const keys = [...ix.normalized.entries()].filter(([, v]) => !best(v).id.includes('|')).map(([k]) => k);
+    const counts = keys.map(gramCounts);
+    const df = new Map<string, number>();
+    for (const c of counts) for (const g of c.keys()) df.set(g, (df.get(g) ?? 0) + 1);
+    for (const [g, n] of df) ix.idf.set(g, Math.log((1 + keys.length) / (1 + n)) + 1);
+    ix.unseenIdf = Math.log(1 + keys.length) + 1;
+    keys.forEach((name, k) => {
+      const grams = weigh(counts[k]!, ix);
       ix.names.push({ name, norm: l2(grams), grams });
       for (const g of grams.keys()) {
         let p = ix.postings.get(g);
         if (!p) ix.postings.set(g, (p = []));
         p.push(k);
       }
-    }
+    });
   }
 
   /** Looks a name of `type` up, strict tiers first; null when nothing matches at all. */
@@ -263,7 +283,7 @@ export class ConceptDictionary {
     for (let i = 1; i < words.length; i++) {
       const key = words.slice(i).join(' ');
       const v = ix.normalized.get(key);
-      if (v) {
+      if (v && !best(v).id.includes('|')) {
         const b = best(v);
         const kept = (words.length - i) / words.length;
         return { id: b.id, score: TIER_WEIGHT.head * (0.5 + 0.5 * kept) * (0.5 + 0.5 * b.share), tier: 'head', name: key };
@@ -275,7 +295,7 @@ export class ConceptDictionary {
 
   /** Cosine similarity of trigram counts against the names sharing the most trigrams. */
   private similar(ix: TypeIndex, norm: string, maxCandidates: number): LookupResult | null {
-    const q = gramCounts(norm);
+    const q = weigh(gramCounts(norm), ix);
     const qn = l2(q);
     // Shared-trigram counts in a typed array reused across lookups (a Map per lookup was the ranker's
     // main cost: common trigrams post to thousands of names); `touched` lists the entries to reset.

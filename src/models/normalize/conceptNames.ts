@@ -175,3 +175,37 @@ export function trigrams(normalized: string): string[] {
   for (let i = 0; i + 3 <= s.length; i++) out.push(s.slice(i, i + 3));
   return out;
 }
+
+// Coordinators that join the parts of a composite mention ("breast and ovarian cancer").
+const COORDINATOR = /\s*,\s*(?:and\/or|and|or)?\s+|\s+(?:and\/or|and|or|as well as)\s+|\s*\/\s*/iu;
+
+/**
+ * The individual names of a coordinated (composite) mention, CDR style: a shared head after the
+ * conjuncts ("breast and ovarian cancer" -> breast cancer, ovarian cancer; "acute and chronic pain"),
+ * or shared modifiers before them ("cleft lip and palate" -> cleft lip, cleft palate). Null when the
+ * text has no coordinator or a part would be empty. Both readings are returned when both apply; the
+ * caller keeps the parts the dictionary knows.
+ */
+export function coordinatedNames(text: string): string[] | null {
+  const t = text.trim().replace(/\s+/gu, ' ');
+  if (!COORDINATOR.test(t)) return null;
+  const parts = t.split(new RegExp(COORDINATOR.source, 'giu')).map((p) => p.trim());
+  if (parts.length < 2 || parts.length > 8 || parts.some((p) => p === '')) return null;
+  const first = parts[0]!.split(' ');
+  const last = parts[parts.length - 1]!.split(' ');
+  const out: string[] = [];
+  // Shared head: every conjunct but the last borrows the last one's final word(s) when it is a modifier only.
+  if (last.length >= 2) {
+    const head = last.slice(1).join(' ');
+    for (const p of parts.slice(0, -1)) out.push(p.split(' ').length === 1 ? `${p} ${head}` : p);
+    out.push(parts[parts.length - 1]!);
+  }
+  // Shared modifiers: conjuncts after the first borrow its leading words when they are one word.
+  if (first.length >= 2) {
+    const mod = first.slice(0, -1).join(' ');
+    out.push(parts[0]!);
+    for (const p of parts.slice(1)) out.push(p.split(' ').length === 1 ? `${mod} ${p}` : p);
+  }
+  if (out.length === 0) return parts;
+  return [...new Set(out)];
+}

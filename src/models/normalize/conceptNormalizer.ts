@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { definitionsByShortForm, findAbbreviationDefinitions } from '../../text/abbreviationDefinitions.ts';
 import { bundleError } from '../errors.ts';
 import { ConceptDictionary, UNKNOWN_CONCEPT, type LookupTier } from './conceptDictionary.ts';
-import { foldCase } from './conceptNames.ts';
+import { coordinatedNames, foldCase } from './conceptNames.ts';
 
 /** A mention to normalize: document offsets, text and entity type. */
 export interface MentionInput {
@@ -23,8 +23,11 @@ export interface NormalizedMention {
   /** Concept id ("-1" when unsure or unknown). */
   conceptId: string;
   conceptScore: number;
-  /** How it was found: a dictionary tier, 'abbreviation' (through the long form), or 'none'. */
-  via: LookupTier | 'abbreviation' | 'none';
+  /**
+   * How it was found: a dictionary tier, 'abbreviation' (through the long form), 'composite' (the
+   * parts of a coordinated mention, ids joined by "|"), or 'none'.
+   */
+  via: LookupTier | 'abbreviation' | 'composite' | 'none';
 }
 
 /** Options of the per-abstract normalization; every field has a default. */
@@ -38,6 +41,8 @@ export const NormalizeOptions = z
     consistency: z.boolean().default(true),
     /** Use the character-trigram similarity ranker when no dictionary tier matches. */
     similar: z.boolean().default(true),
+    /** Split coordinated mentions the dictionary lacks whole ("breast and ovarian cancer") into their parts. */
+    composites: z.boolean().default(true),
   })
   .strict();
 export type NormalizeOptions = z.input<typeof NormalizeOptions>;
@@ -75,6 +80,10 @@ export function normalizeDocumentMentions(
       if (l && (STRICT.has(l.tier) || out.via !== 'exact' || l.score > out.conceptScore))
         out = { conceptId: l.id, conceptScore: l.score, via: 'abbreviation' };
     }
+    if (o.composites && !STRICT.has(out.via) && out.via !== 'abbreviation') {
+      const c = compositeAnswer(dict, m.text, m.type, threshold, o.similar);
+      if (c && (c.parts > 1 || out.conceptScore < threshold)) out = c.answer;
+    }
     return out;
   });
   if (o.consistency) {
@@ -89,6 +98,32 @@ export function normalizeDocumentMentions(
     });
   }
   return raw.map((r) => (r.conceptScore >= threshold ? { ...r } : { ...r, conceptId: UNKNOWN_CONCEPT }));
+}
+
+/**
+ * A coordinated mention's parts looked up one by one; the parts scoring at least `threshold` give a
+ * composite answer (ids in mention order, joined by "|", scored by the weakest part). Null when the
+ * mention is not coordinated or no part is known.
+ */
+function compositeAnswer(
+  dict: ConceptDictionary,
+  text: string,
+  type: string,
+  threshold: number,
+  similar: boolean,
+): { answer: NormalizedMention; parts: number } | null {
+  const names = coordinatedNames(text);
+  if (!names) return null;
+  const ids: string[] = [];
+  let score = 1;
+  for (const n of names) {
+    const r = dict.lookup(n, type, { similar });
+    if (!r || r.score < threshold || r.id === UNKNOWN_CONCEPT) continue;
+    for (const id of r.id.split('|')) if (!ids.includes(id)) ids.push(id);
+    score = Math.min(score, r.score);
+  }
+  if (ids.length === 0) return null;
+  return { answer: { conceptId: ids.join('|'), conceptScore: score, via: 'composite' }, parts: ids.length };
 }
 
 /** The bundle description (model.json) of a normalization bundle. */

@@ -5,7 +5,7 @@ import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
 import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
 import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
 import { ConceptDictionary, entriesFromMentions } from '../../../../src/models/normalize/conceptDictionary.ts';
-import { bagKey, foldCase, nameWords, normalizeName, singular } from '../../../../src/models/normalize/conceptNames.ts';
+import { bagKey, coordinatedNames, foldCase, nameWords, normalizeName, singular } from '../../../../src/models/normalize/conceptNames.ts';
 import {
   createNormalizer,
   loadNormalizer,
@@ -28,6 +28,9 @@ const dict = new ConceptDictionary(
     { text: 'seizure', type: 'Disease', id: 'D004827' },
     { text: 'anemia', type: 'Disease', id: 'D000740' },
     { text: 'nalozone', type: 'Chemical', id: '-1' },
+    { text: 'ovarian cancer', type: 'Disease', id: 'D010051' },
+    { text: 'cleft lip', type: 'Disease', id: 'D002971' },
+    { text: 'cleft palate', type: 'Disease', id: 'D002972' },
     { text: 'Ocular and auditory toxicity', type: 'Disease', id: 'D014786|D006311', parts: 'Ocular toxicity|auditory toxicity' },
   ]),
 );
@@ -45,6 +48,29 @@ describe('string normalization', () => {
     expect(singular('stenosis')).toBe('stenosis');
     expect(normalizeName('anaemia')).toBe(normalizeName('anemia'));
     expect(bagKey('cancer of the breast')).toBe(bagKey('breast cancer'));
+  });
+});
+
+describe('coordinated (composite) names', () => {
+  it('expands a shared head after the conjuncts and shared modifiers before them', () => {
+    expect(coordinatedNames('breast and ovarian cancer')).toEqual(['breast cancer', 'ovarian cancer']);
+    expect(coordinatedNames('Myoclonic, atonic, and absence seizures')).toEqual([
+      'Myoclonic seizures',
+      'atonic seizures',
+      'absence seizures',
+    ]);
+    expect(coordinatedNames('cocaine or amphetamine abuse')).toEqual(['cocaine abuse', 'amphetamine abuse']);
+    expect(coordinatedNames('cleft lip and palate')).toEqual(['cleft lip', 'cleft palate']);
+    expect(coordinatedNames('hematologic/oncologic disorder')).toEqual(['hematologic disorder', 'oncologic disorder']);
+    expect(coordinatedNames('nausea and vomiting')).toEqual(['nausea', 'vomiting']);
+  });
+
+  it('is null without a coordinator, with an empty conjunct, or for commas inside a chemical name', () => {
+    expect(coordinatedNames('breast cancer')).toBeNull();
+    expect(coordinatedNames('2,4-dinitrophenol')).toBeNull();
+    expect(coordinatedNames('N,N-dimethylformamide')).toBeNull();
+    expect(coordinatedNames('and cancer')).toBeNull();
+    expect(coordinatedNames('')).toBeNull();
   });
 });
 
@@ -69,6 +95,21 @@ describe('dictionary lookup', () => {
   it('composite mentions add their parts under the individual ids', () => {
     expect(dict.lookup('auditory toxicity', 'Disease')).toMatchObject({ id: 'D006311', tier: 'exact' });
     expect(dict.lookup('ocular and auditory toxicity', 'Disease')?.id).toBe('D014786|D006311');
+  });
+
+  it('a composite name answers only when matched whole, never as a loose (head or similar) candidate', () => {
+    // Matched whole (normalized) it gives both ids; its two ids must not leak into near misses.
+    expect(dict.lookup('Ocular and auditory toxicities', 'Disease')?.id).toBe('D014786|D006311');
+    const loose = dict.lookup('ocular and auditory toxicit', 'Disease');
+    expect(loose?.id ?? '').not.toContain('|');
+    expect(dict.lookup('severe ocular and auditory toxicity', 'Disease')?.id ?? '').not.toContain('|');
+  });
+
+  it('the trigram ranker weighs rare trigrams (TF-IDF): a shared rare stem beats shared common endings', () => {
+    const names = ['xylazine', 'pyridine', 'guanidine', 'quinidine', 'pethidine', 'clonidine', 'amidine', 'azidine', 'oxidine', 'tolidine'];
+    const d = new ConceptDictionary(entriesFromMentions(names.map((text, i) => ({ text, type: 'Chemical', id: `D${i}` }))));
+    // Plain trigram counts pick tolidine (more shared "-idine" trigrams); the rare "xyl" stem decides here.
+    expect(d.lookup('xylidine', 'Chemical')).toMatchObject({ name: 'xylazine', tier: 'similar' });
   });
 
   it('caches lookups by (type, text), bounded: the same answers, never more than cacheSize kept', () => {
@@ -124,6 +165,27 @@ describe('per-abstract normalization', () => {
     expect(normalizeDocumentMentions(dict, '', [at('puromycin aminonucleosid')], { threshold: 0.5 })[0]!.conceptId).toBe(
       'D011692',
     );
+  });
+
+  it('a coordinated mention the dictionary lacks whole gets the ids of its known parts, joined by |', () => {
+    const res = normalizeDocumentMentions(
+      dict,
+      '',
+      [at('breast and ovarian cancers', 'Disease'), at('cleft lip and palate', 'Disease'), at('breast and zzqx cancer', 'Disease')],
+      { threshold: 0.6 },
+    );
+    expect(res.map((r) => [r.conceptId, r.via])).toEqual([
+      ['D001943|D010051', 'composite'],
+      ['D002971|D002972', 'composite'],
+      ['D001943', 'composite'],
+    ]);
+    // Known whole, the dictionary's answer stands; switched off, the whole mention is looked up alone.
+    expect(normalizeDocumentMentions(dict, '', [at('ocular and auditory toxicity', 'Disease')], { threshold: 0.6 })[0]).toMatchObject({
+      conceptId: 'D014786|D006311',
+      via: 'exact',
+    });
+    const off = normalizeDocumentMentions(dict, '', [at('cleft lip and palate', 'Disease')], { threshold: 0.6, composites: false });
+    expect(off[0]!.via).not.toBe('composite');
   });
 
   it('one surface form gets one answer per abstract (the most confident)', () => {
