@@ -39,6 +39,14 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--max-steps", type=int, default=0, help="stop after N optimizer steps (smoke tests)")
+    p.add_argument("--eval-every", type=int, default=0,
+                   help="score dev every N optimizer steps (and at the last step) instead of after every epoch, so "
+                        "runs whose epochs differ in length are evaluated at the same steps; 0 = after every epoch")
+    p.add_argument("--patience", type=int, default=0,
+                   help="stop after this many dev evaluations in a row without a better dev F1 (0 = never)")
+    p.add_argument("--train-repeat", type=int, nargs="+", default=None,
+                   help="per --train file, how many times its sentences appear in each epoch (e.g. 2 1: the "
+                        "first file up-weighted twice against the second); the vocabularies count one copy")
     p.add_argument("--max-train", type=int, default=0, help="use only the first N training sentences")
     p.add_argument("--max-dev", type=int, default=0, help="use only the first N dev sentences")
     p.add_argument("--time-budget", type=float, default=25.0, help="minutes; stop starting epochs after it")
@@ -64,10 +72,16 @@ def main(argv=None):
     t0 = time.time()
 
     train = []
+    per_file = []
     for f in a.train:
-        train += read_conll(f, a.tag_col, a.bare_type)
+        per_file.append(read_conll(f, a.tag_col, a.bare_type))
+        train += per_file[-1]
     if a.max_train:
         train = train[: a.max_train]
+    if a.train_repeat is not None and (len(a.train_repeat) != len(a.train) or min(a.train_repeat) < 1):
+        sys.exit(f"ner: --train-repeat needs one integer >= 1 per --train file ({len(a.train)}), got {a.train_repeat}")
+    if a.train_repeat is not None and a.max_train:
+        sys.exit("ner: --train-repeat and --max-train cannot be combined")
     dev = read_conll(a.dev, a.tag_col, a.bare_type)
     if a.max_dev:
         dev = dev[: a.max_dev]
@@ -101,6 +115,11 @@ def main(argv=None):
             model.wemb.weight[PAD].zero_()
         print(f"ner: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
 
+    if a.train_repeat is not None and any(r != 1 for r in a.train_repeat):
+        # Up-weighting by repetition (after the vocabularies, which count one copy): under Adam a loss weight
+        # is largely normalized away, a sentence seen r times per epoch is not.
+        train = [s for sents, r in zip(per_file, a.train_repeat) for _ in range(r) for s in sents]
+        print(f"ner: --train-repeat {a.train_repeat}: {len(train)} training sentences per epoch", flush=True)
     tr_data = encode(train, wvocab, cvocab, lmap, max_word_len)
     dev_data = encode(dev, wvocab, cvocab, lmap, max_word_len)
     dev_gold = [tags for _, tags in dev]
@@ -108,6 +127,27 @@ def main(argv=None):
     best = (-1.0, None, 0, None)
     step = 0
     history = []
+    # Early stopping: evaluations since the best dev F1 so far, the step of the exported state.
+    stop = {"since_best": 0, "best_f1": -1.0, "best_step": 0, "early": False}
+
+    def evaluate(epoch):
+        nonlocal best
+        preds = predict(model, dev_data, labels)
+        m = entity_prf(dev_gold, preds)
+        a_val = float(torch.sigmoid(model.alpha_w))
+        history.append({"epoch": epoch, "step": step, "dev_f1": m["f1"], "a": a_val})
+        if m["f1"] > best[0] or a.select == "last":
+            best = (m["f1"], {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch, m)
+            stop["best_step"] = step
+        if m["f1"] > stop["best_f1"]:
+            stop["best_f1"], stop["since_best"] = m["f1"], 0
+        else:
+            stop["since_best"] += 1
+            if a.patience and stop["since_best"] >= a.patience:
+                stop["early"] = True
+        model.train()
+        return m, a_val
+
     for epoch in range(1, a.epochs + 1):
         model.train()
         # Length buckets with shuffled order: less padding, still a random pass.
@@ -136,26 +176,41 @@ def main(argv=None):
             tot += float(loss)
             ce_tot += float(ce)
             crf_tot += float(crf)
-            if a.max_steps and step >= a.max_steps:
+            last = bool(a.max_steps and step >= a.max_steps)
+            if a.eval_every and (step % a.eval_every == 0 or last):
+                m, a_val = evaluate(epoch)
+                print(f"step {step} (epoch {epoch}): dev P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
+                      f"a={a_val:.4f}{' (best)' if stop['best_step'] == step else ''} "
+                      f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
+                if stop["early"]:
+                    break
+            if last:
                 break
-        preds = predict(model, dev_data, labels)
-        m = entity_prf(dev_gold, preds)
-        a_val = float(torch.sigmoid(model.alpha_w))
         nb = max(1, len(batches))
-        history.append({"epoch": epoch, "dev_f1": m["f1"], "a": a_val})
-        print(f"epoch {epoch}: loss {tot / nb:.4f} (ce {ce_tot / nb:.4f}, crf/token {crf_tot / nb:.4f}) "
-              f"a={a_val:.4f} dev P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
-              f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
-        if m["f1"] > best[0] or a.select == "last":
-            best = (m["f1"], {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch, m)
+        if not a.eval_every:
+            m, a_val = evaluate(epoch)
+            print(f"epoch {epoch}: loss {tot / nb:.4f} (ce {ce_tot / nb:.4f}, crf/token {crf_tot / nb:.4f}) "
+                  f"a={a_val:.4f} dev P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
+                  f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
+        else:
+            print(f"epoch {epoch}: loss {tot / nb:.4f} (ce {ce_tot / nb:.4f}, crf/token {crf_tot / nb:.4f}) "
+                  f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
         if a.lr_decay != 1.0:
             for g in opt.param_groups:
                 g["lr"] *= a.lr_decay
+        if stop["early"]:
+            print(f"ner: early stop at step {step}: no better dev F1 in {a.patience} evaluations "
+                  f"(best {stop['best_f1']:.2f} at step {stop['best_step']})", flush=True)
+            break
         if a.max_steps and step >= a.max_steps:
             break
         if (time.time() - t0) / 60 > a.time_budget:
             print(f"ner: time budget {a.time_budget} min reached after epoch {epoch}", flush=True)
             break
+    if a.eval_every and not stop["early"] and history and history[-1]["step"] != step:
+        # Epochs or time ran out between two evaluations: the last steps count too.
+        m, _ = evaluate(epoch)
+        print(f"step {step} (epoch {epoch}, last): dev F1 {m['f1']:.2f}", flush=True)
     f1, state, ep, metrics = best
     model.load_state_dict(state)
     model.eval()
@@ -166,7 +221,9 @@ def main(argv=None):
         max_word_len=max_word_len, constraints=constraint_masks(labels),
         info={
             "recipe": "training/ner.py", "data": a.data_desc or " ".join(a.train), "dev": a.dev,
-            "seed": a.seed, "command": a.command, "epochs_run": len(history), "best_epoch": ep, "select": a.select,
+            "seed": a.seed, "command": a.command, "epochs_run": epoch, "best_epoch": ep, "select": a.select,
+            "steps_run": step, "best_step": stop["best_step"], "stopped_early": stop["early"],
+            "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat,
             "adaptive_loss_a": a_final, "history": history, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },

@@ -40,6 +40,14 @@ export interface CellResult {
   epochs_run: number;
   train_minutes: number;
   generation: GenerationStats;
+  /** Optimizer steps the training ran (at most the study's maximum; fewer when it stopped early). */
+  steps_run?: number;
+  /** The step whose state was exported (best dev F1 on the selection subset). */
+  best_step?: number;
+  /** The training stopped for lack of dev improvement (patience) before the maximum. */
+  stopped_early?: boolean;
+  /** Times each gold sentence was seen per epoch against once per augmentation (1: not up-weighted). */
+  gold_weight?: number;
   /** Set when no augmentation survived and the gold cell's training (identical data and seed) was reused. */
   reused_gold_training?: boolean;
   /** Settings the cell ran with, so a cache hit under other settings is noticed. */
@@ -57,6 +65,10 @@ export interface StudyRecord {
   seeds: number;
   n_train_sentences: number;
   n_augmented_valid: number;
+  /** Steps each seed's training ran, and the exported step (cells from before steps were recorded: absent). */
+  steps_per_seed?: Record<string, { run: number; best: number; early: boolean }>;
+  /** The cells' gold up-weighting (see CellResult.gold_weight). */
+  gold_weight?: number;
   generation?: {
     valid_share: number;
     new_token_share: number;
@@ -140,6 +152,14 @@ export function aggregate(cells: CellResult[]): StudyRecord[] {
       n_augmented_valid: Math.round(meanStd(g.map((c) => c.n_augmented_valid)).mean),
       settings: first.settings,
     };
+    if (g.every((c) => c.steps_run !== undefined))
+      rec.steps_per_seed = Object.fromEntries(
+        g.map((c) => [
+          String(c.seed),
+          { run: c.steps_run!, best: c.best_step ?? 0, early: c.stopped_early ?? false },
+        ]),
+      );
+    if (first.gold_weight !== undefined) rec.gold_weight = first.gold_weight;
     if (first.method !== 'gold') {
       const produced = g.reduce((a, c) => a + c.generation.produced, 0);
       const valid = g.reduce((a, c) => a + c.generation.valid, 0);
@@ -185,10 +205,11 @@ export function renderMarkdown(records: StudyRecord[], title = 'Low-resource aug
     'Strict entity F1 (0-100) on the full dev set, mean ± sample std over seeds; Δgold = mean minus the',
     'gold-only mean of the same dataset and size. Generation columns: valid share = augmentations that',
     'survived de-linearization/validation, new tok = mean share of tokens not in the source sentence,',
-    '|Δlen| = mean absolute length difference (tokens).',
+    '|Δlen| = mean absolute length difference (tokens). Steps: optimizer steps each seed trained',
+    '(exported step in brackets, * = stopped early for lack of dev improvement).',
     '',
-    '| dataset | size | method | F1 mean | ± std | Δgold | seeds | per seed | train sents | valid aug | valid share | new tok | \\|Δlen\\| |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| dataset | size | method | F1 mean | ± std | Δgold | seeds | per seed | train sents | valid aug | valid share | new tok | \\|Δlen\\| | steps (best) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
     const gold = rs.find((g) => g.dataset === r.dataset && g.size === r.size && g.method === 'gold');
@@ -200,8 +221,11 @@ export function renderMarkdown(records: StudyRecord[], title = 'Low-resource aug
       .map(([s, f]) => `${s}: ${fmt(f)}`)
       .join(', ');
     const g = r.generation;
+    const steps = Object.entries(r.steps_per_seed ?? {})
+      .map(([s, x]) => `${s}: ${x.run}${x.early ? '*' : ''} (${x.best})`)
+      .join(', ');
     lines.push(
-      `| ${r.dataset} | ${r.size} | ${r.method} | ${fmt(r.f1_mean)} | ${fmt(r.f1_std)} | ${delta} | ${r.seeds} | ${per} | ${r.n_train_sentences} | ${r.n_augmented_valid} | ${g ? (g.valid_share * 100).toFixed(1) + '%' : ''} | ${g ? (g.new_token_share * 100).toFixed(1) + '%' : ''} | ${g ? fmt(g.mean_abs_length_diff) : ''} |`,
+      `| ${r.dataset} | ${r.size} | ${r.method} | ${fmt(r.f1_mean)} | ${fmt(r.f1_std)} | ${delta} | ${r.seeds} | ${per} | ${r.n_train_sentences} | ${r.n_augmented_valid} | ${g ? (g.valid_share * 100).toFixed(1) + '%' : ''} | ${g ? (g.new_token_share * 100).toFixed(1) + '%' : ''} | ${g ? fmt(g.mean_abs_length_diff) : ''} | ${steps} |`,
     );
   }
   return lines.join('\n') + '\n';

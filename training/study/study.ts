@@ -6,7 +6,7 @@ import { StreamError } from '../../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { attachKeywords, readLabeled } from '../../src/augment/corpus.ts';
 import { delinearize } from '../../src/augment/bioaug/delinearize.ts';
 import { LabelVocabulary } from '../../src/augment/bioaug/labels.ts';
@@ -77,6 +77,15 @@ export interface StudyOptions {
   work: string;
   /** Optimizer steps per training (same for every method; see README for why steps, not epochs). */
   maxSteps: number;
+  /**
+   * Score the dev subset every this many optimizer steps instead of after every epoch (0: per epoch),
+   * so methods whose epochs differ in length are evaluated at the same steps.
+   */
+  evalEvery?: number;
+  /** Early stopping: stop after this many evaluations without a better dev F1 (0: train all maxSteps). Needs evalEvery. */
+  patience?: number;
+  /** Times each gold sentence is seen per epoch against once for each augmentation (1: no up-weighting). */
+  goldWeight?: number;
   batchSize: number;
   /** Dev sentences (the first k of dev.conll) used to pick the exported epoch; 0 = all. */
   selectDev: number;
@@ -141,9 +150,28 @@ export function settingsOf(o: StudyOptions): string {
   if (o.mu !== undefined && o.mu !== 0.5) parts.push(`mu=${o.mu}`);
   const f = Object.entries(o.filter ?? {}).filter(([, v]) => v !== undefined);
   if (f.length) parts.push(`filter=${f.map(([k, v]) => `${k}:${v}`).join(',')}`);
+  // Training to convergence (issue 17, item 4): named only when used, like the generation choices.
+  if (o.evalEvery) parts.push(`eval-every=${o.evalEvery}`);
+  if (o.patience) parts.push(`patience=${o.patience}`);
+  if (o.goldWeight !== undefined && o.goldWeight !== 1) parts.push(`gold-weight=${o.goldWeight}`);
+  if (o.generator && resolve(o.generator) !== resolve(projectRoot, 'models/generator'))
+    parts.push(`generator=${generatorKey(o.generator)}`);
   if (o.limitTrain) parts.push(`limit-train=${o.limitTrain}`);
   if (o.limitDev) parts.push(`limit-dev=${o.limitDev}`);
   return parts.join(' ');
+}
+
+/**
+ * A generator bundle other than the shipped one, in the cache key: its folder name and a hash of its
+ * model.json (which holds its training summary), so a retrained bundle at the same path is not mistaken
+ * for the old one.
+ */
+function generatorKey(dir: string): string {
+  const meta = join(resolve(dir), 'model.json');
+  const hash = existsSync(meta)
+    ? createHash('sha1').update(readFileSync(meta)).digest('hex').slice(0, 8)
+    : 'missing';
+  return `${basename(resolve(dir))}@${hash}`;
 }
 
 const cellName = (c: Cell): string => `${c.dataset}-${c.size}-${c.method}-s${c.seed}`;
@@ -355,6 +383,19 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
   const { augmented, stats } = await augmentCell(c, gold, o, statePath, goldTagger);
   const trainFile = join(dir, 'train.conll');
   writeFileSync(trainFile, toConll([...gold, ...augmented]));
+  // Gold up-weighting: gold and augmentations as two files, the gold one repeated in every epoch (the
+  // recipe's --train-repeat; its vocabularies count one copy, as from train.conll).
+  const goldWeight = o.goldWeight ?? 1;
+  const trainArgs =
+    goldWeight !== 1 && c.method !== 'gold' && augmented.length > 0
+      ? (() => {
+          const g = join(dir, 'train-gold.conll');
+          const a = join(dir, 'train-augmented.conll');
+          writeFileSync(g, toConll(gold));
+          writeFileSync(a, toConll(augmented));
+          return ['--train', g, a, '--train-repeat', String(goldWeight), '1'];
+        })()
+      : ['--train', trainFile];
   writeFileSync(
     join(dir, 'augmented.jsonl'),
     augmented.map((a) => JSON.stringify(a)).join('\n') + (augmented.length ? '\n' : ''),
@@ -382,8 +423,7 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
     '10',
     o.python,
     script,
-    '--train',
-    trainFile,
+    ...trainArgs,
     '--dev',
     dev,
     '--out',
@@ -408,13 +448,22 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
     '--command',
     `bioaug-stream study (cell ${cellName(c)}, ${settingsOf(o)})`,
     '--data-desc',
-    `ner/${c.dataset}/${c.size}/train.conll + ${c.method} x${o.n}`,
+    `ner/${c.dataset}/${c.size}/train.conll${goldWeight !== 1 && c.method !== 'gold' ? ` (x${goldWeight} per epoch)` : ''} + ${c.method} x${o.n}`,
   ];
   if (o.selectDev) args.push('--max-dev', String(o.selectDev));
+  if (o.evalEvery) args.push('--eval-every', String(o.evalEvery));
+  if (o.patience) args.push('--patience', String(o.patience));
   if (o.w2v) args.push('--w2v', o.w2v);
   await runLogged('nice', args, resolve(projectRoot, 'training'), join(dir, 'train.log'));
   const card = JSON.parse(readFileSync(join(bundle, 'model.json'), 'utf8')) as {
-    training?: { best_epoch?: number; epochs_run?: number; train_minutes?: number };
+    training?: {
+      best_epoch?: number;
+      epochs_run?: number;
+      train_minutes?: number;
+      steps_run?: number;
+      best_step?: number;
+      stopped_early?: boolean;
+    };
   };
   const tagger = await loadTagger(bundle);
   let r;
@@ -436,12 +485,20 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
     best_epoch: card.training?.best_epoch ?? 0,
     epochs_run: card.training?.epochs_run ?? 0,
     train_minutes: card.training?.train_minutes ?? 0,
+    ...(card.training?.steps_run !== undefined
+      ? {
+          steps_run: card.training.steps_run,
+          best_step: card.training.best_step ?? 0,
+          stopped_early: card.training.stopped_early ?? false,
+        }
+      : {}),
+    gold_weight: c.method === 'gold' ? 1 : goldWeight,
     generation: stats,
     settings: settingsOf(o),
   };
   writeJsonAtomic(resultPath, result);
   o.log(
-    `${cellName(c)}: dev F1 ${r.f1.toFixed(2)} (best epoch ${result.best_epoch}/${result.epochs_run}, ${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+    `${cellName(c)}: dev F1 ${r.f1.toFixed(2)} (best epoch ${result.best_epoch}/${result.epochs_run}, step ${result.best_step ?? '?'}/${result.steps_run ?? '?'}${result.stopped_early ? ', stopped early' : ''}, ${((Date.now() - t0) / 60000).toFixed(1)} min)`,
   );
   return result;
 }
@@ -481,6 +538,12 @@ export async function runStudy(o: StudyOptions): Promise<StudyRecord[]> {
         `study: method bioaug needs a generator bundle; ${g}/model.json is missing (train it, pass --generator, or leave bioaug out of --methods)`,
       );
   }
+  if (o.patience && !o.evalEvery)
+    throw new StudyUsageError(
+      'study: --patience needs --eval-every: counted in epochs, patience would give methods with longer epochs (more augmentations) more steps without improvement',
+    );
+  if (o.goldWeight !== undefined && !(Number.isInteger(o.goldWeight) && o.goldWeight >= 1))
+    throw new StudyUsageError(`study: --gold-weight must be an integer >= 1, got ${o.goldWeight}`);
   if (o.w2v) o = { ...o, w2v: resolve(o.w2v) };
   if (o.w2v && !existsSync(o.w2v))
     throw new StudyUsageError(

@@ -45,7 +45,22 @@ export function register(program: Command): void {
     .option('--p <p>', 'Bernoulli probability of the simple augmenters', '0.3')
     .option('--out <dir>', 'results folder', 'docs/results')
     .option('--work <dir>', 'cell cache, bundles, logs', 'training/work/study')
-    .option('--steps <n>', 'optimizer steps per training (the same for every method)', '600')
+    .option('--steps <n>', 'optimizer steps per training (the same maximum for every method)', '600')
+    .option(
+      '--eval-every <n>',
+      'score the --select-dev subset every n optimizer steps instead of after every epoch (0 = per epoch)',
+      '0',
+    )
+    .option(
+      '--patience <n>',
+      'stop a training after n evaluations without a better dev F1 (0 = never; needs --eval-every)',
+      '0',
+    )
+    .option(
+      '--gold-weight <n>',
+      'augmented methods: each gold sentence seen n times per epoch, each augmentation once (1 = no up-weighting)',
+      '1',
+    )
     .option('--batch-size <n>', 'training batch size', '8')
     .option('--select-dev <n>', 'pick the exported epoch on the first n dev sentences (0 = all)', '1000')
     .option('--jobs <n>', 'trainings at once', '1')
@@ -97,6 +112,9 @@ export function register(program: Command): void {
         out: String(opts.out),
         work: String(opts.work),
         maxSteps: int('steps', String(opts.steps), 1),
+        evalEvery: int('eval-every', String(opts.evalEvery), 0),
+        patience: int('patience', String(opts.patience), 0),
+        goldWeight: int('gold-weight', String(opts.goldWeight), 1),
         batchSize: int('batch-size', String(opts.batchSize), 1),
         selectDev: int('select-dev', String(opts.selectDev), 0),
         jobs: int('jobs', String(opts.jobs), 1),

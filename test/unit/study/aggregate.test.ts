@@ -100,6 +100,33 @@ describe('study aggregation', () => {
     expect(md).toMatch(/\| ncbi \| 100 \| mr \| 53\.50 \| 0\.00 \| \+3\.50 \|/);
     expect(md).toMatch(/\| ncbi \| 100 \| sis \| 48\.00 \| 0\.00 \| -2\.00 \|/);
   });
+
+  it('reports the steps each seed trained and the exported step, and the gold weight', () => {
+    const steps = (run: number, best: number, early: boolean) => ({
+      steps_run: run,
+      best_step: best,
+      stopped_early: early,
+    });
+    const rs = aggregate([
+      cell('gold', 1, 50, steps(300, 250, false)),
+      cell('mr', 1, 52, { ...steps(150, 50, true), gold_weight: 2 }),
+      cell('mr', 2, 54, { ...steps(300, 300, false), gold_weight: 2 }),
+      // a cell cached before steps were recorded: no steps for its record
+      cell('sis', 1, 48),
+    ]);
+    expect(rs.find((r) => r.method === 'mr')).toMatchObject({
+      steps_per_seed: {
+        '1': { run: 150, best: 50, early: true },
+        '2': { run: 300, best: 300, early: false },
+      },
+      gold_weight: 2,
+    });
+    expect(rs.find((r) => r.method === 'sis')!.steps_per_seed).toBeUndefined();
+    const md = renderMarkdown(rs);
+    expect(md).toMatch(/\| ncbi \| 100 \| mr \| .* \| 1: 150\* \(50\), 2: 300 \(300\) \|$/m);
+    expect(md).toMatch(/\| ncbi \| 100 \| gold \| .* \| 1: 300 \(250\) \|$/m);
+    expect(md).toMatch(/\| ncbi \| 100 \| sis \| .* \| {2}\|$/m);
+  });
 });
 
 describe('study chart', () => {

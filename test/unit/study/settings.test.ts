@@ -1,6 +1,10 @@
 // The study's cache key: issue 17's generation choices and filter enter it only when set away from
 // their defaults, so cells cached before they existed keep their folder.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../../src/io/dataPath.ts';
 import { settingsOf, type StudyOptions } from '../../../training/study/study.ts';
 
 const base: StudyOptions = {
@@ -37,5 +41,26 @@ describe('study settings key', () => {
     expect(settingsOf({ ...base, filter: { topK: 2, minNewTokenShare: 0.05 } })).toBe(
       `${old} filter=topK:2,minNewTokenShare:0.05`,
     );
+  });
+
+  it('training to convergence (eval-every, patience, gold weight) and a non-default generator are named when used', () => {
+    const old = 'n=5 p=0.3 steps=300 batch=8 select-dev=200 w2v=yes topk=10';
+    expect(settingsOf({ ...base, evalEvery: 0, patience: 0, goldWeight: 1 })).toBe(old);
+    expect(settingsOf({ ...base, evalEvery: 50, patience: 5, goldWeight: 2 })).toBe(
+      `${old} eval-every=50 patience=5 gold-weight=2`,
+    );
+    // The shipped generator is the default; another bundle is named with a hash of its model.json, so a
+    // bundle retrained at the same path gets new cells.
+    expect(settingsOf({ ...base, generator: join(projectRoot, 'models/generator') })).toBe(old);
+    const dir = mkdtempSync(join(tmpdir(), 'study-gen-'));
+    try {
+      writeFileSync(join(dir, 'model.json'), '{"training":1}');
+      const a = settingsOf({ ...base, generator: dir });
+      expect(a).toMatch(new RegExp(`^${old} generator=${basename(dir)}@[0-9a-f]{8}$`));
+      writeFileSync(join(dir, 'model.json'), '{"training":2}');
+      expect(settingsOf({ ...base, generator: dir })).not.toBe(a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
