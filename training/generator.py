@@ -145,10 +145,11 @@ def dev_loss(model, pairs, pad, start, max_tokens=4096):
     from common.bart import shift_tokens_right
 
     model.eval()
+    device = next(model.parameters()).device
     tot, n = 0.0, 0
     with torch.no_grad():
         for b in batches(pairs, max_tokens, random.Random(0)):
-            ids, mask, labels = collate([pairs[i] for i in b], pad)
+            ids, mask, labels = (t.to(device) for t in collate([pairs[i] for i in b], pad))
             logits, _ = model(ids, mask, shift_tokens_right(labels, pad, start))
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="sum")
             tot += float(loss)
@@ -164,10 +165,11 @@ def train_stage(name, model, make_epoch, dev, a, minutes, max_steps, lr, ckpt):
     from common.bart import shift_tokens_right
 
     c = model.config
+    device = next(model.parameters()).device
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     state = {"step": 0, "seconds": 0.0, "losses": []}
     if os.path.isfile(ckpt) and not a.restart:
-        saved = torch.load(ckpt)
+        saved = torch.load(ckpt, map_location=device)
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
@@ -189,7 +191,7 @@ def train_stage(name, model, make_epoch, dev, a, minutes, max_steps, lr, ckpt):
             # linear warmup, then inverse-sqrt decay: no schedule length needed under a time budget
             for g in opt.param_groups:
                 g["lr"] = lr * min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
-            ids, mask, labels = collate(items, c.pad_token_id)
+            ids, mask, labels = (t.to(device) for t in collate(items, c.pad_token_id))
             _, loss = model(ids, mask, shift_tokens_right(labels, c.pad_token_id, c.decoder_start_token_id), labels, label_smoothing=0.1)
             opt.zero_grad()
             loss.backward()
@@ -242,6 +244,7 @@ def main(argv=None):
     p.add_argument("--ckpt-every", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="torch device to train on: cpu (default), cuda, cuda:1, ...; export runs on the CPU")
     p.add_argument("--restart", action="store_true", help="ignore existing checkpoints")
     p.add_argument("--reference", action="store_true", help="also write reference.json (PyTorch greedy ids) for parity tests")
     a = p.parse_args(argv)
@@ -258,6 +261,9 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     random.seed(a.seed)
+    if a.device.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit(f"generator: --device {a.device}, but this torch ({torch.__version__}) sees no CUDA device; use --device cpu or a CUDA build of torch")
+    device = torch.device(a.device)
     root = a.data or data_root()
     corpus = a.corpus or os.path.join(root, "corpus", "biomed_sentences.txt")
     os.makedirs(a.work, exist_ok=True)
@@ -284,7 +290,7 @@ def main(argv=None):
         eos_token_id=tok.eos_id,
         decoder_start_token_id=tok.eos_id,
     )
-    model = Bart(cfg)
+    model = Bart(cfg).to(device)
     with open(os.path.join(a.work, "config.json"), "w") as f:
         json.dump(cfg.to_hf_config(), f, indent=1)
     summary_path = os.path.join(a.work, "summary.json")
@@ -310,8 +316,9 @@ def main(argv=None):
         st = train_stage("pretrain", model, pre_epoch, dev, a, a.pretrain_minutes, a.max_steps, a.lr, os.path.join(a.work, "pretrain.pt"))
         summary["pretrain"] = {k: st.get(k) for k in ("step", "seconds", "devLoss")}
         summary["pretrain"]["lossCurve"] = st["losses"][-20:]
+        summary["pretrain"]["device"] = a.device
     elif os.path.isfile(os.path.join(a.work, "pretrain.pt")):
-        saved = torch.load(os.path.join(a.work, "pretrain.pt"))
+        saved = torch.load(os.path.join(a.work, "pretrain.pt"), map_location=device)
         model.load_state_dict(saved["model"])
         st = saved["state"]
         summary["pretrain"] = {k: st.get(k) for k in ("step", "seconds", "devLoss")}
@@ -334,12 +341,15 @@ def main(argv=None):
         summary["finetune"]["lossCurve"] = st["losses"][-20:]
         summary["finetune"]["trainPairs"] = len(train)
         summary["finetune"]["devPairs"] = len(dev)
+        summary["finetune"]["device"] = a.device
     elif os.path.isfile(os.path.join(a.work, "finetune.pt")):
-        model.load_state_dict(torch.load(os.path.join(a.work, "finetune.pt"))["model"])
+        model.load_state_dict(torch.load(os.path.join(a.work, "finetune.pt"), map_location=device)["model"])
     with open(summary_path, "w") as f:
         json.dump(summary, f, indent=1)
 
     if "export" in stages:
+        # The ONNX export and the PyTorch reference run on the CPU, where the engine runs the bundle.
+        model = model.cpu()
         os.makedirs(a.out, exist_ok=True)
         export_optimum(model, a.out)
         from gen.dedupe_tied import dedupe
@@ -387,6 +397,7 @@ def main(argv=None):
                 "seed": a.seed,
                 "command": "npm run train -- generator",
                 "threads": a.threads,
+                "device": a.device,
             },
             "training": summary,
             "metrics": {"dev": {"reconstructionLoss": summary.get("finetune", {}).get("devLoss")}},
