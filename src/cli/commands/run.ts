@@ -23,6 +23,7 @@ import {
 } from '../config.ts';
 import { startObservabilityFromConfig } from '../../obs/server.ts';
 import { createConsole, mountConsole } from '../consoleWiring.ts';
+import { inputProgress, runStatus, statusLine } from '../runStatus.ts';
 import type { LiveConsole } from '../../console/liveConsole.ts';
 import { startLagMonitor } from '../../obs/lag.ts';
 import { createKafka } from '../../io/kafka/client.ts';
@@ -96,7 +97,7 @@ export function register(program: Command): void {
     .option('--no-console', 'do not serve the live console page at / of the metrics server')
     .option(
       '--progress-ms <ms>',
-      'print a status line to stderr this often (default 10000 on a terminal or with a Kafka source; 0: never)',
+      'print a status line to stderr this often, led by a progress bar and ETA when the inputs are files; a JSON log line (progress 0..1, etaSeconds) when stderr is not a terminal (default 10000 on a terminal or with a Kafka source; 0: never)',
     );
   addConfigOptions(cmd);
   cmd.action(async (topology: string, flags: Record<string, unknown>) => {
@@ -249,21 +250,19 @@ export function register(program: Command): void {
         ? setInterval(() => {
             const now = Date.now();
             const rate = ((outputs - lastOutputs) * 1000) / Math.max(1, now - lastAt);
-            const status = {
+            // Progress and ETA where every input's size is known (files); not on Kafka or stdin.
+            const done = inputProgress(sources);
+            const status = runStatus({
               topology,
               in: recordsIn(),
               out: outputs,
               ratePerSec: Math.round(rate * 10) / 10,
               deadLettered: deadLetters.count,
               ...(lag !== undefined ? { lag } : {}),
-              elapsedSec: Math.round((now - started) / 1000),
-            };
-            if (tty)
-              process.stderr.write(
-                `${topology}: ${status.in} in, ${status.out} out (${rate.toFixed(1)}/s), ${status.deadLettered} dead-lettered` +
-                  (lag !== undefined ? `, lag ${lag}` : '') +
-                  `, ${status.elapsedSec} s\n`,
-              );
+              elapsedMs: now - started,
+              ...(done !== undefined ? { progress: done } : {}),
+            });
+            if (tty) process.stderr.write(statusLine(status));
             else logger.info(status, 'status');
             lastOutputs = outputs;
             lastAt = now;

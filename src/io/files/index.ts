@@ -22,6 +22,7 @@ export {
   type FileSourceOptions,
   type ParsedRecord,
   type FileSourceStats,
+  type SourceProgress,
 } from './recordSource.ts';
 export { FileSink, type FileSinkOptions } from './fileSink.ts';
 export { FileDeadLetterWriter, deadLetterValue, deadLetterOrigin } from './deadLetterFile.ts';
@@ -156,9 +157,20 @@ export function openSource<T = unknown>(
     );
   }
   const files = filesOf(u.path as string, u.format);
+  // Bytes read of the files' total size: the run's progress and ETA (RecordSource.progress).
+  const size = { read: 0, total: files.reduce((n, p) => n + statSync(p).size, 0) };
+  const onRead = (bytes: number): void => {
+    size.read += bytes;
+  };
+  const withSize = { ...opts, inputSize: size };
   if (files.length === 1) {
     const p = files[0] as string;
-    return new RecordSource<T>(id, p, () => read(openInput(p), p) as AsyncIterable<ParsedRecord<T>>, opts);
+    return new RecordSource<T>(
+      id,
+      p,
+      () => read(openInput(p, onRead), p) as AsyncIterable<ParsedRecord<T>>,
+      withSize,
+    );
   }
   return new RecordSource<T>(
     id,
@@ -166,11 +178,11 @@ export function openSource<T = unknown>(
     async function* () {
       // Each record names its own file, so origins point into the right file of the folder.
       for (const p of files) {
-        for await (const r of read(openInput(p), p) as AsyncIterable<ParsedRecord<T>>)
+        for await (const r of read(openInput(p, onRead), p) as AsyncIterable<ParsedRecord<T>>)
           yield { ...r, path: p };
       }
     },
-    opts,
+    withSize,
   );
 }
 

@@ -48,13 +48,24 @@ async function* gunzipIfNeeded(src: AsyncIterable<Buffer | string>): AsyncGenera
   }
 }
 
+async function* counted(
+  src: AsyncIterable<Buffer | string>,
+  onRead: (bytes: number) => void,
+): AsyncGenerator<Buffer | string> {
+  for await (const chunk of src) {
+    onRead(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+    yield chunk;
+  }
+}
+
 /**
  * Opens a file (or takes a stream such as stdin) as a byte stream, gunzipping it when it starts
- * with the gzip magic bytes whatever its name: PubMed baseline files come as .xml.gz.
+ * with the gzip magic bytes whatever its name: PubMed baseline files come as .xml.gz. `onRead` is
+ * told the bytes read from the input as they are read (before gunzip, so they compare with its size).
  */
-export function openInput(input: string | Readable): Readable {
+export function openInput(input: string | Readable, onRead?: (bytes: number) => void): Readable {
   const raw = typeof input === 'string' ? createReadStream(input) : input;
-  return Readable.from(gunzipIfNeeded(raw), { objectMode: false });
+  return Readable.from(gunzipIfNeeded(onRead ? counted(raw, onRead) : raw), { objectMode: false });
 }
 
 /**

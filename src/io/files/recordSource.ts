@@ -31,6 +31,19 @@ export interface FileSourceOptions {
    */
   deadLetterOnFailure?: DeadLetterFailurePolicy;
   deadLetterRetryMs?: number;
+  /**
+   * Bytes read so far of the input's total size, updated as the reader reads (openSource sets it for
+   * files; stdin has no known size): what `progress()` estimates from.
+   */
+  inputSize?: { read: number; total: number };
+}
+
+/** How far a file source is through its input, for the run's progress bar and ETA. */
+export interface SourceProgress {
+  /** Share done, 0..1 (1 once the source completed). */
+  fraction: number;
+  bytesRead: number;
+  totalBytes: number;
 }
 
 /** Counts of a file source, for logs and tests. */
@@ -58,6 +71,10 @@ export class RecordSource<T> implements Source<T> {
   private failure: string | null = null;
   private blockedRecords = 0;
   private blockedReason = '';
+  /** Records read (emitted or unparseable) and settled (acked or nacked), for `progress()`. */
+  private recordsRead = 0;
+  private recordsSettled = 0;
+  private completed = false;
 
   constructor(
     readonly id: string,
@@ -70,6 +87,23 @@ export class RecordSource<T> implements Source<T> {
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new RangeError(`${id}: maxInFlight must be a positive integer, got ${opts.maxInFlight}`);
     }
+  }
+
+  /**
+   * How far the source is, when its input size is known: records settled out of the records the input
+   * is estimated to hold (those read so far, scaled by the bytes read of the total), so records read
+   * ahead and still in flight do not count as done; undefined for an input of unknown size (stdin).
+   */
+  progress(): SourceProgress | undefined {
+    const size = this.opts.inputSize;
+    if (!size || !(size.total > 0)) return undefined;
+    const read = Math.min(1, size.read / size.total);
+    const fraction = this.completed
+      ? 1
+      : this.recordsRead === 0
+        ? 0
+        : Math.min(1, read * (this.recordsSettled / this.recordsRead));
+    return { fraction, bytesRead: size.read, totalBytes: size.total };
   }
 
   /** Records currently emitted and not settled. */
@@ -100,6 +134,7 @@ export class RecordSource<T> implements Source<T> {
             line: rec.line,
           };
           this.take();
+          this.recordsRead += 1;
           const ack = AckToken.root((s) => this.settled(s, rec, origin));
           if (!rec.ok) {
             ack.nack(rec.error, 'source', this.id);
@@ -110,7 +145,10 @@ export class RecordSource<T> implements Source<T> {
         }
         await iterator.return?.();
         while (this.inFlight > 0 && !cancelled) await new Promise<void>((r) => (this.wake = r));
-        if (!cancelled) sub.complete();
+        if (!cancelled) {
+          this.completed = true;
+          sub.complete();
+        }
       };
       run().catch((e: unknown) => {
         // I/O failures (unreadable file, corrupt gzip) end the stream; the error names the source.
@@ -158,6 +196,7 @@ export class RecordSource<T> implements Source<T> {
   }
 
   private settled(s: Settlement, rec: ParsedRecord<T>, origin: Origin): void {
+    this.recordsSettled += 1;
     if (s.failures.length === 0) {
       this.stats.acked += 1;
       this.release();
