@@ -304,8 +304,8 @@ export async function augmentCell(
       const r = invalidReason(a, bySource.get(a.sourceId), config.bioaug.entityTypes);
       reasons[r] = (reasons[r] ?? 0) + 1;
     }
-  // New-token share and length difference computed here for every method alike (the simple
-  // methods' records leave newTokenShare at 0).
+  // New-token share and length difference recomputed here from the source sentences, the same way for
+  // every method (the records carry the same figures: newTokenShare, lengthDiff).
   let share = 0;
   let len = 0;
   const mean = (xs: Array<number | null>): number | undefined => {
