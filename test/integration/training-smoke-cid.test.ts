@@ -1,6 +1,6 @@
 // The normalize and cid recipes on the synthetic fixture (6 abstracts): each writes a bundle that the
 // engine loads and runs, with a model card and figures in model.json. Seconds, no shared data needed.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,15 +34,70 @@ describe('training recipes normalize and cid (smoke)', () => {
     );
   }, 60_000);
 
+  it('normalize --with-dev: threshold and held-out figures from the training-only build, bundle from train + dev', async () => {
+    const train = join(dir, 'train.pubtator');
+    const dev = join(dir, 'dev.pubtator');
+    writeFileSync(
+      train,
+      '1|t|Cisplatin nephrotoxicity.\n1|a|Cisplatin caused renal failure.\n1\t0\t9\tCisplatin\tChemical\tD002945\n1\t36\t49\trenal failure\tDisease\tD051437\n\n',
+    );
+    writeFileSync(
+      dev,
+      '2|t|Carboplatin and renal failure.\n2|a|None.\n2\t0\t11\tCarboplatin\tChemical\tD016190\n2\t16\t29\trenal failure\tDisease\tD051437\n\n',
+    );
+    const only = join(dir, 'norm-train');
+    const both = join(dir, 'norm-train-dev');
+    await runTrain(['normalize', '--train', train, '--dev', dev, '--out', only]);
+    await runTrain(['normalize', '--train', train, '--dev', dev, '--out', both, '--with-dev']);
+    type Mj = {
+      threshold: number;
+      provenance: { dictionary: string };
+      metrics: {
+        dev: { heldOut: boolean; goldMentions: { f1: number } };
+        trainPlusDevOnDev?: { f1: number };
+      };
+    };
+    const a = JSON.parse(readFileSync(join(only, 'model.json'), 'utf8')) as Mj;
+    const b = JSON.parse(readFileSync(join(both, 'model.json'), 'utf8')) as Mj;
+    expect([a.provenance.dictionary, b.provenance.dictionary]).toEqual(['train', 'train+dev']);
+    // Same held-out figures and threshold: both come from the training-only dictionary.
+    expect(b.metrics.dev.goldMentions.f1).toBe(a.metrics.dev.goldMentions.f1);
+    expect(b.threshold).toBe(a.threshold);
+    expect(a.metrics.dev.goldMentions.f1).toBeLessThan(100);
+    expect(a.metrics.trainPlusDevOnDev).toBeUndefined();
+    expect(b.metrics.trainPlusDevOnDev!.f1).toBe(100);
+    expect(readFileSync(join(both, 'README.md'), 'utf8')).toMatch(/not held out/);
+    const carbo = [{ start: 0, end: 11, text: 'carboplatin', type: 'Chemical' }];
+    expect(loadNormalizer(only).normalize('', carbo)[0]!.conceptId).toBe('-1');
+    expect(loadNormalizer(both).normalize('', carbo)[0]!.conceptId).toBe('D016190');
+    await expect(
+      runTrain(['normalize', '--train', train, '--dev', dev, '--out', both, '--threshold', '2']),
+    ).rejects.toThrow(/--threshold must be a number in \[0, 1\]/);
+  }, 60_000);
+
   it('cid: features in TS, MLP in PyTorch, ONNX scored by the engine; threshold and card written', async () => {
     const out = join(dir, 'cid');
     await runTrain(['cid', '--train', data, '--dev', data, '--out', out, '--epochs', '3', '--hidden', '8']);
     for (const f of ['model.onnx', 'prior.json', 'README.md']) expect(existsSync(join(out, f))).toBe(true);
     const mj = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
       threshold: number;
-      metrics: { dev: { goldEntities: { f1: number }; candidateRecall: number } };
+      metrics: {
+        dev: {
+          goldEntities: { f1: number };
+          candidateRecall: number;
+          pairIdCoverage: number;
+          breakdown: Array<{ setting: string; candidateRecall: number }>;
+        };
+      };
     };
     expect(mj.metrics.dev.candidateRecall).toBe(100);
+    // Dev = train: every pair's ids are known; the normalized-ids row is scored with a real normalizer.
+    expect(mj.metrics.dev.pairIdCoverage).toBe(100);
+    expect(mj.metrics.dev.breakdown.map((b) => b.setting)).toEqual([
+      'gold mentions, gold ids',
+      'gold mentions, normalized ids',
+    ]);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/Where end to end loses/);
     expect(mj.threshold).toBeGreaterThan(0);
     const cls = await createCidClassifier(out);
     const docs = parsePubtator(readFileSync(data, 'utf8')).map(cidDocumentFromPubtator);
