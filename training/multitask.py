@@ -24,12 +24,12 @@ import time
 import torch
 import torch.nn as nn
 
-from lib.text import read_conll
+from lib.corpus import corpus_labels, init_word_vectors, load_word_vectors, read_dev, read_train
 from lib.metrics import entity_prf
 from lib.export import export_bundle
 from lib.tagger import (
-    PAD, Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab,
-    constraint_masks, encode, label_list, predict,
+    Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab, constraint_masks,
+    encode, predict,
 )
 
 SHARED = ("wemb", "cemb", "conv", "fwd", "bwd", "drop")
@@ -106,20 +106,9 @@ def main(argv=None):
         if len(spec) < 3:
             sys.exit(f"multitask: --task wants NAME DEV TRAIN [TRAIN...], got {spec}")
         name, dev_f, trains = spec[0], spec[1], spec[2:]
-        train = []
-        for f in trains:
-            train += read_conll(f, a.tag_col, None)
-        if a.max_train:
-            train = train[: a.max_train]
-        dev = read_conll(dev_f, a.tag_col, None)
-        if a.max_dev:
-            dev = dev[: a.max_dev]
-        if not train or not dev:
-            sys.exit(f"multitask: {name}: empty train ({len(train)}) or dev ({len(dev)}) set")
-        labels = label_list(train)
-        unknown = sorted({t for _, tags in dev for t in tags if t not in labels})
-        if unknown:
-            sys.exit(f"multitask: {name}: dev tags {unknown} never occur in train; train labels are {labels}")
+        train = read_train(trains, a.tag_col, None, a.max_train)
+        dev = read_dev(dev_f, a.tag_col, None, a.max_dev)
+        labels = corpus_labels(train, dev, f"multitask: {name}")
         tasks[name] = {"train": train, "dev": dev, "labels": labels, "dev_file": dev_f, "train_files": trains}
     exports = parse_export(a.export)
     for h in exports:
@@ -131,11 +120,7 @@ def main(argv=None):
         t["data_desc"] = d.get("data") or " ".join(t["train_files"])
         t["dev_desc"] = d.get("dev") or t["dev_file"]
 
-    kv = None
-    if a.w2v:
-        from gensim.models import KeyedVectors
-
-        kv = KeyedVectors.load(a.w2v)
+    kv = load_word_vectors(a.w2v)
     all_train = [s for t in tasks.values() for s in t["train"]]
     wvocab = build_word_vocab(all_train, kv, a.vocab_size)
     cvocab = build_char_vocab(all_train, 1 if a.max_train else 2)
@@ -148,13 +133,7 @@ def main(argv=None):
     model = MultiTagger(len(wvocab), len(cvocab) + 2, {n: t["labels"] for n, t in tasks.items()}, a.hidden)
     enc = model.encoder()
     if kv is not None:
-        hit = 0
-        with torch.no_grad():
-            for w, i in wvocab.items():
-                if w in kv.key_to_index:
-                    enc.wemb.weight[i] = torch.from_numpy(kv[w].copy())
-                    hit += 1
-            enc.wemb.weight[PAD].zero_()
+        hit = init_word_vectors(enc.wemb, wvocab, kv)
         print(f"multitask: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
 
     device = torch.device(a.device)

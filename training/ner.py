@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lib.text import read_conll
+from lib.corpus import corpus_labels, init_word_vectors, load_word_vectors, read_dev
 from lib.metrics import entity_prf
 from lib.export import export_bundle
 from lib.tagger import (  # noqa: F401  (re-exported: keywords.py and older callers use ner.<name>)
@@ -82,22 +83,11 @@ def main(argv=None):
         sys.exit(f"ner: --train-repeat needs one integer >= 1 per --train file ({len(a.train)}), got {a.train_repeat}")
     if a.train_repeat is not None and a.max_train:
         sys.exit("ner: --train-repeat and --max-train cannot be combined")
-    dev = read_conll(a.dev, a.tag_col, a.bare_type)
-    if a.max_dev:
-        dev = dev[: a.max_dev]
-    if not train or not dev:
-        sys.exit(f"ner: empty train ({len(train)}) or dev ({len(dev)}) set")
-    labels = label_list(train)
-    unknown = sorted({t for _, tags in dev for t in tags if t not in labels})
-    if unknown:
-        sys.exit(f"ner: dev tags {unknown} never occur in train; train labels are {labels}")
+    dev = read_dev(a.dev, a.tag_col, a.bare_type, a.max_dev)
+    labels = corpus_labels(train, dev, "ner")
     lmap = {l: i for i, l in enumerate(labels)}
 
-    kv = None
-    if a.w2v:
-        from gensim.models import KeyedVectors
-
-        kv = KeyedVectors.load(a.w2v)
+    kv = load_word_vectors(a.w2v)
     wvocab = build_word_vocab(train, kv, a.vocab_size)
     cvocab = build_char_vocab(train, 1 if a.max_train else 2)
     max_word_len = 20
@@ -106,13 +96,7 @@ def main(argv=None):
 
     model = Tagger(len(wvocab), len(cvocab) + 2, len(labels), hidden=a.hidden)
     if kv is not None:
-        hit = 0
-        with torch.no_grad():
-            for w, i in wvocab.items():
-                if w in kv.key_to_index:
-                    model.wemb.weight[i] = torch.from_numpy(kv[w].copy())
-                    hit += 1
-            model.wemb.weight[PAD].zero_()
+        hit = init_word_vectors(model.wemb, wvocab, kv)
         print(f"ner: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
 
     if a.train_repeat is not None and any(r != 1 for r in a.train_repeat):
