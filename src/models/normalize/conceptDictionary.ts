@@ -3,7 +3,7 @@
 // trigram similarity ranker as the last resort. Each answer carries a score in [0, 1]; the caller
 // turns answers below its threshold into "-1" (unsure), the CDR convention for "no concept".
 import { ModelError } from '../errors.ts';
-import { afterCause, bagKey, canonicalWords, foldCase, nameWords, trigrams } from './conceptNames.ts';
+import { afterCause, bagKey, canonicalWords, foldCase, nameWords, stemKey, trigrams } from './conceptNames.ts';
 
 /** One dictionary name: a surface form of an entity type seen with a concept id `count` times. */
 export interface DictionaryEntry {
@@ -22,7 +22,7 @@ export interface DictionaryJson {
 }
 
 /** Which tier answered a lookup. */
-export type LookupTier = 'exact' | 'normalized' | 'bag' | 'head' | 'similar';
+export type LookupTier = 'exact' | 'normalized' | 'bag' | 'stem' | 'head' | 'similar';
 
 /** A lookup answer: the concept id, its score, the tier and the dictionary name it came from. */
 export interface LookupResult {
@@ -40,6 +40,7 @@ const TIER_WEIGHT: Record<LookupTier, number> = {
   exact: 1,
   normalized: 0.97,
   bag: 0.93,
+  stem: 0.9,
   head: 0.8,
   similar: 0.9,
 };
@@ -78,6 +79,8 @@ interface TypeIndex {
   bag: Map<string, Votes>;
   /** Sorted canonical words (organ/process synonyms folded): the synonym tier. */
   canonical: Map<string, Votes>;
+  /** Stemmed words, order-free: the stem tier ("necrotic" meets "necrosis"). */
+  stem: Map<string, Votes>;
   /** Distinct normalized names with their TF-IDF weighted trigram vectors, for the similarity ranker. */
   names: Array<{ name: string; norm: number; grams: Map<string, number> }>;
   /** Inverse document frequency of each trigram over the names (rare trigrams weigh more). */
@@ -186,6 +189,7 @@ export class ConceptDictionary {
           normalized: new Map(),
           bag: new Map(),
           canonical: new Map(),
+          stem: new Map(),
           names: [],
           postings: new Map(),
           idf: new Map(),
@@ -201,6 +205,7 @@ export class ConceptDictionary {
     vote(ix.normalized, nameWords(e.name).join(' '), e.id, e.count);
     vote(ix.bag, bagKey(e.name), e.id, e.count);
     vote(ix.canonical, canonicalKey(nameWords(e.name)), e.id, e.count);
+    if (!e.id.includes('|')) vote(ix.stem, stemKey(e.name), e.id, e.count);
   }
 
   private indexNames(ix: TypeIndex): void {
@@ -251,6 +256,7 @@ export class ConceptDictionary {
       ['normalized', ix.normalized, norm],
       ['bag', ix.bag, bagKey(text)],
       ['bag', ix.canonical, canonicalKey(words)],
+      ['stem', ix.stem, stemKey(text)],
     ];
     for (const [tier, map, key] of tiers) {
       const v = map.get(key);

@@ -154,6 +154,44 @@ export function canonicalWords(words: readonly string[]): string[] {
   return words.map((w) => SAME_WORD[w] ?? w);
 }
 
+// Derivational endings, longest first, each with what replaces it: adjectives and nouns of one concept
+// meet at a common stem ("necrotic" / "necrosis", "epileptic" / "epilepsy", "hypotensive" / "hypotension").
+const STEM_RULES: Array<[string, string]> = [
+  ['otic', 'os'],
+  ['osis', 'os'],
+  ['psy', 'pt'],
+  ['atous', ''],
+  ['ical', ''],
+  ['ity', ''],
+  ['ism', ''],
+  ['ful', ''],
+  ['ive', ''],
+  ['ion', ''],
+  ['ous', ''],
+  ['ia', ''],
+  ['ic', ''],
+  ['al', ''],
+  ['y', ''],
+  ['a', ''],
+  ['e', ''],
+];
+
+/** A crude stem of one normalized word: derivational endings stripped, twice at most ("toxicity" -> tox). */
+export function stemWord(w: string): string {
+  let s = w;
+  for (let round = 0; round < 2; round++) {
+    const r = STEM_RULES.find(([suf]) => s.endsWith(suf) && s.length - suf.length >= 4);
+    if (!r) break;
+    s = s.slice(0, -r[0].length) + r[1];
+  }
+  return s;
+}
+
+/** Order-free key of stemmed words without function words (the stem tier). */
+export function stemKey(s: string): string {
+  return [...new Set(nameWords(s).filter((w) => !BAG_STOP.has(w)).map(stemWord))].sort().join(' ');
+}
+
 /** The normalized name: {@link nameWords} joined by single spaces. */
 export function normalizeName(s: string): string {
   return nameWords(s).join(' ');

@@ -5,7 +5,7 @@ import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
 import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
 import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
 import { ConceptDictionary, entriesFromMentions } from '../../../../src/models/normalize/conceptDictionary.ts';
-import { bagKey, coordinatedNames, foldCase, nameWords, normalizeName, singular } from '../../../../src/models/normalize/conceptNames.ts';
+import { bagKey, coordinatedNames, foldCase, nameWords, normalizeName, singular, stemWord } from '../../../../src/models/normalize/conceptNames.ts';
 import {
   createNormalizer,
   loadNormalizer,
@@ -30,6 +30,9 @@ const dict = new ConceptDictionary(
     { text: 'nalozone', type: 'Chemical', id: '-1' },
     { text: 'ovarian cancer', type: 'Disease', id: 'D010051' },
     { text: 'cleft lip', type: 'Disease', id: 'D002971' },
+    { text: 'necrosis', type: 'Disease', id: 'D009336' },
+    { text: 'epilepsy', type: 'Disease', id: 'D004827' },
+    { text: 'hypotension', type: 'Disease', id: 'D007022' },
     { text: 'cleft palate', type: 'Disease', id: 'D002972' },
     { text: 'Ocular and auditory toxicity', type: 'Disease', id: 'D014786|D006311', parts: 'Ocular toxicity|auditory toxicity' },
   ]),
@@ -48,6 +51,20 @@ describe('string normalization', () => {
     expect(singular('stenosis')).toBe('stenosis');
     expect(normalizeName('anaemia')).toBe(normalizeName('anemia'));
     expect(bagKey('cancer of the breast')).toBe(bagKey('breast cancer'));
+  });
+
+  it('stems adjectives and nouns of one concept to one word, leaving short words alone', () => {
+    for (const [a, b] of [
+      ['necrotic', 'necrosis'],
+      ['epileptic', 'epilepsy'],
+      ['hypotensive', 'hypotension'],
+      ['toxicity', 'toxic'],
+      ['aneurysmal', 'aneurysm'],
+      ['edematous', 'edema'],
+    ])
+      expect(stemWord(a!), `${a} ~ ${b}`).toBe(stemWord(b!));
+    expect(stemWord('pain')).toBe('pain');
+    expect(stemWord('hepatic')).not.toBe(stemWord('hepatitis'));
   });
 });
 
@@ -81,9 +98,17 @@ describe('dictionary lookup', () => {
     expect(dict.lookup('cancer of the breast', 'Disease')).toMatchObject({ id: 'D001943', tier: 'bag' });
     expect(dict.lookup('drug-induced hepatitis', 'Disease')).toMatchObject({ id: 'D056486' });
     expect(dict.lookup('severe chronic anaemias', 'Disease')).toMatchObject({ id: 'D000740' });
-    const sim = dict.lookup('puromycin aminonucleosid', 'Chemical')!;
+    const sim = dict.lookup('puromycin aminonucleozide', 'Chemical')!;
     expect(sim).toMatchObject({ id: 'D011692', tier: 'similar' });
     expect(sim.score).toBeLessThan(dict.lookup('puromycin aminonucleoside', 'Chemical')!.score);
+  });
+
+  it('a stem tier meets adjective mentions with noun names, scored below the strict tiers', () => {
+    const r = dict.lookup('necrotic', 'Disease')!;
+    expect(r).toMatchObject({ id: 'D009336', tier: 'stem' });
+    expect(r.score).toBeLessThan(dict.lookup('NECROSIS', 'Disease')!.score);
+    expect(dict.lookup('Epileptic', 'Disease')).toMatchObject({ id: 'D004827', tier: 'stem' });
+    expect(dict.lookup('hypotensive', 'Disease')).toMatchObject({ id: 'D007022', tier: 'stem' });
   });
 
   it('the majority id wins an ambiguous name, with a share-reduced score', () => {
