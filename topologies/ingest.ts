@@ -53,18 +53,46 @@ export const IngestConfig = z
     /** The CID relation model (bundle default models/cid-relations). */
     cid: ModelStepConfig.prefault({}),
     /** CID relations at or above this probability are emitted; default: the bundle's threshold (picked on dev). */
-    minCidProbability: z.number().min(0).max(1).optional(),
+    minCidProbability: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("CID relations at or above this probability are emitted; unset: the bundle's threshold"),
     /** Most entity-keyword (and entity-entity) pairs classified per sentence. */
-    maxPairsPerSentence: z.number().int().min(1).max(1000).default(24),
+    maxPairsPerSentence: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(24)
+      .describe('most entity-keyword (and entity-entity) pairs classified per sentence'),
     /** UMLS relations below this probability (and NA) are not used as knowledge. */
-    minRelationProbability: z.number().min(0).max(1).default(0.5),
+    minRelationProbability: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('UMLS relations below this probability (and NA) are not used as knowledge'),
     /** Sentences without any entity produce no augmentations or pairs (nothing to keep). */
-    augmentOnlyWithEntities: z.boolean().default(true),
+    augmentOnlyWithEntities: z
+      .boolean()
+      .default(true)
+      .describe('sentences without any entity produce no augmentations or pairs'),
     // Entity-constrained decoding by default: ~100% of generations valid, same F1 effect as free decoding
     // in the augmentation study (docs/results/README.md); set constrainEntities: false for BioAug as published.
     bioaug: BioaugConfig.extend({
-      n: z.number().int().min(1).max(100).default(2),
-      constrainEntities: z.boolean().default(true),
+      n: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(2)
+        .describe('corrupted copies (and so generations) per sentence'),
+      constrainEntities: z
+        .boolean()
+        .default(true)
+        .describe("constrained decoding: the generator must write the sentence's gold entities, in order"),
     }).prefault({}),
     /**
      * Quality scores and filters of the augmentations. The agreement tagger defaults to the NER step's
@@ -72,8 +100,19 @@ export const IngestConfig = z
      */
     quality: qualityConfig(true),
     /** Training pairs per sentence. */
-    pairs: z.number().int().min(0).max(100).default(1),
-    maxTriples: z.number().int().min(0).default(5),
+    pairs: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe('training pairs (corrupted input, linearized target) per sentence'),
+    maxTriples: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe('most verbalized relation triples appended to a training pair'),
     corrupt: CorruptConfig.partial().default({}),
   })
   .strict();

@@ -29,7 +29,12 @@ export const NerRelationsConfig = z
     /** The CID relation model (bundle default models/cid-relations). */
     cid: ModelStepConfig.prefault({}),
     /** Relations at or above this probability are emitted; default: the bundle's threshold (picked on dev). */
-    minCidProbability: z.number().min(0).max(1).optional(),
+    minCidProbability: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("relations at or above this probability are emitted; unset: the bundle's threshold"),
   })
   .strict();
 export type NerRelationsConfig = z.output<typeof NerRelationsConfig>;

@@ -23,42 +23,81 @@ const nullableMin = z.number().nullable().default(null);
 /** Config of {@link filterAugmented}; every field has a default, and the default passes everything valid. */
 export const FilterAugmentedConfig = z
   .object({
-    stepId: z.string().min(1).default('quality-filter'),
+    stepId: z.string().min(1).default('quality-filter').describe('step id in logs, metrics and dead letters'),
     /** Reject records whose combined `quality` is below this (null: no threshold). */
-    minQuality: nullableMin,
+    minQuality: nullableMin.describe(
+      'reject records whose combined quality is below this (null: no threshold)',
+    ),
     /** Reject BioAug records whose `meanLogProb` is below this (records without one pass). */
-    minMeanLogProb: nullableMin,
+    minMeanLogProb: nullableMin.describe(
+      'reject BioAug records whose meanLogProb is below this (null: no threshold)',
+    ),
     /** Reject records whose `taggerAgreement` is below this (records without one pass). */
-    minAgreement: nullableMin,
+    minAgreement: nullableMin.describe(
+      'reject records whose taggerAgreement is below this (null: no threshold)',
+    ),
     /** Reject near-copies: `newTokenShare` below this. */
-    minNewTokenShare: nullableMin,
+    minNewTokenShare: nullableMin.describe(
+      'reject near-copies: newTokenShare below this (null: no threshold)',
+    ),
     /** Reject rewrites: `newTokenShare` above this. */
-    maxNewTokenShare: nullableMin,
+    maxNewTokenShare: nullableMin.describe('reject rewrites: newTokenShare above this (null: no threshold)'),
     /** Reject records whose |lengthDiff| / source length is above this. */
-    maxLengthChange: nullableMin,
+    maxLengthChange: nullableMin.describe(
+      'reject records whose |lengthDiff| / source length is above this (null: no limit)',
+    ),
     /**
      * Keep at most this many records per source sentence and method, the highest `quality` first
      * (ties: lower id), and never two with the same tokens and tags (the later ones are rejected as
      * `duplicate`: a repeated copy adds weight, not data). Needs `copiesPerSource`; a group is ranked
      * when all its copies have arrived.
      */
-    topK: z.number().int().min(1).nullable().default(null),
+    topK: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'keep at most this many records per source sentence and method, best quality first (null: all)',
+      ),
     /** Copies each source sentence gets per method (the topology's n): when a top-k group is complete. */
-    copiesPerSource: z.number().int().min(1).default(5),
+    copiesPerSource: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('copies each source sentence gets per method: when a top-k group is complete'),
     /**
      * Top-k groups held at once (bounded memory): past it the oldest is ranked with what it has.
      * Keep it at or above the source's in-flight limit, or top-k may rank groups early.
      */
-    maxOpenGroups: z.number().int().min(1).default(1024),
+    maxOpenGroups: z
+      .number()
+      .int()
+      .min(1)
+      .default(1024)
+      .describe('top-k groups held at once; past it the oldest is ranked with what it has'),
     /** A group waiting longer than this is ranked with what it has (copies lost to dead letters; a slow generator on CPU can take a minute per batch). */
-    maxHoldMs: z.number().int().min(0).default(120_000),
+    maxHoldMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(120_000)
+      .describe('a top-k group waiting longer than this (ms) is ranked with what it has'),
     /** Pass invalid records on (`valid: false`, reason in `rejectReason`); false drops them, counted. */
-    emitInvalid: z.boolean().default(true),
+    emitInvalid: z
+      .boolean()
+      .default(true)
+      .describe('pass invalid records on as valid:false; false drops them, counted'),
     /**
      * Write rejected records too, as `valid: false` with `rejectReason` (consumers see what was cut and
      * why); false (default) drops them, counted, so the topic carries only training sentences.
      */
-    emitRejected: z.boolean().default(false),
+    emitRejected: z
+      .boolean()
+      .default(false)
+      .describe('write rejected records too, as valid:false with rejectReason; false drops them, counted'),
   })
   .strict();
 export type FilterAugmentedConfig = z.output<typeof FilterAugmentedConfig>;

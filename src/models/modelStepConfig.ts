@@ -18,12 +18,36 @@ export function modelIdOf(dir: string): string {
 export const ModelStepConfig = z
   .object({
     /** Bundle folder (project layout or Hugging Face Optimum export). */
-    model: z.string().optional(),
-    maxBatch: z.number().int().min(1).max(4096).default(32),
-    maxWaitMs: z.number().min(0).default(10),
-    concurrency: z.number().int().min(1).max(64).default(1),
-    providers: z.array(z.enum(PROVIDERS)).min(1).default(['cpu']),
-    threads: z.number().int().min(0).default(0),
+    model: z
+      .string()
+      .optional()
+      .describe(
+        "bundle folder (project layout or Hugging Face Optimum export); unset: the step's bundle in models/",
+      ),
+    maxBatch: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(32)
+      .describe('most items per model call (dynamic batching)'),
+    maxWaitMs: z
+      .number()
+      .min(0)
+      .default(10)
+      .describe('longest wait, in ms, for a batch to fill before it runs'),
+    concurrency: z.number().int().min(1).max(64).default(1).describe('model batches run at once'),
+    providers: z
+      .array(z.enum(PROVIDERS))
+      .min(1)
+      .default(['cpu'])
+      .describe('ONNX Runtime execution providers, first preferred: cpu, cuda, webgpu'),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('intra-op threads per session (0: ONNX Runtime chooses)'),
   })
   .strict();
 export type ModelStepConfig = z.output<typeof ModelStepConfig>;

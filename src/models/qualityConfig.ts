@@ -12,9 +12,16 @@ export function qualityConfig(enabledByDefault: boolean) {
        * NER bundle whose agreement with each record's labels becomes `taggerAgreement`. It must have
        * seen no more gold than the augmentation's source data, or the score leaks that gold.
        */
-      tagger: ModelStepConfig.extend({ enabled: z.boolean().default(enabledByDefault) }).prefault({}),
+      tagger: ModelStepConfig.extend({
+        enabled: z
+          .boolean()
+          .default(enabledByDefault)
+          .describe("score each record's agreement with a NER bundle's tags (taggerAgreement)"),
+      }).prefault({}),
       /** Thresholds and top-k per source sentence; the default passes every valid record. */
-      filter: FilterAugmentedConfig.omit({ stepId: true, copiesPerSource: true, emitInvalid: true }).prefault({}),
+      filter: FilterAugmentedConfig.omit({ stepId: true, copiesPerSource: true, emitInvalid: true }).prefault(
+        {},
+      ),
     })
     .strict()
     .prefault({});

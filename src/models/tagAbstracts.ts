@@ -28,15 +28,21 @@ export const TagAbstractsConfig = z
     /** The NER model step (bundle default models/ner-bc5cdr). */
     ner: ModelStepConfig.prefault({}),
     /** Dead-letter abstracts with an empty abstract text (title-only records), as the design asks. */
-    requireAbstract: z.boolean().default(true),
+    requireAbstract: z
+      .boolean()
+      .default(true)
+      .describe('dead-letter abstracts with an empty abstract text (title-only records)'),
     /**
      * Tokenization of raw text fed to the model (a style or corpus name of src/text/tokenize.ts).
      * `split` (every punctuation mark a token) measured best on raw CDR abstracts for the BC5CDR
      * model: see docs/results/document-level.md.
      */
-    tokenizerStyle: z.string().default('split'),
+    tokenizerStyle: z
+      .string()
+      .default('split')
+      .describe('tokenization of the text fed to the model (a style or corpus name of src/text/tokenize.ts)'),
     /** Re-join entity parts split at a glued hyphen (src/models/ner/bridgeHyphens.ts). */
-    bridgeHyphens: z.boolean().default(true),
+    bridgeHyphens: z.boolean().default(true).describe('re-join entity parts split at a glued hyphen'),
     /**
      * The document-level stage over each whole abstract, one block per rule with an `enabled` switch
      * (src/models/ner/documentStageConfig.ts; figures in docs/results/document-level.md).

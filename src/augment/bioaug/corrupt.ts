@@ -21,13 +21,22 @@ import { linearizeTokens } from './linearize.ts';
 /** Corruption settings (merged over defaults). */
 export const CorruptConfig = z.object({
   /** Mean of the keep share e. */
-  mu: z.number().min(0).max(1).default(0.5),
+  mu: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('mean share e of the keywords kept unmasked, e ~ N(mu, 1/k) for k keywords'),
   /** Spread of e: 1/k as variance (default), 1/k as std, or a fixed std. */
   sd: z
     .union([z.enum(['inverse-k-variance', 'inverse-k-std']), z.number().nonnegative()])
-    .default('inverse-k-variance'),
+    .default('inverse-k-variance')
+    .describe('spread of e: inverse-k-variance (variance 1/k), inverse-k-std (std 1/k) or a fixed std'),
   /** What to do with a draw outside [0, 1]: clip it (default) or draw again (the BioAug code). */
-  outOfRange: z.enum(['clip', 'resample']).default('clip'),
+  outOfRange: z
+    .enum(['clip', 'resample'])
+    .default('clip')
+    .describe('a draw of e outside [0, 1]: clip it, or resample (as the BioAug code)'),
 });
 /** Parsed corruption settings. */
 export type CorruptConfig = z.output<typeof CorruptConfig>;

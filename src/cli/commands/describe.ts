@@ -30,10 +30,55 @@ export function describeTopology(name: string, mod: TopologyModule, brief = fals
     lines.push(
       `  config (--set topologies.${name}.<key>=<value>, or a config file's topologies.${name} block):`,
     );
-    for (const [key, value] of flatten(mod.configSchema.parse({})))
-      lines.push(`    ${key} = ${JSON.stringify(value)}`);
+    const keys = configKeys(mod.configSchema);
+    const shown = keys.map((k) => `    ${k.key} = ${k.set ? JSON.stringify(k.value) : '(unset)'}`);
+    const width = Math.min(60, Math.max(...shown.map((l) => l.length)));
+    keys.forEach((k, i) =>
+      lines.push(`${shown[i]!.padEnd(width)}  # ${k.description ?? '(no description)'}`),
+    );
   }
   return `${lines.join('\n')}\n${brief ? '' : '\n'}`;
+}
+
+/** One option of a topology: its dotted key, default (`set` false when it has none) and description. */
+export interface ConfigKey {
+  key: string;
+  value: unknown;
+  set: boolean;
+  description: string | undefined;
+}
+
+// The zod 4 schema internals the walk reads: the kind, wrapped schema and object shape.
+type ZodLike = {
+  _zod: { def: { type: string; innerType?: ZodLike; in?: ZodLike; shape?: Record<string, ZodLike> } };
+  description?: string;
+};
+const WRAPPERS = new Set(['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional']);
+
+/**
+ * Every option of a config schema (zod object), in declaration order: nested objects as dotted keys,
+ * the default from parsing `{}`, the description given with `.describe()` on the field (or on a wrapper).
+ */
+export function configKeys(schema: { parse(config: unknown): unknown }): ConfigKey[] {
+  const defaults = schema.parse({});
+  const out: ConfigKey[] = [];
+  const walk = (s: ZodLike, path: string[], description: string | undefined): void => {
+    const def = s._zod.def;
+    const d = description ?? s.description;
+    if (WRAPPERS.has(def.type) && def.innerType) return walk(def.innerType, path, d);
+    if (def.type === 'pipe' && def.in) return walk(def.in, path, d);
+    if (def.type === 'object' && def.shape) {
+      for (const [k, v] of Object.entries(def.shape)) walk(v, [...path, k], undefined);
+      return;
+    }
+    const value = path.reduce<unknown>(
+      (o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+      defaults,
+    );
+    out.push({ key: path.join('.'), value, set: value !== undefined, description: d });
+  };
+  walk(schema as unknown as ZodLike, [], undefined);
+  return out;
 }
 
 /** Leaves of a plain object as dotted keys (arrays and empty objects are leaves). */

@@ -19,15 +19,22 @@ import {
 /** Config of {@link balanceBrackets}; defaults are what measured best on the CDR dev abstracts. */
 export const BalanceBracketsConfig = z
   .object({
-    enabled: z.boolean().default(true),
-    stepId: z.string().min(1).default('balance-brackets'),
+    enabled: z.boolean().default(true).describe('fix mentions holding an unbalanced bracket'),
+    stepId: z
+      .string()
+      .min(1)
+      .default('balance-brackets')
+      .describe('step id in logs, metrics and dead letters'),
     /**
      * What to do with a mention holding an unbalanced bracket: `extend` it over the matching bracket
      * to the end (or start) of the word, `drop` it, or `extendOrDrop` (extend where possible).
      */
-    unbalanced: z.enum(['extend', 'drop', 'extendOrDrop']).default('drop'),
+    unbalanced: z
+      .enum(['extend', 'drop', 'extendOrDrop'])
+      .default('drop')
+      .describe('such a mention: extend it over the matching bracket, drop it, or extendOrDrop'),
     /** Longest extension in characters: a bracket further away closes something else. */
-    maxExtension: z.number().int().min(1).default(40),
+    maxExtension: z.number().int().min(1).default(40).describe('longest extension, in characters'),
   })
   .strict();
 /** Effective config of {@link balanceBrackets}. */

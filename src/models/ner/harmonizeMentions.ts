@@ -20,30 +20,59 @@ import {
 /** Config of {@link harmonizeMentions}; defaults are what measured best on the CDR dev abstracts. */
 export const HarmonizeMentionsConfig = z
   .object({
-    enabled: z.boolean().default(true),
-    stepId: z.string().min(1).default('harmonize-mentions'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('one type per string across the abstract (document consistency)'),
+    stepId: z
+      .string()
+      .min(1)
+      .default('harmonize-mentions')
+      .describe('step id in logs, metrics and dead letters'),
     /** Whether occurrences match case-insensitively ("Cocaine" in a title, "cocaine" in the text). */
-    ignoreCase: z.boolean().default(true),
+    ignoreCase: z
+      .boolean()
+      .default(true)
+      .describe('occurrences match case-insensitively ("Cocaine" in a title, "cocaine" in the text)'),
     /**
      * How the type is chosen among tagged occurrences: `majority` (count, ties by summed score),
      * `maxScore` (the most confident mention), `scoreSum` (summed scores).
      */
-    vote: z.enum(['majority', 'maxScore', 'scoreSum']).default('majority'),
+    vote: z
+      .enum(['majority', 'maxScore', 'scoreSum'])
+      .default('majority')
+      .describe('how the type is chosen among tagged occurrences: majority, maxScore or scoreSum'),
     /** Untagged occurrences: `ignore` them in the vote, or let them `vote` for no entity. */
-    untagged: z.enum(['ignore', 'vote']).default('ignore'),
+    untagged: z
+      .enum(['ignore', 'vote'])
+      .default('ignore')
+      .describe('untagged occurrences: ignore them in the vote, or let them vote for no entity'),
     /** Retype occurrences whose type lost the vote. */
-    retype: z.boolean().default(true),
+    retype: z.boolean().default(true).describe('retype occurrences whose type lost the vote'),
     /** Tag untagged occurrences with the winning type. */
-    propagate: z.boolean().default(true),
+    propagate: z.boolean().default(true).describe('tag untagged occurrences with the winning type'),
     /** Shortest string (characters) that is propagated or untagged: short strings are ambiguous. */
-    minLength: z.number().int().min(1).default(4),
+    minLength: z
+      .number()
+      .int()
+      .min(1)
+      .default(4)
+      .describe('shortest string, in characters, that is propagated or untagged'),
     /**
      * Also propagate onto occurrences holding only shorter mentions inside them ("malignant syndrome"
      * tagged within "neuroleptic malignant syndrome", which is tagged elsewhere in the abstract).
      */
-    extend: z.boolean().default(true),
+    extend: z
+      .boolean()
+      .default(true)
+      .describe('also propagate onto occurrences holding only shorter mentions inside them'),
     /** Propagate only strings the model tagged this confidently at least once (best mention score). */
-    minScore: z.number().min(0).max(1).default(0),
+    minScore: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('propagate only strings tagged at least this confidently once (best mention score)'),
   })
   .strict();
 /** Effective config of {@link harmonizeMentions}. */

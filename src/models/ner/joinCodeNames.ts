@@ -17,15 +17,30 @@ import {
 /** Config of {@link joinCodeNames}; defaults are what measured best on the CDR dev abstracts. */
 export const JoinCodeNamesConfig = z
   .object({
-    enabled: z.boolean().default(true),
-    stepId: z.string().min(1).default('join-code-names'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('extend drug code-name prefixes over their number ("CB" of "CB 3717")'),
+    stepId: z
+      .string()
+      .min(1)
+      .default('join-code-names')
+      .describe('step id in logs, metrics and dead letters'),
     /** Entity types whose mentions may be code-name prefixes. */
-    types: z.array(z.string().min(1)).default(['Chemical']),
+    types: z
+      .array(z.string().min(1))
+      .default(['Chemical'])
+      .describe('entity types whose mentions may be code-name prefixes'),
     /**
      * Fewest digits of the number ("SM 21" has 2). Single digits name protein isoforms and receptor
      * subtypes far more often than drugs ("PARP-1", "D-2").
      */
-    minDigits: z.number().int().min(1).default(2),
+    minDigits: z
+      .number()
+      .int()
+      .min(1)
+      .default(2)
+      .describe('fewest digits of the number (single digits mostly name isoforms: "PARP-1")'),
   })
   .strict();
 /** Effective config of {@link joinCodeNames}. */

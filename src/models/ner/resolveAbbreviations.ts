@@ -26,31 +26,67 @@ import {
 /** Config of {@link resolveAbbreviations}; defaults are what measured best on the CDR dev abstracts. */
 export const ResolveAbbreviationsConfig = z
   .object({
-    enabled: z.boolean().default(true),
-    stepId: z.string().min(1).default('resolve-abbreviations'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("short forms defined in the abstract take their long form's type"),
+    stepId: z
+      .string()
+      .min(1)
+      .default('resolve-abbreviations')
+      .describe('step id in logs, metrics and dead letters'),
     /**
      * Which predicted entity types the long form: `exact` (an entity on exactly the long form), `suffix`
      * (an entity ending with the long form and starting inside it: the head of the phrase), `head` (an
      * entity ending with the long form wherever it starts: "anthracycline doxorubicin (DOX)"), `overlap`
      * (the longest entity overlapping it).
      */
-    longForm: z.enum(['exact', 'suffix', 'head', 'overlap']).default('head'),
+    longForm: z
+      .enum(['exact', 'suffix', 'head', 'overlap'])
+      .default('head')
+      .describe(
+        'the entity whose type the long form takes: exact, suffix, head (any entity ending with it) or overlap',
+      ),
     /**
      * When the long form is no entity: `keep` the model's short-form tags, `untag` every short-form
      * occurrence, or `majority`: tag every occurrence with the majority type if most occurrences are
      * tagged, else untag them all.
      */
-    untypedLongForm: z.enum(['keep', 'untag', 'majority']).default('untag'),
+    untypedLongForm: z
+      .enum(['keep', 'untag', 'majority'])
+      .default('untag')
+      .describe('when the long form is no entity: keep the short-form tags, untag them, or majority type'),
     /** With `majority`: also tag the long form when most short-form occurrences are tagged. */
-    tagLongForm: z.boolean().default(false),
+    tagLongForm: z
+      .boolean()
+      .default(false)
+      .describe('with untypedLongForm=majority, also tag the long form when most short forms are tagged'),
     /** Without an entity at the definition, take the type of a same-named entity elsewhere in the abstract. */
-    longFormElsewhere: z.boolean().default(true),
+    longFormElsewhere: z
+      .boolean()
+      .default(true)
+      .describe('without an entity at the definition, take the type of a same-named entity elsewhere'),
     /** Longest short form considered, in characters. */
-    maxShortFormLength: z.number().int().min(2).max(20).default(10),
+    maxShortFormLength: z
+      .number()
+      .int()
+      .min(2)
+      .max(20)
+      .default(10)
+      .describe('longest short form considered, in characters'),
     /** Shortest short form: 1 admits single capitals ("testosterone (T)"), which Schwartz & Hearst skip. */
-    minShortFormLength: z.number().int().min(1).max(2).default(1),
+    minShortFormLength: z
+      .number()
+      .int()
+      .min(1)
+      .max(2)
+      .default(1)
+      .describe('shortest short form, in characters (1 admits single capitals: "testosterone (T)")'),
     /** Also resolve the singular or plural of a short form ("NSAID" for "NSAIDs", "COCs" for "COC"). */
-    numberVariants: z.boolean().default(true),
+    numberVariants: z
+      .boolean()
+      .default(true)
+      .describe('also resolve the singular or plural of a short form ("NSAID" for "NSAIDs")'),
   })
   .strict();
 /** Effective config of {@link resolveAbbreviations}. */

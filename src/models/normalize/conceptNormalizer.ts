@@ -34,15 +34,32 @@ export interface NormalizedMention {
 export const NormalizeOptions = z
   .object({
     /** Answers scoring below this become "-1" (picked on dev by the training recipe; the bundle's value wins). */
-    threshold: z.number().min(0).max(1).optional(),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('answers scoring below this become "-1" (unsure); unset: the bundle\'s value, picked on dev'),
     /** Resolve short forms through their definitions in the abstract. */
-    abbreviations: z.boolean().default(true),
+    abbreviations: z
+      .boolean()
+      .default(true)
+      .describe('resolve short forms through their definitions in the abstract'),
     /** One answer (the most confident) per surface form and type in an abstract. */
-    consistency: z.boolean().default(true),
+    consistency: z
+      .boolean()
+      .default(true)
+      .describe('one answer (the most confident) per surface form and type in an abstract'),
     /** Use the character-trigram similarity ranker when no dictionary tier matches. */
-    similar: z.boolean().default(true),
+    similar: z
+      .boolean()
+      .default(true)
+      .describe('rank by character-trigram similarity when no dictionary tier matches'),
     /** Split coordinated mentions the dictionary lacks whole ("breast and ovarian cancer") into their parts. */
-    composites: z.boolean().default(true),
+    composites: z
+      .boolean()
+      .default(true)
+      .describe('split coordinated mentions the dictionary lacks ("breast and ovarian cancer") into parts'),
   })
   .strict();
 export type NormalizeOptions = z.input<typeof NormalizeOptions>;

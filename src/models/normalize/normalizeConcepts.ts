@@ -32,13 +32,25 @@ export type WithConcepts<D extends DocumentWithEntities> = Omit<D, 'sentences'> 
 /** Config of {@link normalizeConcepts}; every field has a default but the bundle (or an injected normalizer). */
 export const NormalizeConceptsConfig = z
   .object({
-    stepId: z.string().min(1).default('normalize-concepts'),
+    stepId: z
+      .string()
+      .min(1)
+      .default('normalize-concepts')
+      .describe('step id in logs, metrics and dead letters'),
     /** Off: entities pass with conceptId null and score 0 (the schema defaults). */
-    enabled: z.boolean().default(true),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('link entities to MeSH concept ids; off: conceptId null, score 0'),
     /** Bundle folder (models/normalize-cdr). */
-    model: z.string().optional(),
+    model: z.string().optional().describe('normalization bundle folder; unset: models/normalize-cdr'),
     /** Entity types to normalize; others get conceptId null. Default: the types the dictionary knows. */
-    types: z.array(z.string()).optional(),
+    types: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'entity types to normalize (others get conceptId null); unset: the types the dictionary knows',
+      ),
     options: NormalizeOptions.prefault({}),
   })
   .strict();

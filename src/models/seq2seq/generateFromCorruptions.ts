@@ -21,38 +21,81 @@ import { createGenerator, type Generated, type Generator } from './generator.ts'
 /** Config of {@link generateFromCorruptions}; every field has a default. */
 export const GenerateFromCorruptionsConfig = z
   .object({
-    stepId: z.string().min(1).default('generate').describe("step id in logs, metrics and dead letters"),
+    stepId: z.string().min(1).default('generate').describe('step id in logs, metrics and dead letters'),
     generator: ModelStepConfig.prefault({ maxBatch: 16 }),
     /** The run's seed, written into each record (each copy's sampling seed comes with the copy). */
-    seed: z.number().int().default(1).describe("the run's seed, written into each record (each copy has its own sampling seed)"),
+    seed: z
+      .number()
+      .int()
+      .default(1)
+      .describe("the run's seed, written into each record (each copy has its own sampling seed)"),
     /** beam-sample: beam search over top-k samples (BioAug's decoding); see generator.ts. */
-    strategy: z.enum(['sample', 'beam', 'beam-sample', 'greedy']).default('sample').describe("decoding: sample, beam, beam-sample (beam search over top-k samples, BioAug's) or greedy"),
-    topK: z.number().int().min(0).default(10).describe("sampling: keep the k most likely tokens (0: all)"),
-    topP: z.number().gt(0).max(1).default(1).describe("sampling: keep the smallest set of tokens whose probability reaches p (1: all)"),
-    temperature: z.number().gt(0).default(1).describe("sampling temperature (below 1 sharper, above 1 flatter)"),
-    numBeams: z.number().int().min(1).default(4).describe("beams of beam and beam-sample decoding"),
+    strategy: z
+      .enum(['sample', 'beam', 'beam-sample', 'greedy'])
+      .default('sample')
+      .describe("decoding: sample, beam, beam-sample (beam search over top-k samples, BioAug's) or greedy"),
+    topK: z.number().int().min(0).default(10).describe('sampling: keep the k most likely tokens (0: all)'),
+    topP: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe('sampling: keep the smallest set of tokens whose probability reaches p (1: all)'),
+    temperature: z
+      .number()
+      .gt(0)
+      .default(1)
+      .describe('sampling temperature (below 1 sharper, above 1 flatter)'),
+    numBeams: z.number().int().min(1).default(4).describe('beams of beam and beam-sample decoding'),
     /**
      * Sequences generated per corrupted copy (independent samples, or the best beams up to numBeams);
      * the one with the highest mean token log-likelihood is kept, so a copy is still one record.
      */
-    samples: z.number().int().min(1).max(64).default(1).describe("sequences generated per corrupted copy; the one with the best mean log-likelihood is kept"),
-    maxNewTokens: z.number().int().min(1).max(1024).default(160).describe("most tokens generated per sequence"),
+    samples: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('sequences generated per corrupted copy; the one with the best mean log-likelihood is kept'),
+    maxNewTokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(160)
+      .describe('most tokens generated per sequence'),
     /** Entity types the generator may write besides those of the sentence (corpus spelling). */
-    entityTypes: z.array(z.string()).default([]).describe("entity types the generator may write besides those of the sentence (corpus spelling)"),
+    entityTypes: z
+      .array(z.string())
+      .default([])
+      .describe('entity types the generator may write besides those of the sentence (corpus spelling)'),
     /**
      * Entity-preserving constrained decoding: the generator must write the sentence's gold entities,
      * linearized, in order (label tokens elsewhere and EOS before the last entity are blocked), so
      * only the text around them is generated. BioAug itself generates freely and filters (false).
      */
-    constrainEntities: z.boolean().default(false).describe("constrained decoding: the generator must write the sentence's gold entities, in order"),
+    constrainEntities: z
+      .boolean()
+      .default(false)
+      .describe("constrained decoding: the generator must write the sentence's gold entities, in order"),
     /**
      * Tokenizer style (or corpus name) that re-splits generated words outside entities: decoded text
      * glues punctuation to words ("APC2," "suppressor."), which the corpora never do. null keeps the
      * words as decoded. Entity words are the gold ones, copied, and stay as they are.
      */
-    wordStyle: z.string().nullable().default('split').describe("tokenizer style re-splitting generated words outside entities (null: words as decoded)"),
+    wordStyle: z
+      .string()
+      .nullable()
+      .default('split')
+      .describe('tokenizer style re-splitting generated words outside entities (null: words as decoded)'),
     /** Emit failed generations as `valid: false` records (with the raw text), else drop them (counted). */
-    emitInvalid: z.boolean().default(true).describe("write failed generations as valid:false records (with the raw text); false drops them, counted"),
+    emitInvalid: z
+      .boolean()
+      .default(true)
+      .describe(
+        'write failed generations as valid:false records (with the raw text); false drops them, counted',
+      ),
   })
   .strict();
 export type GenerateFromCorruptionsConfig = z.output<typeof GenerateFromCorruptionsConfig>;
@@ -63,7 +106,13 @@ export type GenerateFromCorruptionsConfig = z.output<typeof GenerateFromCorrupti
  */
 export const BioaugConfig = GenerateFromCorruptionsConfig.omit({ stepId: true }).extend({
   /** Corruptions (and so generations) per sentence. */
-  n: z.number().int().min(1).max(100).default(5).describe("corrupted copies (and so generations) per sentence"),
+  n: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('corrupted copies (and so generations) per sentence'),
   corrupt: CorruptConfig.partial().default({}),
 });
 export type BioaugConfig = z.output<typeof BioaugConfig>;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeTopology, flatten } from '../../../src/cli/commands/describe.ts';
+import { configKeys, describeTopology, flatten } from '../../../src/cli/commands/describe.ts';
 import { availableTopologies, loadTopology } from '../../../src/cli/commands/run.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -27,8 +27,25 @@ describe('describe: topology options are discoverable', () => {
       expect(text).toContain(`--set topologies.${name}.<key>=<value>`);
     }
     const ner = describeTopology('ner-tagging', await loadTopology('ner-tagging'));
-    expect(ner).toContain('requireAbstract = true');
+    expect(ner).toMatch(/requireAbstract = true +# /);
     expect(ner).toContain('predictions (NerPrediction)');
+  });
+
+  it('lists every option, defaults or not, each with a default and a one-line description', async () => {
+    for (const name of availableTopologies()) {
+      const mod = await loadTopology(name);
+      const keys = configKeys(mod.configSchema!);
+      expect(keys.length, name).toBeGreaterThan(5);
+      for (const k of keys) {
+        expect(k.description, `${name}: ${k.key} has no .describe()`).toBeTruthy();
+        expect(k.description, `${name}: ${k.key}`).not.toContain('\n');
+        expect(k.description!.length, `${name}: ${k.key}: ${k.description}`).toBeLessThanOrEqual(110);
+      }
+    }
+    const text = describeTopology('ner-tagging', await loadTopology('ner-tagging'));
+    // An option without a default is listed too (the NER bundle folder), and says what it does.
+    expect(text).toMatch(/^ {4}ner\.model = \(unset\) +# \S/m);
+    expect(text).toMatch(/^ {4}ner\.maxBatch = 32 +# \S/m);
   });
 
   it('run --print-config shows the topology block with defaults and the values set', () => {
