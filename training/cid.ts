@@ -305,7 +305,7 @@ unseen abstracts will be lower).
 Threshold ${pick.t} (best dev F1 with gold entities):
 
 - gold entities and ids: P ${f(pick.s.precision)}, R ${f(pick.s.recall)}, **F1 ${f(pick.s.f1)}** (candidate recall ${f((100 * reach) / Math.max(1, goldRel.length))}%)
-${e2e ? `- end to end (models/ner-bc5cdr through ner-tagging, then models/normalize-cdr, then this model): P ${f(e2e.at.precision)}, R ${f(e2e.at.recall)}, **F1 ${f(e2e.at.f1)}**` : '- end to end: not measured in this run (pass --predictions)'}
+${e2e ? `- end to end (models/ner-bc5cdr through ner-tagging, then ${rel(normalizerDir)}, then this model): P ${f(e2e.at.precision)}, R ${f(e2e.at.recall)}, **F1 ${f(e2e.at.f1)}**` : '- end to end: not measured in this run (pass --predictions)'}
 
 Where end to end loses (dev, threshold ${pick.t}; each row swaps one stage in; candidate recall: gold pairs
 that are candidates at all):
@@ -333,9 +333,9 @@ model.onnx + prior.json: ${(size / 1024).toFixed(0)} KiB. Scoring the 500 dev ab
 ## Reproduce
 
 \`\`\`
-${v.predictions ? `npm run cli -- run ner-tagging --source pubtator:${rel(devFile)} --sink predictions=jsonl:${v.predictions}\n` : ''}${command}
+${v.predictions ? `npm run cli -- run ner-tagging --source pubtator:${rel(devFile)} --sink predictions=jsonl:${v.predictions}\n` : ''}${v.normalizer ? `npm run train -- normalize --out ${v.normalizer}   # the normalization bundle scored with (training-only dictionary)\n` : ''}${command}
 npm run cli -- eval relations --data ${rel(devFile)} --gold-entities
-npm run cli -- eval relations --data ${rel(devFile)}            # end to end (add --kafka for the same through Kafka)
+npm run cli -- eval relations --data ${rel(devFile)}${v.normalizer ? ` --normalizer ${v.normalizer}` : ''}   # end to end (add --kafka for the same through Kafka)
 \`\`\`
 `;
   writeFileSync(join(out, 'README.md'), card);

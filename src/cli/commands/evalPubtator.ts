@@ -10,6 +10,8 @@ import { readGoldArticles, scorePredictions, type PubtatorScores } from '../../e
 import type { NerPrediction, PubmedArticle } from '../../io/avro/types.generated.ts';
 import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
 import { DocumentStageConfig } from '../../models/ner/documentStageConfig.ts';
+import { defaultModel } from '../../models/modelStepConfig.ts';
+import { dictionarySawData } from '../../models/normalize/conceptNormalizer.ts';
 import { ConfigError } from '../config.ts';
 import {
   abstractsSource,
@@ -32,6 +34,8 @@ export interface EvalPubtatorOptions {
   maxBatch?: number;
   /** Tokenization fed to the model (a style or corpus name; default: the ner-tagging default). */
   tokenizerStyle?: string;
+  /** Normalization bundle of the concepts (default: ner-tagging's, models/normalize-cdr). */
+  normalizer?: string;
   /** ner-tagging's document-level stage config (its `document` block), over its defaults. */
   document?: NerTaggingInputs['document'];
   /** Route abstracts and predictions through Kafka (KAFKA_BROKERS, else an in-process mock cluster). */
@@ -55,6 +59,7 @@ function nerConfig(o: EvalPubtatorOptions): Parameters<typeof buildNerTagging>[2
     ner: { model: o.model, maxBatch: o.maxBatch ?? 32 },
     ...(o.tokenizerStyle ? { tokenizerStyle: o.tokenizerStyle } : {}),
     ...(o.document ? { document: o.document } : {}),
+    ...(o.normalizer ? { normalize: { model: o.normalizer } } : {}),
   };
 }
 
@@ -172,6 +177,7 @@ export function registerEvalPubtator(group: Command): void {
     .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')
     .option('--max-batch <n>', 'NER batch size', '32')
     .option('--tokenizer <style>', 'tokenization fed to the model: split, runs, ptb or a corpus name')
+    .option('--normalizer <dir>', 'normalization bundle of the concepts (default models/normalize-cdr)')
     .option('--kafka', 'go through a Kafka broker: KAFKA_BROKERS, else an in-process librdkafka mock cluster')
     .option('--partitions <n>', 'partitions of the evaluation topics', '3')
     .option(
@@ -189,8 +195,16 @@ export function registerEvalPubtator(group: Command): void {
           kafka: opts.kafka === true,
           ...(typeof opts.tokenizer === 'string' ? { tokenizerStyle: opts.tokenizer } : {}),
           ...(typeof opts.document === 'string' ? { document: parseDocumentOption(opts.document) } : {}),
+          ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
           partitions: Number(opts.partitions),
         });
+        const seen = r.concepts
+          ? dictionarySawData(
+              typeof opts.normalizer === 'string' ? opts.normalizer : defaultModel('normalize-cdr'),
+              String(opts.data),
+            )
+          : null;
+        if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
         const perType = Object.fromEntries(
           Object.entries(r.per_type).map(([k, v]) => [
             k,
@@ -214,6 +228,7 @@ export function registerEvalPubtator(group: Command): void {
             per_type: perType,
             // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
             ...(r.concepts ? { concepts: roundFigures(r.concepts) } : {}),
+            ...(seen ? { concepts_not_held_out: seen } : {}),
             abstracts: r.abstracts,
             predictions: r.predictions,
             ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),
