@@ -1,14 +1,15 @@
 // Normalization of the mentions of one abstract: dictionary lookup per mention, abbreviations resolved
 // through their definitions in the same abstract ("puromycin aminonucleoside (PAN)": PAN takes the long
-// form's concept), and one answer per surface form in an abstract (the most confident one), since an
-// abstract uses a name for one thing. Answers below the threshold become "-1" (unsure).
+// form's concept), coordinated mentions split into their parts, and one answer (the most confident) per
+// normalized name in an abstract ("Seizures" and "seizure" alike), since an abstract uses a name for one
+// thing. Answers below the threshold become "-1" (unsure).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { definitionsByShortForm, findAbbreviationDefinitions } from '../../text/abbreviationDefinitions.ts';
 import { bundleError } from '../errors.ts';
 import { ConceptDictionary, UNKNOWN_CONCEPT, type LookupTier } from './conceptDictionary.ts';
-import { coordinatedNames, foldCase } from './conceptNames.ts';
+import { coordinatedNames, foldCase, normalizeName } from './conceptNames.ts';
 
 /** A mention to normalize: document offsets, text and entity type. */
 export interface MentionInput {
@@ -45,11 +46,11 @@ export const NormalizeOptions = z
       .boolean()
       .default(true)
       .describe('resolve short forms through their definitions in the abstract'),
-    /** One answer (the most confident) per surface form and type in an abstract. */
+    /** One answer (the most confident) per normalized name and type in an abstract. */
     consistency: z
       .boolean()
       .default(true)
-      .describe('one answer (the most confident) per surface form and type in an abstract'),
+      .describe('one answer (the most confident) per normalized name and type in an abstract'),
     /** Use the character-trigram similarity ranker when no dictionary tier matches. */
     similar: z
       .boolean()
@@ -106,12 +107,12 @@ export function normalizeDocumentMentions(
   if (o.consistency) {
     const bestOf = new Map<string, NormalizedMention>();
     mentions.forEach((m, i) => {
-      const k = `${m.type}\t${foldCase(m.text ?? '')}`;
+      const k = `${m.type}\t${normalizeName(m.text ?? '')}`;
       const b = bestOf.get(k);
       if (!b || raw[i]!.conceptScore > b.conceptScore) bestOf.set(k, raw[i]!);
     });
     mentions.forEach((m, i) => {
-      raw[i] = bestOf.get(`${m.type}\t${foldCase(m.text ?? '')}`)!;
+      raw[i] = bestOf.get(`${m.type}\t${normalizeName(m.text ?? '')}`)!;
     });
   }
   return raw.map((r) => (r.conceptScore >= threshold ? { ...r } : { ...r, conceptId: UNKNOWN_CONCEPT }));

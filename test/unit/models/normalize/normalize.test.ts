@@ -216,6 +216,20 @@ describe('per-abstract normalization', () => {
     expect(off[0]!.via).not.toBe('composite');
   });
 
+  it('one normalized name gets one answer per abstract: the most confident, across case and plural', () => {
+    // "Ovarian cancers" alone would be a weaker (normalized) answer; "ovarian cancer" is exact.
+    const t = normalizeDocumentMentions(dict, '', [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')], {
+      threshold: 0.5,
+    });
+    expect(t[0]).toEqual(t[1]);
+    expect(t[0]!.via).toBe('exact');
+    const off = normalizeDocumentMentions(dict, '', [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')], {
+      threshold: 0.5,
+      consistency: false,
+    });
+    expect(off[0]!.via).toBe('normalized');
+  });
+
   it('one surface form gets one answer per abstract (the most confident)', () => {
     const text = 'tumour necrosis factor (TNF) ... TNF ... TNF';
     const m = [
