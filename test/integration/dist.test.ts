@@ -69,6 +69,16 @@ describe('compiled CLI', () => {
     expect(readFileSync(out, 'utf8').trim().split('\n').length).toBeGreaterThan(10);
   });
 
+  it("npm's prepare passes where src/ is absent (the Docker deps stage: package.json and the lock only)", () => {
+    const empty = mkdtempSync(join(tmpdir(), 'prepare-'));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: { prepare: string };
+    };
+    const r = spawnSync('sh', ['-c', pkg.scripts.prepare], { cwd: empty, encoding: 'utf8' });
+    rmSync(empty, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('runs the sources once one is newer than dist/ (an edit is never shadowed by an old build)', () => {
     const edited = join(copy, 'src/cli/commands/describe.ts');
     const later = new Date(Date.now() + 60_000);
