@@ -326,6 +326,10 @@ recall cannot pass these (the goals of issue 13, 90 and 86.5 F1 on held-out abst
 for this dictionary on dev).
 Reference (held-out CDR test, BioCreative V organizers' baselines): tmChem 91.2 (chemicals), DNorm 80.6 (diseases).
 
+Ids follow the CDR annotation, not MeSH's hierarchy, where the two differ: "statin(s)" get D019821
+(Simvastatin), as the CDR abstracts annotate them every time (9 of 9 in train + dev), not D019161 (the
+HMG-CoA reductase inhibitor class); the BioCreative measure counts the annotated id.
+
 Threshold table (dev, gold mentions, training-only dictionary; P / R / F1):
 
 | threshold | Chemical | Disease | all F1 |

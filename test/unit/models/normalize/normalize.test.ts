@@ -91,6 +91,9 @@ describe('coordinated (composite) names', () => {
     expect(coordinatedNames('N,N-dimethylformamide')).toBeNull();
     expect(coordinatedNames('and cancer')).toBeNull();
     expect(coordinatedNames('')).toBeNull();
+    expect(coordinatedNames(', and ,')).toBeNull();
+    // A list longer than any CDR composite is not read as one.
+    expect(coordinatedNames(Array.from({ length: 12 }, (_, i) => `x${i}`).join(', ') + ' and y toxicity')).toBeNull();
   });
 });
 
@@ -238,6 +241,23 @@ describe('per-abstract normalization', () => {
     ];
     const res = normalizeDocumentMentions(dict, text, m, { threshold: 0.5 });
     expect(res[0]!.conceptId).toBe(res[1]!.conceptId);
+  });
+
+  it('bad mentions (no text, a type the dictionary lacks, only punctuation) get -1 and never throw', () => {
+    const res = normalizeDocumentMentions(
+      dict,
+      'Some text.',
+      [
+        { start: 0, end: 4, text: undefined as unknown as string, type: 'Chemical' },
+        at('hepatitis', 'Gene'),
+        at('--- / ---', 'Disease'),
+        at(' and ', 'Disease'),
+        at('hepatitis', 'Disease'),
+      ],
+      { threshold: 0.5 },
+    );
+    expect(res.map((r) => r.conceptId)).toEqual(['-1', '-1', '-1', '-1', 'D056486']);
+    expect(res.slice(0, 4).every((r) => r.conceptScore < 0.5)).toBe(true);
   });
 
   it('an abstract with hundreds of mentions is normalized mention for mention', () => {
