@@ -52,6 +52,7 @@ recipes: ${RECIPES.join(', ')}
   --with-dev           ner: train on train + dev (both re-tokenized like train), keep the last epoch of a
                        fixed --epochs (dev cannot select); the card's dev figures are then not held out:
                        report the train-only run's (training/README.md, "final bundles")
+  --select <s>         ner: best (default: the epoch with the best dev F1) or last (the last epoch)
 ner-multitask (shared char + word encoder, one emission layer + CRF head per corpus; training/README.md):
   --data <ds,ds,...>   corpora trained together (default bc5cdr,ncbi,bc2gm,jnlpba,ebmnlp), each with its
                        own labels; train ner/<ds>/<split>/train.conll, dev ner/<ds>/dev.conll
@@ -130,6 +131,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       device: { type: 'string' },
       'no-eval': { type: 'boolean', default: false },
       'with-dev': { type: 'boolean', default: false },
+      select: { type: 'string' },
       python: { type: 'string', default: '/usr/bin/python3' },
       help: { type: 'boolean', default: false },
     },
@@ -236,8 +238,13 @@ export async function runTrain(argv: string[]): Promise<void> {
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay', 'hidden'] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
-  if (v['with-dev']) {
-    if (recipe !== 'ner') throw new TrainUsageError('train: --with-dev applies to the ner recipe only');
+  const select = v['with-dev'] ? 'last' : (v.select ?? 'best');
+  if (select !== 'best' && select !== 'last')
+    throw new TrainUsageError(`train: --select must be best or last, got ${select}`);
+  if (v['with-dev'] && v.select === 'best')
+    throw new TrainUsageError('train: --with-dev trains on dev, so --select best cannot apply');
+  if (select === 'last') {
+    if (recipe !== 'ner') throw new TrainUsageError('train: --with-dev and --select apply to the ner recipe only');
     args.push('--select', 'last');
   }
   await runPython(python, args, here);
