@@ -44,7 +44,7 @@ export async function createGenerator(
     task: 'seq2seq',
     ...(opts.backend ? { backend: opts.backend } : {}),
   })) as Seq2SeqBundle;
-  return new Gen(b, opts.stepId ?? 'generate');
+  return new Seq2SeqGenerator(b, opts.stepId ?? 'generate');
 }
 
 /** Checks the options against the inputs and the bundle; returns them parsed, maxNewTokens capped. */
@@ -113,7 +113,7 @@ function isBeam(o: GenerateConfig): boolean {
   return o.strategy === 'beam' || o.strategy === 'beam-sample';
 }
 
-class Gen implements Generator {
+class Seq2SeqGenerator implements Generator {
   private readonly model: Seq2SeqModel;
   private readonly constraints: TokenConstraints;
   private readonly decoding: Decoding;
