@@ -2,14 +2,14 @@
 // (tsconfig.build.json, no type check: `npm run typecheck` does that) and copies the files the code reads
 // beside itself; bin.mjs runs dist/ only while distState() finds it at least as new as every source.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The project root (src/cli/../..). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The compiled output; its .stamp is written last, so its time is when the build finished. */
+/** The compiled output; its .stamp is written last, dated when the build started. */
 export const distDir = join(root, 'dist');
 const stamp = join(distDir, '.stamp');
 /** What is compiled: every file under these folders (and the folders themselves: a deletion changes them). */
@@ -56,6 +56,8 @@ export function build({ ifPossible = false } = {}) {
     process.stderr.write(`build: skipped (${why}); the CLI runs the TypeScript sources through tsx\n`);
     return ifPossible ? 0 : 1;
   }
+  // The stamp gets the time the build started: a source edited while tsc ran is newer, so it counts as stale.
+  const started = new Date();
   rmSync(distDir, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
     cwd: root,
@@ -73,7 +75,8 @@ export function build({ ifPossible = false } = {}) {
       recursive: true,
       filter: (from) => !from.endsWith('.ts') || statSync(from).isDirectory(),
     });
-  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  writeFileSync(stamp, `${started.toISOString()}\n`);
+  utimesSync(stamp, started, started);
   return 0;
 }
 
