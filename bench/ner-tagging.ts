@@ -4,7 +4,8 @@
 // sentences handed over pre-split and pre-tokenized. Both load the bundle inside the timing (the
 // topology loads it on its first batch), so the ratio is the cost of everything around the model.
 // Args: --reps N (3, best of N, runs interleaved since the machine is shared) --max-batch N (32)
-// --document on|off (on: the topology's default document stage)
+// --document on|off (on: the topology's default document stage) --worker on|off (the NER session on a
+// worker thread, in both; default: the operator's default, on)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { runTopology } from '../src/engine/runner.ts';
 import type { Sink, Source } from '../src/engine/types.ts';
 import { dataPath, projectRoot } from '../src/io/dataPath.ts';
 import { openSink, openSource } from '../src/io/files/index.ts';
+import { backend, batching } from '../src/models/modelStepConfig.ts';
 import { tagEntities } from '../src/models/ner/tagEntities.ts';
 import { parsePubtator } from '../src/text/pubtator.ts';
 import { articleSentences } from '../src/text/splitSentences.ts';
@@ -38,10 +40,11 @@ export default async function main(args: string[]): Promise<void> {
   const reps = Number(arg(args, 'reps', '3'));
   const maxBatch = Number(arg(args, 'max-batch', '32'));
   const documentStage = arg(args, 'document', 'on') === 'on';
+  const worker = arg(args, 'worker', 'default');
   const data = dataPath('pubtator', 'cdr_dev.pubtator');
   const model = join(projectRoot, 'models', 'ner-bc5cdr');
   const config = NerTaggingConfig.parse({
-    ner: { model, maxBatch },
+    ner: { model, maxBatch, ...(worker === 'default' ? {} : { worker: worker === 'on' }) },
     ...(documentStage
       ? {}
       : {
@@ -94,10 +97,8 @@ export default async function main(args: string[]): Promise<void> {
           tagEntities({
             stepId: 'bench-ner',
             model,
-            taggerOptions: { stepId: 'bench-ner' },
-            maxBatch: config.ner.maxBatch,
-            maxWaitMs: config.ner.maxWaitMs,
-            concurrency: config.ner.concurrency,
+            taggerOptions: { stepId: 'bench-ner', backend: backend(config.ner) },
+            ...batching(config.ner),
           }),
           toArray(),
         ),
@@ -133,6 +134,7 @@ export default async function main(args: string[]): Promise<void> {
       abstracts: docs.length,
       sentences: sentences.length,
       document_stage: documentStage,
+      worker: config.ner.worker ?? 'default (on)',
       maxBatch: config.ner.maxBatch,
       reps,
       topology_sentences_per_s: Number(top.toFixed(1)),

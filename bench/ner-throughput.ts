@@ -1,14 +1,15 @@
 // Sentences/s of the NER operator (tagEntities: dynamic batching + CRF decode) over the 5,330 BC5CDR dev
 // sentences, against a bare loop of session.run on the same pre-tokenized, length-sorted batches (the limit
 // for the model here), and against the operator at batch size 1.
-// Args: --max-batch N (32) --concurrency N (1) --bucket-width N (4) --reps N (5) --provider cpu|cuda|webgpu
-// --threads N (0 = ORT default) --console (the live console's page open in a browser meanwhile)
+// Args: --max-batch N (32) --concurrency N (the operator's default, 2) --bucket-width N (4) --reps N (5) --provider cpu|cuda|webgpu
+// --threads N (0 = ORT default) --worker on|off (the tagger's session on a worker thread; default: the
+// tagger's default, on) --console (the live console's page open in a browser meanwhile)
 import { from, identity, lastValueFrom, tap, toArray } from 'rxjs';
 import { startBenchConsole, wantsConsole, type BenchConsole } from './helpers/console.ts';
 import { AckToken, envelope } from '../src/engine/envelope.ts';
-import { float32, int64, type Feeds, type Provider } from '../src/models/backend.ts';
+import { ModelSession, float32, int64, type Feeds, type Provider } from '../src/models/backend.ts';
 import { bc5cdrDev, benchModel, timed } from './helpers/models.ts';
-import { tagEntities } from '../src/models/ner/tagEntities.ts';
+import { TAG_ENTITIES_CONCURRENCY, tagEntities } from '../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../src/models/ner/tokenTagger.ts';
 
 // --console: the operator runs with the live console's page open and updating (issue 16 cost check).
@@ -23,7 +24,7 @@ async function runOperator(
   tagger: TokenTagger,
   sents: string[][],
   maxBatch: number,
-  concurrency: number,
+  concurrency: number | undefined,
   record?: string[][][],
   bucketWidth = 4,
 ): Promise<number> {
@@ -49,7 +50,14 @@ async function runOperator(
   const s = await timed(async () => {
     const out = await lastValueFrom(
       from(envs).pipe(
-        tagEntities({ stepId: 'bench-ner', tagger: t, maxBatch, maxWaitMs: 2, concurrency, bucketWidth }),
+        tagEntities({
+          stepId: 'bench-ner',
+          tagger: t,
+          maxBatch,
+          maxWaitMs: 2,
+          bucketWidth,
+          ...(concurrency === undefined ? {} : { concurrency }),
+        }),
         live ? tap((e) => live!.observe(e.value)) : identity,
         toArray(),
       ),
@@ -83,14 +91,20 @@ function feedsFor(tagger: TokenTagger, batch: string[][]): Feeds {
 
 export default async function main(args: string[]): Promise<void> {
   const maxBatch = Number(arg(args, 'max-batch', '32'));
-  const concurrency = Number(arg(args, 'concurrency', '1'));
+  const c = arg(args, 'concurrency', 'default');
+  const concurrency = c === 'default' ? undefined : Number(c);
   const provider = arg(args, 'provider', 'cpu') as Provider;
   const threads = Number(arg(args, 'threads', '0'));
   const bucketWidth = Number(arg(args, 'bucket-width', '4'));
   const reps = Number(arg(args, 'reps', '5'));
   const sents = bc5cdrDev();
   const model = benchModel('ner-bc5cdr', 'model.json', 'ner');
-  const backend = { executionProviders: [provider], intraOpNumThreads: threads };
+  const worker = arg(args, 'worker', 'default');
+  const backend = {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    ...(worker === 'default' ? {} : { worker: worker === 'on' }),
+  };
   const tagger = await createTokenTagger(model.dir, { stepId: 'bench-ner', backend });
   if (!tagger.bundle.words)
     throw new Error('ner-throughput expects a word-level (project layout) NER bundle');
@@ -117,7 +131,8 @@ export default async function main(args: string[]): Promise<void> {
   const sortedBatches: Feeds[] = [];
   for (let i = 0; i < sorted.length; i += maxBatch)
     sortedBatches.push(feedsFor(tagger, sorted.slice(i, i + maxBatch)));
-  const session = tagger.bundle.session;
+  // The baseline is ORT itself: an in-thread session on the same file and options, whatever the tagger uses.
+  const session = await ModelSession.open(tagger.bundle.session.path, { ...backend, worker: false });
   const bareLoop = async (fs: Feeds[]): Promise<number> =>
     sents.length /
     (await timed(async () => {
@@ -133,6 +148,7 @@ export default async function main(args: string[]): Promise<void> {
   }
   const op1 = await runOperator(tagger, sents, 1, 1);
   await tagger.dispose();
+  await session.dispose();
   await live?.close();
 
   const result = {
@@ -141,14 +157,16 @@ export default async function main(args: string[]): Promise<void> {
     provider: session.provider,
     sentences: sents.length,
     maxBatch,
-    concurrency,
+    concurrency: concurrency ?? TAG_ENTITIES_CONCURRENCY,
+    worker: tagger.bundle.session.onWorker,
     console: live ? live.viewer : 'off',
     operator_sentences_per_s: Number(op.toFixed(1)),
     bare_session_run_sentences_per_s: Number(bare.toFixed(1)),
     operator_batch1_sentences_per_s: Number(op1.toFixed(1)),
     bare_sorted_batches_sentences_per_s: Number(bareSorted.toFixed(1)),
     mean_batch_size: Number((sents.length / recorded.length).toFixed(1)),
-    baseline: 'bare loop of session.run on the same pre-tokenized batches the operator formed',
+    baseline:
+      'bare loop of session.run (in-thread ORT session) on the same pre-tokenized batches the operator formed',
     ratio: Number((op / bare).toFixed(3)),
     ratio_vs_batch1: Number((op / op1).toFixed(2)),
   };

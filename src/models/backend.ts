@@ -1,4 +1,6 @@
-// The only module that imports onnxruntime-node: everything else sees ModelSession and plain tensors.
+// The only module that imports onnxruntime-node (with its worker script, sessionWorker.mjs): everything
+// else sees ModelSession and plain tensors.
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { metrics } from '../obs/metrics.ts';
@@ -27,6 +29,13 @@ export const backendConfigSchema = z
     allowSpinning: z.boolean().default(false),
     /** Sessions per model file; runs go to the least busy one. */
     poolSize: z.number().int().min(1).max(64).default(1),
+    /**
+     * Each session on its own worker thread. onnxruntime-node's run() is synchronous under its promise, so
+     * in-thread it blocks the JS thread (every other step of a topology) for the whole model run; on a
+     * worker, parsing, tokenizing, decoding and writing overlap the run. Costs a copy of the feeds and a
+     * message per run (outputs are transferred): worth it for batched tagging, not for many tiny runs.
+     */
+    worker: z.boolean().default(false),
   })
   .strict();
 export type BackendConfig = z.infer<typeof backendConfigSchema>;
@@ -67,6 +76,171 @@ export function f32(t: ort.Tensor | undefined, what: string): Float32Array {
   return t.data;
 }
 
+/** What ModelSession needs of a session: ORT's own, or its stand-in on a worker thread. */
+interface SessionLike {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  run(feeds: Feeds): Promise<Outputs>;
+  run(feeds: Feeds, fetches: readonly string[]): Promise<Outputs>;
+  release(): Promise<void>;
+}
+
+interface WireTensor {
+  type: ort.Tensor.Type;
+  data: ort.Tensor.DataType;
+  dims: number[];
+}
+type WorkerMessage =
+  | { type: 'ready'; meta: Pick<SessionLike, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'> }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; outputs?: Record<string, WireTensor>; error?: string }
+  | { type: 'released' };
+
+const workerScript = new URL('./sessionWorker.mjs', import.meta.url);
+
+/**
+ * An ORT session on a worker thread (sessionWorker.mjs): runs are posted to it and answered in order. The
+ * thread holds the process open only while runs are pending. If it dies, pending runs fail and the next run
+ * starts a fresh one, so one lost thread costs its batches (nacked), not the stream.
+ */
+class WorkerSession implements SessionLike {
+  private worker: Worker | null = null;
+  private starting: Promise<Worker> | null = null;
+  private readonly pending = new Map<number, { resolve: (o: Outputs) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private released = false;
+
+  private constructor(
+    private readonly path: string,
+    private readonly options: ort.InferenceSession.SessionOptions,
+    private readonly meta: Pick<SessionLike, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.meta.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.meta.outputNames;
+  }
+  get inputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.meta.inputMetadata;
+  }
+  get outputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+    return this.meta.outputMetadata;
+  }
+
+  static async create(path: string, options: ort.InferenceSession.SessionOptions): Promise<WorkerSession> {
+    const { worker, meta } = await WorkerSession.spawn(path, options);
+    const s = new WorkerSession(path, options, meta);
+    s.adopt(worker);
+    return s;
+  }
+
+  /** Starts a worker and waits for its session to open (rejects with ORT's message when it cannot). */
+  private static spawn(
+    path: string,
+    options: ort.InferenceSession.SessionOptions,
+  ): Promise<{ worker: Worker; meta: Extract<WorkerMessage, { type: 'ready' }>['meta'] }> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(workerScript, { workerData: { path, options } });
+      const onExit = (code: number): void => reject(new Error(`session worker exited (code ${code}) before opening`));
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+      worker.once('message', (m: WorkerMessage) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        if (m.type === 'ready') {
+          worker.unref();
+          resolve({ worker, meta: m.meta });
+        } else {
+          void worker.terminate();
+          reject(new Error(m.type === 'failed' ? m.message : `unexpected ${m.type} message`));
+        }
+      });
+    });
+  }
+
+  private adopt(worker: Worker): void {
+    this.worker = worker;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type !== 'result') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (m.error !== undefined || !m.outputs) p.reject(new Error(m.error ?? 'no outputs'));
+      else {
+        const outs: Outputs = {};
+        for (const [name, t] of Object.entries(m.outputs)) outs[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+        p.resolve(outs);
+      }
+    });
+    const lost = (why: string): void => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      const err = new Error(`session worker ${why}`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => lost(`failed: ${e.message}`));
+    worker.on('exit', (code) => lost(`exited (code ${code})`));
+  }
+
+  private async ensure(): Promise<Worker> {
+    if (this.worker) return this.worker;
+    this.starting ??= WorkerSession.spawn(this.path, this.options)
+      .then(({ worker }) => {
+        this.adopt(worker);
+        return worker;
+      })
+      .finally(() => {
+        this.starting = null;
+      });
+    return this.starting;
+  }
+
+  run(feeds: Feeds, fetches?: readonly string[]): Promise<Outputs> {
+    if (this.released) return Promise.reject(new Error('session released'));
+    // Posted synchronously while the thread is up: a run started from a batch's completion reaches the
+    // worker before the rest of that callback (decoding, emitting downstream) runs.
+    if (this.worker) return this.post(this.worker, feeds, fetches);
+    return this.ensure().then((w) => this.post(w, feeds, fetches));
+  }
+
+  private post(worker: Worker, feeds: Feeds, fetches?: readonly string[]): Promise<Outputs> {
+    const wire: Record<string, WireTensor> = {};
+    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, data: t.data, dims: [...t.dims] };
+    const id = this.nextId++;
+    return new Promise<Outputs>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      // Feeds are copied (structured clone), never transferred: callers may reuse their tensors.
+      worker.postMessage({ type: 'run', id, feeds: wire, fetches: fetches ? [...fetches] : undefined });
+    });
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    for (const p of this.pending.values()) p.reject(new Error('session released'));
+    this.pending.clear();
+    await new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      worker.once('exit', done);
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'released') void worker.terminate();
+      });
+      worker.ref();
+      worker.postMessage({ type: 'release' });
+    });
+  }
+}
+
 /** One model file opened as a pool of ORT sessions. */
 export class ModelSession {
   private readonly busy: number[];
@@ -74,8 +248,10 @@ export class ModelSession {
 
   private constructor(
     readonly path: string,
-    private readonly sessions: ort.InferenceSession[],
+    private readonly sessions: SessionLike[],
     readonly provider: Provider,
+    /** Whether the sessions run on worker threads (backend option `worker`). */
+    readonly onWorker: boolean,
   ) {
     this.busy = sessions.map(() => 0);
   }
@@ -90,9 +266,10 @@ export class ModelSession {
       ...(cfg.interOpNumThreads > 0 ? { interOpNumThreads: cfg.interOpNumThreads } : {}),
       ...(cfg.allowSpinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
-    const sessions: ort.InferenceSession[] = [];
+    const sessions: SessionLike[] = [];
     try {
-      for (let i = 0; i < cfg.poolSize; i++) sessions.push(await ort.InferenceSession.create(path, so));
+      for (let i = 0; i < cfg.poolSize; i++)
+        sessions.push(cfg.worker ? await WorkerSession.create(path, so) : await ort.InferenceSession.create(path, so));
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
       throw new ModelError(
@@ -101,7 +278,7 @@ export class ModelSession {
         { cause: e },
       );
     }
-    return new ModelSession(path, sessions, cfg.executionProviders[0] ?? 'cpu');
+    return new ModelSession(path, sessions, cfg.executionProviders[0] ?? 'cpu', cfg.worker);
   }
 
   get inputNames(): readonly string[] {

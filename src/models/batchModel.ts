@@ -115,6 +115,13 @@ export function batchModel<A, B>(
           } catch (e) {
             p = Promise.reject(e);
           }
+          let freed = false;
+          const free = (): void => {
+            if (freed) return;
+            freed = true;
+            running--;
+            if (!closed) pump();
+          };
           p.then(
             (results) => {
               if (results.length !== batch.length)
@@ -124,6 +131,9 @@ export function batchModel<A, B>(
                   { retriable: false },
                 );
               metrics.stepLatency.observe({ step }, (performance.now() - t0) / 1000);
+              // Start the next ready batch before emitting this one: a model on a worker thread runs it
+              // while these results go downstream on this thread.
+              free();
               batch.forEach((it, k) => settle(it, derive(it.env, results[k] as B, it.env.ack)));
             },
           )
@@ -148,11 +158,8 @@ export function batchModel<A, B>(
               }
             })
             .finally(() => {
-              running--;
-              if (!closed) {
-                pump();
-                maybeComplete();
-              }
+              free();
+              if (!closed) maybeComplete();
             });
         }
       };

@@ -36,7 +36,17 @@ export const ModelStepConfig = z
       .min(0)
       .default(10)
       .describe('longest wait, in ms, for a batch to fill before it runs'),
-    concurrency: z.number().int().min(1).max(64).default(1).describe('model batches run at once'),
+    /**
+     * Batches in flight at once. Unset: the operator's default (2 for NER, whose session runs on a worker
+     * thread: one batch runs while the next is built and the last decoded; 1 for the others).
+     */
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('model batches in flight at once; unset: per operator (NER 2, others 1)'),
     providers: z
       .array(z.enum(PROVIDERS))
       .min(1)
@@ -48,19 +58,43 @@ export const ModelStepConfig = z
       .min(0)
       .default(0)
       .describe('intra-op threads per session (0: ONNX Runtime chooses)'),
+    /**
+     * Run the model's sessions on a worker thread, so the steps around the model overlap its runs
+     * (backend option `worker`, src/models/backend.ts). Unset: the operator's default (on for the token
+     * taggers: NER, keywords; off for the others).
+     */
+    worker: z
+      .boolean()
+      .optional()
+      .describe(
+        'run the sessions on a worker thread so the steps around the model overlap; unset: per operator',
+      ),
   })
   .strict();
 export type ModelStepConfig = z.output<typeof ModelStepConfig>;
 
-/** The batching part of a model step config, in the shape the model operators take. */
-export function batching(c: ModelStepConfig): { maxBatch: number; maxWaitMs: number; concurrency: number } {
-  return { maxBatch: c.maxBatch, maxWaitMs: c.maxWaitMs, concurrency: c.concurrency };
+/** The batching part of a model step config, in the shape the model operators take (unset concurrency left out). */
+export function batching(c: ModelStepConfig): {
+  maxBatch: number;
+  maxWaitMs: number;
+  concurrency?: number;
+} {
+  return {
+    maxBatch: c.maxBatch,
+    maxWaitMs: c.maxWaitMs,
+    ...(c.concurrency === undefined ? {} : { concurrency: c.concurrency }),
+  };
 }
 
-/** The backend part of a model step config. */
+/** The backend part of a model step config (`worker` only when set, so the operator's default holds). */
 export function backend(c: ModelStepConfig): {
   executionProviders: ModelStepConfig['providers'];
   intraOpNumThreads: number;
+  worker?: boolean;
 } {
-  return { executionProviders: c.providers, intraOpNumThreads: c.threads };
+  return {
+    executionProviders: c.providers,
+    intraOpNumThreads: c.threads,
+    ...(c.worker === undefined ? {} : { worker: c.worker }),
+  };
 }

@@ -15,6 +15,12 @@ export type TagEntitiesConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
   taggerOptions?: TaggerOptions;
 };
 
+/**
+ * Batches in flight unless configured: with the session on a worker thread (the tagger's default), the next
+ * batch is built and queued while one runs, and the last one's Viterbi and spans overlap the run.
+ */
+export const TAG_ENTITIES_CONCURRENCY = 2;
+
 /** NER over envelopes of tokenized sentences: dynamic batches through the tagger, bucketed by length. */
 export function tagEntities<S extends TaggerInput>(
   config: TagEntitiesConfig,
@@ -25,13 +31,19 @@ export function tagEntities<S extends TaggerInput>(
     step,
     tagger,
     model ? () => createTokenTagger(model, { stepId: step, ...taggerOptions }) : undefined,
-    (get) =>
-      batchModel<S, Tagged<S>>({ ...batch, stepId: step, bucketBy: (v) => (v as S).tokens.length }, async (items) => {
-        const res = await (await get()).predict(items);
+    (get) => {
+      // The loaded tagger, once known: predict() is then called synchronously from the batcher, so a batch
+      // reaches the session without waiting a microtask behind the previous batch's results.
+      let loaded: TokenTagger | undefined;
+      const cfg = { ...batch, concurrency: batch.concurrency ?? TAG_ENTITIES_CONCURRENCY, stepId: step };
+      return batchModel<S, Tagged<S>>({ ...cfg, bucketBy: (v) => (v as S).tokens.length }, async (items) => {
+        const t = loaded ?? (loaded = await get());
+        const res = await t.predict(items);
         return items.map((s, i) => {
           const r = res[i]!;
           return { ...s, tags: r.tags, tagScores: r.scores, entities: r.entities };
         });
-      }),
+      });
+    },
   );
 }

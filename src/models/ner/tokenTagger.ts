@@ -54,6 +54,9 @@ export const taggerOptionsSchema = z
   .strict();
 export type TaggerOptions = z.input<typeof taggerOptionsSchema>;
 
+/** Default of the backend option `worker` for token taggers (see createTokenTagger). */
+export const TAGGER_ON_WORKER = true;
+
 interface Row {
   sentence: number;
   window: Window;
@@ -65,10 +68,11 @@ export async function createTokenTagger(dir: string, opts: TaggerOptions = {}): 
   if (!parsed.success)
     throw new ModelError('config', `token tagger options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const o = parsed.data;
-  const bundle = (await loadBundle(dir, {
-    task: 'token-classification',
-    ...(o.backend ? { backend: o.backend as BackendOptions } : {}),
-  })) as TokenClassificationBundle;
+  // Batched tagging runs its session on a worker thread unless told otherwise (backend option `worker`):
+  // onnxruntime-node's run() blocks the JS thread, and on a worker the steps around the model overlap it.
+  const backend: BackendOptions = { ...(o.backend as BackendOptions | undefined) };
+  if (backend.worker === undefined) backend.worker = TAGGER_ON_WORKER;
+  const bundle = (await loadBundle(dir, { task: 'token-classification', backend })) as TokenClassificationBundle;
   return new Tagger(bundle, o);
 }
 

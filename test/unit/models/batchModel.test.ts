@@ -1,4 +1,4 @@
-import { Subject, VirtualTimeScheduler, firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+import { Subject, VirtualTimeScheduler, firstValueFrom, from, lastValueFrom, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import { batchModel } from '../../../src/models/batchModel.ts';
@@ -101,6 +101,23 @@ describe('batchModel', () => {
       const ids = out.filter((e) => e.key === k).map((e) => e.value);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
     }
+  });
+
+  it('starts the next ready batch before emitting the results of the one that finished', async () => {
+    const events: string[] = [];
+    const input = Array.from({ length: 4 }, (_, i) => env(i, null));
+    await lastValueFrom(
+      from(input).pipe(
+        batchModel<V, number>({ stepId: 't4b', maxBatch: 2, maxWaitMs: 1000 }, async (b) => {
+          events.push(`start ${b[0]!.id}`);
+          await tick();
+          return b.map((v) => v.id);
+        }),
+        tap((e) => events.push(`emit ${e.value}`)),
+        toArray(),
+      ),
+    );
+    expect(events).toEqual(['start 0', 'start 2', 'emit 0', 'emit 1', 'emit 2', 'emit 3']);
   });
 
   it('a failing batch nacks its envelopes with the step id, and the stream goes on', async () => {

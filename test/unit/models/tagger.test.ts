@@ -236,3 +236,29 @@ describe('span-head bundle (nested entities)', () => {
     }
   });
 });
+
+describe('tagger session on a worker thread (the default) or in-thread', () => {
+  const bundles: [string, string[][]][] = [
+    ['crf-tagger', (JSON.parse(readFileSync(join(fx, 'crf-tagger/reference.json'), 'utf8')) as CrfRef).sentences.map((s) => s.tokens)],
+    ['hf-token-cls', (JSON.parse(readFileSync(join(fx, 'hf-token-cls/reference.json'), 'utf8')) as HfRef).sentences.map((s) => s.tokens)],
+    ['span-tagger', (JSON.parse(readFileSync(join(fx, 'span-tagger/reference.json'), 'utf8')) as { sentences: { tokens: string[] }[] }).sentences.map((s) => s.tokens)],
+  ];
+
+  it.each(bundles)('%s: same emissions bit for bit and same predictions', async (name, sentences) => {
+    const onWorker = await createTokenTagger(join(fx, name));
+    const inThread = await createTokenTagger(join(fx, name), { backend: { worker: false } });
+    try {
+      expect(onWorker.bundle.session.onWorker).toBe(true);
+      expect(inThread.bundle.session.onWorker).toBe(false);
+      const batch = sentences.map((tokens) => ({ tokens }));
+      if (name !== 'span-tagger') {
+        const [a, b] = await Promise.all([onWorker.emissions(batch), inThread.emissions(batch)]);
+        a.forEach((em, i) => expect(Buffer.from(em.buffer, em.byteOffset, em.byteLength)).toEqual(Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)));
+      }
+      expect(await onWorker.predict(batch)).toEqual(await inThread.predict(batch));
+    } finally {
+      await onWorker.dispose();
+      await inThread.dispose();
+    }
+  });
+});
