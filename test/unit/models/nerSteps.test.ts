@@ -32,12 +32,16 @@ function envs<T>(values: T[], settled: Settlement[] = [], keyOf = (_v: T, i: num
 describe('ModelStepConfig', () => {
   it('has defaults, rejects unknown fields, and splits into batching and backend parts', () => {
     const c = ModelStepConfig.parse({});
-    expect(c).toEqual({ maxBatch: 32, maxWaitMs: 10, concurrency: 1, providers: ['cpu'], threads: 0 });
+    // concurrency and worker stay unset, so each operator's own default holds (NER: 2, on a worker thread).
+    expect(c).toEqual({ maxBatch: 32, maxWaitMs: 10, providers: ['cpu'], threads: 0 });
     expect(() => ModelStepConfig.parse({ batch: 8 })).toThrow();
     expect(() => ModelStepConfig.parse({ providers: ['tpu'] })).toThrow();
     const d = ModelStepConfig.parse({ model: '/m/ner', maxBatch: 8, threads: 2, providers: ['cuda', 'cpu'] });
-    expect(batching(d)).toEqual({ maxBatch: 8, maxWaitMs: 10, concurrency: 1 });
+    expect(batching(d)).toEqual({ maxBatch: 8, maxWaitMs: 10 });
     expect(backend(d)).toEqual({ executionProviders: ['cuda', 'cpu'], intraOpNumThreads: 2 });
+    const e = ModelStepConfig.parse({ concurrency: 1, worker: false });
+    expect(batching(e)).toEqual({ maxBatch: 32, maxWaitMs: 10, concurrency: 1 });
+    expect(backend(e)).toEqual({ executionProviders: ['cpu'], intraOpNumThreads: 0, worker: false });
   });
 
   it('names models by their folder, and finds the shipped defaults under models/', () => {
