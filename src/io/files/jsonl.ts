@@ -67,10 +67,31 @@ export async function* readJsonl(
 
 /** JSON.stringify that writes Buffers as base64 strings (Avro bytes fields) instead of byte arrays. */
 export function toJsonLine(value: unknown): string {
+  // A replacer runs for every value (each token, tag and score of a prediction) and made JSON.stringify
+  // several times slower: only a record that holds a Buffer pays for it.
+  if (!holdsBuffer(value)) return JSON.stringify(value) + '\n';
   return (
     JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
       const orig = this[k];
       return Buffer.isBuffer(orig) ? orig.toString('base64') : v;
     }) + '\n'
   );
+}
+
+/** Whether a Buffer sits anywhere in `v` (primitives are skipped without a call). */
+function holdsBuffer(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (Buffer.isBuffer(v)) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && typeof x === 'object' && holdsBuffer(x)) return true;
+    }
+    return false;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object' && holdsBuffer(x)) return true;
+  }
+  return false;
 }
