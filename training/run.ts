@@ -244,7 +244,8 @@ export async function runTrain(argv: string[]): Promise<void> {
   if (v['with-dev'] && v.select === 'best')
     throw new TrainUsageError('train: --with-dev trains on dev, so --select best cannot apply');
   if (select === 'last') {
-    if (recipe !== 'ner') throw new TrainUsageError('train: --with-dev and --select apply to the ner recipe only');
+    if (recipe !== 'ner')
+      throw new TrainUsageError('train: --with-dev and --select apply to the ner recipe only');
     args.push('--select', 'last');
   }
   await runPython(python, args, here);
