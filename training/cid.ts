@@ -25,7 +25,8 @@ import {
 } from '../src/models/relations/cidFeatures.ts';
 import { loadNormalizer } from '../src/models/normalize/conceptNormalizer.ts';
 import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
-import { mentionsFromPredictions } from './normalize.ts';
+import { dictionaryFromDocs, mentionsFromPredictions } from './normalize.ts';
+import { normalizeDocumentMentions } from '../src/models/normalize/conceptNormalizer.ts';
 
 /** Thrown for a bad command line or unreadable data. */
 export class CidUsageError extends StreamError {
@@ -35,6 +36,8 @@ export class CidUsageError extends StreamError {
 }
 
 const FOLDS = 5;
+/** The normalizer threshold of --noisy-train (the shipped bundle's, picked on dev). */
+const NOISY_THRESHOLD = 0.7;
 
 function runPython(python: string, args: string[], cwd: string): Promise<void> {
   return new Promise((res, rej) => {
@@ -153,6 +156,7 @@ export async function runCidRecipe(argv: string[]): Promise<void> {
       dropout: { type: 'string', default: '0.5' },
       lr: { type: 'string', default: '1e-3' },
       python: { type: 'string', default: '/usr/bin/python3' },
+      'noisy-train': { type: 'boolean', default: false },
     },
   });
   const here = import.meta.dirname;
@@ -172,13 +176,35 @@ export async function runCidRecipe(argv: string[]): Promise<void> {
   const devDocs = read(devFile);
   const dev = devDocs.map((d) => ({ doc: cidDocumentFromPubtator(d), cid: goldCid(d) }));
   const fullPrior = buildCidPrior(train);
+  const foldDicts = v['noisy-train']
+    ? Array.from({ length: FOLDS }, (_, k) =>
+        dictionaryFromDocs(trainDocs.filter((_d, i) => i % FOLDS !== k)),
+      )
+    : [];
   const foldPriors = Array.from({ length: FOLDS }, (_, k) =>
     buildCidPrior(train.filter((_d, i) => i % FOLDS !== k)),
   );
   const work = resolve(here, 'work/cid', out.replace(/[^a-zA-Z0-9]+/g, '_').slice(-60));
   mkdirSync(work, { recursive: true });
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(work, 'train.json'), JSON.stringify(featureFile(train, (i) => foldPriors[i % FOLDS]!)));
+  // --noisy-train: each training abstract also as the pipeline would see it, its gold mentions
+  // normalized by a dictionary of the other folds (cross-fitted), so the classifier learns from ids that
+  // are missing or wrong the way they are end to end.
+  const noisy = v['noisy-train']
+    ? trainDocs.map((d, i) => {
+        const dict = foldDicts[i % FOLDS]!;
+        const doc = cidDocumentFromPubtator(d);
+        const ids = normalizeDocumentMentions(dict, pubtatorText(d), doc.mentions, {
+          threshold: NOISY_THRESHOLD,
+        });
+        return {
+          doc: { ...doc, mentions: doc.mentions.map((m, k) => ({ ...m, conceptId: ids[k]!.conceptId })) },
+          cid: goldCid(d),
+        };
+      })
+    : [];
+  const trainRows = featureFile([...train, ...noisy], (i) => foldPriors[(i % train.length) % FOLDS]!);
+  writeFileSync(join(work, 'train.json'), JSON.stringify(trainRows));
   writeFileSync(join(work, 'dev.json'), JSON.stringify(featureFile(dev, () => fullPrior)));
   writeFileSync(join(out, 'prior.json'), JSON.stringify(fullPrior) + '\n');
   await runPython(
