@@ -2,13 +2,12 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLabeled } from '../../src/augment/corpus.ts';
 import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
-import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
-import { runTopology } from '../../src/engine/runner.ts';
 import type { AugmentedSentence, LabeledSentence } from '../../src/io/avro/types.generated.ts';
 import { dataPath, projectRoot } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { bioToSpans, isValidBio } from '../../src/text/bio.ts';
 import { build, resolve as resolveAugment } from '../../topologies/augment.ts';
+import { runInMemory } from '../helpers/setup.ts';
 
 const generatorFixture = resolve(projectRoot, 'test/fixtures/models/seq2seq');
 const skip = skipWithoutSharedData('augment e2e');
@@ -17,22 +16,20 @@ async function run(
   records: LabeledSentence[],
   config: Record<string, unknown>,
 ): Promise<{ items: AugmentedSentence[]; dlq: MemoryDeadLetters; acked: number }> {
-  const dlq = new MemoryDeadLetters();
-  const source = new MemorySource<LabeledSentence>('sentences', records, {
-    maxInFlight: 16,
-    deadLetters: dlq,
-    keyOf: (v) => (v as LabeledSentence).id,
-  });
-  const sink = new MemorySink<AugmentedSentence>('augmented');
   const inputs = await resolveAugment(config);
-  await runTopology({
-    sources: { sentences: source },
-    sinks: { augmented: sink },
+  const {
+    sinks,
+    deadLetters: dlq,
+    source,
+  } = await runInMemory<LabeledSentence, { augmented: AugmentedSentence }>({
+    source: 'sentences',
+    records,
+    keyOf: (r) => r.id,
+    maxInFlight: 16,
+    sinks: ['augmented'],
     build: (s, k) => build(s, k, inputs),
-    config: {},
-    handleSignals: false,
-  }).done;
-  return { items: sink.items.map((i) => i.value), dlq, acked: source.acked.length };
+  });
+  return { items: sinks.augmented.items.map((i) => i.value), dlq, acked: source.acked.length };
 }
 
 describe.skipIf(skip)('augment topology over ner/ncbi/100', () => {

@@ -1,9 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
-import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
-import { runTopology } from '../../src/engine/runner.ts';
 import type {
   AugmentedSentence,
   NerPrediction,
@@ -12,32 +8,14 @@ import type {
   TrainingPair,
 } from '../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../src/io/dataPath.ts';
-import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build, resolve as resolveIngest } from '../../topologies/ingest.ts';
+import { runInMemory, sampleArticles } from '../helpers/setup.ts';
 
 const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models', name);
-
-function sampleArticles(): PubmedArticle[] {
-  return parsePubtator(
-    readFileSync(resolve(projectRoot, 'topologies/samples/abstracts.pubtator'), 'utf8'),
-  ).map((d) => pubtatorToArticle(d, { gold: false }));
-}
 
 describe('ingest topology (in-memory source and sinks, real ONNX models)', () => {
   it('emits predictions for every sentence, relations, augmentations and training pairs, and acks every abstract', async () => {
     const articles = sampleArticles();
-    const dlq = new MemoryDeadLetters();
-    const source = new MemorySource<PubmedArticle>('abstracts', articles, {
-      maxInFlight: 3,
-      deadLetters: dlq,
-      keyOf: (v) => (v as PubmedArticle).pmid,
-    });
-    const sinks = {
-      predictions: new MemorySink<NerPrediction>('predictions'),
-      relations: new MemorySink<RelationTriple>('relations'),
-      augmented: new MemorySink<AugmentedSentence>('augmented'),
-      pairs: new MemorySink<TrainingPair>('pairs'),
-    };
     const inputs = await resolveIngest({
       ner: { model: fx('crf-tagger') },
       keywords: { model: fx('crf-tagger') },
@@ -48,13 +26,26 @@ describe('ingest topology (in-memory source and sinks, real ONNX models)', () =>
       augmentOnlyWithEntities: false,
       bioaug: { generator: { model: fx('seq2seq') }, n: 1, maxNewTokens: 8 },
     });
-    await runTopology({
-      sources: { abstracts: source },
+    const {
       sinks,
+      deadLetters: dlq,
+      source,
+    } = await runInMemory<
+      PubmedArticle,
+      {
+        predictions: NerPrediction;
+        relations: RelationTriple;
+        augmented: AugmentedSentence;
+        pairs: TrainingPair;
+      }
+    >({
+      source: 'abstracts',
+      records: articles,
+      keyOf: (a) => a.pmid,
+      maxInFlight: 3,
+      sinks: ['predictions', 'relations', 'augmented', 'pairs'],
       build: (s, k) => build(s, k, inputs),
-      config: {},
-      handleSignals: false,
-    }).done;
+    });
 
     expect(dlq.records).toEqual([]);
     expect(source.acked.length).toBe(articles.length);

@@ -3,7 +3,7 @@
 // relations read back from their topics and decoded with their schemas, compared key by key.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { Sink, Source } from '../../src/engine/types.ts';
@@ -15,7 +15,7 @@ import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build } from '../../topologies/ner-relations.ts';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { runInMemory, useTestBroker } from '../helpers/setup.ts';
 
 // 40 CDR dev abstracts; outside CI without the shared data, the synthetic fixture (in CI absent data fails).
 const file = skipWithoutSharedData('kafka-relations e2e on CDR dev (using the synthetic fixture)')
@@ -35,32 +35,27 @@ function normalized(o: Out): unknown {
 }
 
 async function viaFiles(): Promise<Out> {
-  const predictions = new MemorySink<NerPrediction>('predictions');
-  const relations = new MemorySink<RelationTriple>('relations');
-  await runTopology({
-    sources: {
-      abstracts: new MemorySource('abstracts', articles, { keyOf: (v) => (v as PubmedArticle).pmid }),
-    },
-    sinks: { predictions, relations },
+  const { sinks } = await runInMemory<
+    PubmedArticle,
+    { predictions: NerPrediction; relations: RelationTriple }
+  >({
+    source: 'abstracts',
+    records: articles,
+    keyOf: (a) => a.pmid,
+    sinks: ['predictions', 'relations'],
     build: (s, k) => build(s, k, {}),
-    config: {},
-    handleSignals: false,
-  }).done;
+  });
   return {
-    predictions: new Map(predictions.items.map((i) => [i.key!, i.value])),
-    relations: new Map(relations.items.map((i) => [i.key!, i.value])),
+    predictions: new Map(sinks.predictions.items.map((i) => [i.key!, i.value])),
+    relations: new Map(sinks.relations.items.map((i) => [i.key!, i.value])),
   };
 }
 
 describe('ner-relations over Kafka', () => {
-  let broker: TestBroker;
+  const broker = useTestBroker();
   let codec: Codec;
   beforeAll(async () => {
-    broker = await startTestBroker();
     codec = await createCodec();
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   it('gives the same predictions (concept ids included) and CID relations as files, key by key', async () => {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tap } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { Sink, Source } from '../../src/engine/types.ts';
@@ -19,7 +19,7 @@ import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { evalPubtator } from '../../src/cli/commands/evalPubtator.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build as buildIngest, resolve as resolveIngest } from '../../topologies/ingest.ts';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('kafka e2e');
 const cdr = dataPath('pubtator/cdr_dev.pubtator');
@@ -27,14 +27,10 @@ const nerModel = resolve(projectRoot, 'models/ner-bc5cdr');
 const fx = (name: string): string => resolve(projectRoot, 'test/fixtures/models', name);
 
 describe.skipIf(skip)('topologies over Kafka', () => {
-  let broker: TestBroker;
+  const broker = useTestBroker();
   let codec: Codec;
   beforeAll(async () => {
-    broker = await startTestBroker();
     codec = await createCodec();
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   it('ner-tagging: all 500 CDR dev abstracts through Kafka give the same document-level F1 as files', async () => {

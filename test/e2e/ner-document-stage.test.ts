@@ -4,7 +4,7 @@
 // abstract exactly; and the stage must be doing something (records differ with it switched off).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import type { Sink, Source } from '../../src/engine/types.ts';
@@ -16,7 +16,7 @@ import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build, type NerTaggingInputs } from '../../topologies/ner-tagging.ts';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { runInMemory, useTestBroker } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('document-stage e2e');
 const nerModel = resolve(projectRoot, 'models/ner-bc5cdr');
@@ -36,28 +36,21 @@ function byKey(items: Array<{ key: string | null; value: NerPrediction }>): Map<
 async function viaFiles(
   inputs: NerTaggingInputs,
 ): Promise<Array<{ key: string | null; value: NerPrediction }>> {
-  const sink = new MemorySink<NerPrediction>('predictions');
-  await runTopology({
-    sources: {
-      abstracts: new MemorySource('abstracts', articles(), { keyOf: (v) => (v as PubmedArticle).pmid }),
-    },
-    sinks: { predictions: sink },
+  const { sinks } = await runInMemory<PubmedArticle, { predictions: NerPrediction }>({
+    source: 'abstracts',
+    records: articles(),
+    keyOf: (a) => a.pmid,
+    sinks: ['predictions'],
     build: (s, k) => build(s, k, inputs),
-    config: {},
-    handleSignals: false,
-  }).done;
-  return sink.items;
+  });
+  return sinks.predictions.items;
 }
 
 describe.skipIf(skip)('ner-tagging document-level stage', () => {
-  let broker: TestBroker;
+  const broker = useTestBroker();
   let codec: Codec;
   beforeAll(async () => {
-    broker = await startTestBroker();
     codec = await createCodec();
-  });
-  afterAll(async () => {
-    await broker?.stop();
   });
 
   it('gives identical records with exact offsets over files and Kafka, and changes what the sentence level gave', async () => {

@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
-import { MemorySink, MemorySource } from '../../src/engine/memory.ts';
-import { runTopology } from '../../src/engine/runner.ts';
 import type { NerPrediction, PubmedArticle } from '../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../src/io/dataPath.ts';
-import { parsePubtator, pubtatorToArticle } from '../../src/text/pubtator.ts';
 import { build } from '../../topologies/ner-tagging.ts';
+import { runInMemory, sampleArticles } from '../helpers/setup.ts';
 
 const fixtureModel = resolve(projectRoot, 'test/fixtures/models/crf-tagger');
-
-function sampleArticles(): PubmedArticle[] {
-  const docs = parsePubtator(
-    readFileSync(resolve(projectRoot, 'topologies/samples/abstracts.pubtator'), 'utf8'),
-  );
-  return docs.map((d) => pubtatorToArticle(d, { gold: false }));
-}
 
 describe('ner-tagging topology (in-memory source and sink, real ONNX model)', () => {
   it('emits one prediction per sentence with offsets into title + " " + abstract, and dead-letters bad articles', async () => {
@@ -25,21 +14,18 @@ describe('ner-tagging topology (in-memory source and sink, real ONNX model)', ()
       { ...good[0]!, pmid: '1', abstract: '   ' },
       { ...good[0]!, pmid: '', abstract: 'Text.' },
     ];
-    const dlq = new MemoryDeadLetters();
-    const source = new MemorySource<PubmedArticle>('abstracts', [good[0]!, ...bad, ...good.slice(1)], {
-      maxInFlight: 4,
-      deadLetters: dlq,
-      keyOf: (v) => (v as PubmedArticle).pmid,
-    });
-    const sink = new MemorySink<NerPrediction>('predictions');
-    const run = runTopology({
-      sources: { abstracts: source },
+    const {
       sinks: { predictions: sink },
+      deadLetters: dlq,
+      source,
+    } = await runInMemory<PubmedArticle, { predictions: NerPrediction }>({
+      source: 'abstracts',
+      records: [good[0]!, ...bad, ...good.slice(1)],
+      keyOf: (a) => a.pmid,
+      maxInFlight: 4,
+      sinks: ['predictions'],
       build: (s, k) => build(s, k, { ner: { model: fixtureModel, maxBatch: 8 } }),
-      config: {},
-      handleSignals: false,
     });
-    await run.done;
 
     expect(source.acked.length).toBe(good.length);
     expect(dlq.records.map((r) => r.failures[0]!.stepId)).toEqual(['validate-article', 'validate-article']);

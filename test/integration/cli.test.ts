@@ -1,17 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { describe, expect, it } from 'vitest';
 import { produceRaw, readAll } from '../helpers/kafkaData.ts';
+import { tempDir, useTestBroker } from '../helpers/setup.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'src/cli/bin.mjs');
 const sample = join(root, 'topologies/samples/abstracts.pubtator');
-let broker: TestBroker;
-const tmp = mkdtempSync(join(tmpdir(), 'bioaug-cli-'));
+const broker = useTestBroker(async (broker) => {
+  await broker.createTopic('pubmed.abstracts', 3);
+  await broker.createTopic('abstracts.dlq', 1);
+  await broker.createTopic('reinjected', 1);
+  await broker.createTopic('my.custom.predictions', 2);
+});
+const tmp = tempDir('bioaug-cli-');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -26,18 +30,6 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-beforeAll(async () => {
-  broker = await startTestBroker();
-  await broker.createTopic('pubmed.abstracts', 3);
-  await broker.createTopic('abstracts.dlq', 1);
-  await broker.createTopic('reinjected', 1);
-  await broker.createTopic('my.custom.predictions', 2);
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
 
 describe('CLI produce / consume / topics against the broker', () => {
   it('produces a PubTator file as Avro, lists it, consumes it back to JSONL', async () => {

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Observable } from 'rxjs';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 import {
   committedOffsets,
   committedTotal,
@@ -15,22 +14,16 @@ import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { runTopology } from '../../src/engine/runner.ts';
 import { mapStep } from '../../src/engine/step.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const N = 50_000;
 const MAX_IN_FLIGHT = 200;
-let broker: TestBroker;
-
-beforeAll(async () => {
-  broker = await startTestBroker();
+const broker = useTestBroker(async (broker) => {
   // 16 partitions keep each under the mock's per-partition retention (a few MB).
   await broker.createTopic('bp.in', 16);
   await broker.createTopic('bp.out', 8);
   // ~500-byte abstracts (25 MB queued) so an unbounded prefetch would show in RSS.
   await produceRange(broker.brokers, 'bp.in', 0, N, { body: 'a'.repeat(500) });
-});
-
-afterAll(async () => {
-  await broker?.stop();
 });
 
 describe('backpressure under a flood', () => {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { describe, expect, it } from 'vitest';
 import { committedTotal, produceRange, readAll, waitFor } from '../helpers/kafkaData.ts';
 import { createRng } from '../../src/engine/rng.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const N = 20_000;
 const KILLS = 5;
@@ -20,17 +20,10 @@ const COMMIT_INTERVAL_MS = 100;
 const DUPLICATES_PER_KILL_BOUND =
   MAX_IN_FLIGHT + 2 * Math.ceil((CONCURRENCY / DELAY_MS) * COMMIT_INTERVAL_MS);
 const worker = fileURLToPath(new URL('../helpers/crashWorker.ts', import.meta.url));
-let broker: TestBroker;
-
-beforeAll(async () => {
-  broker = await startTestBroker();
+const broker = useTestBroker(async (broker) => {
   await broker.createTopic('crash.in', 4);
   await broker.createTopic('crash.out', 8);
   await produceRange(broker.brokers, 'crash.in', 0, N);
-});
-
-afterAll(async () => {
-  await broker?.stop();
 });
 
 function startWorker(): {

@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Observable } from 'rxjs';
-import { startTestBroker, type TestBroker, type MockCluster } from '../helpers/kafkaBroker.ts';
+import type { MockCluster } from '../helpers/kafkaBroker.ts';
 import { committedTotal, produceRaw, readAll, waitFor } from '../helpers/kafkaData.ts';
 import { decodeJson, encodeJson, type Rec } from '../helpers/topologies.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
@@ -21,21 +21,15 @@ import { DeadLetterWriteError, type DeadLetterFailurePolicy } from '../../src/en
 import type { Envelope } from '../../src/engine/envelope.ts';
 import { startObservabilityServer } from '../../src/obs/server.ts';
 import { createCodec } from '../../src/io/avro/index.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const MESSAGE_TOO_LARGE = 10;
 const TOPIC_AUTHORIZATION_FAILED = 29;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const DLQ_BROKER = 1;
-let broker: TestBroker;
 let mock: MockCluster | undefined;
-
-beforeAll(async () => {
-  broker = await startTestBroker();
+const broker = useTestBroker(async (broker) => {
   mock = broker.mock;
-});
-
-afterAll(async () => {
-  await broker?.stop();
 });
 
 /** Fault injection needs the mock cluster: with an external broker these cases skip and say so. */

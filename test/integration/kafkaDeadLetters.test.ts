@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { merge, type Observable } from 'rxjs';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 import { committedTotal, produceRaw, readAll, waitFor } from '../helpers/kafkaData.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
@@ -9,19 +8,15 @@ import { runTopology } from '../../src/engine/runner.ts';
 import { mapStep } from '../../src/engine/step.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
 import { createCodec, type Codec } from '../../src/io/avro/index.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 type Article = { pmid: string; title: string; abstract: string };
-let broker: TestBroker;
+const broker = useTestBroker();
 let codec: Codec;
 
 beforeAll(async () => {
-  broker = await startTestBroker();
   codec = await createCodec();
   for (const t of ['dl.avro', 'dl.json', 'dl.out', 'dl.dlq']) await broker.createTopic(t, 1);
-});
-
-afterAll(async () => {
-  await broker?.stop();
 });
 
 const article = (pmid: string, abstract = `Abstract of ${pmid}.`): Article => ({

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { describe, expect, it } from 'vitest';
 import { committedTotal, produceRange, readAll, waitFor } from '../helpers/kafkaData.ts';
 import { decodeJson, encodeJson, fanOut, identity, type Rec } from '../helpers/topologies.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
 import { KafkaSink } from '../../src/io/kafka/kafkaSink.ts';
 import { runTopology, type BuildFn } from '../../src/engine/runner.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const N = 100_000;
-let broker: TestBroker;
-
-beforeAll(async () => {
-  broker = await startTestBroker();
+const broker = useTestBroker(async (broker) => {
   await broker.createTopic('id.in', 4);
   await broker.createTopic('id.out', 4);
   await broker.createTopic('fan.out', 12);
   await produceRange(broker.brokers, 'id.in', 0, N);
-});
-
-afterAll(async () => {
-  await broker?.stop();
 });
 
 async function runThrough(build: BuildFn, outTopic: string, groupId: string): Promise<KafkaSource<Rec>> {

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Observable } from 'rxjs';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 import { committedTotal, produceRange, readAll, waitFor } from '../helpers/kafkaData.ts';
 import { decodeJson, encodeJson, type Rec } from '../helpers/topologies.ts';
 import { KafkaSource } from '../../src/io/kafka/kafkaSource.ts';
@@ -9,8 +8,9 @@ import { ApiKey, KafkaErr } from '../../src/io/kafka/mockCluster.ts';
 import { runTopology, type RunningTopology } from '../../src/engine/runner.ts';
 import { mapStep } from '../../src/engine/step.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
-let broker: TestBroker;
+const broker = useTestBroker();
 const MAX_IN_FLIGHT = 400;
 const COMMIT_INTERVAL_MS = 50;
 const CONCURRENCY = 20;
@@ -21,14 +21,6 @@ const CONCURRENCY = 20;
  */
 const replayBound = (delayMs: number): number =>
   MAX_IN_FLIGHT + 2 * Math.ceil((CONCURRENCY / Math.max(1, delayMs)) * COMMIT_INTERVAL_MS);
-
-beforeAll(async () => {
-  broker = await startTestBroker();
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
 
 /** Starts one engine member: in -> async identity (delayMs per item, 20 concurrent) -> out. */
 function member(

@@ -4,15 +4,15 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Subscription } from 'rxjs';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
 import { produceRaw, waitFor } from '../helpers/kafkaData.ts';
 import { MemoryDeadLetters } from '../../src/engine/deadLetters.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
 import { createCodec, loadSchemas, typeOf } from '../../src/io/avro/index.ts';
 import { openSourceUri } from '../../src/io/wiring.ts';
 import type { PubmedArticle } from '../../src/io/avro/types.generated.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
-let broker: TestBroker;
+const broker = useTestBroker();
 let server: Server;
 let url = '';
 const byId = new Map<number, string>();
@@ -20,7 +20,6 @@ const byId = new Map<number, string>();
 const lookups = new Map<number, number>();
 
 beforeAll(async () => {
-  broker = await startTestBroker();
   await broker.createTopic('sr.abstracts', 1);
   server = createServer((req, res) => {
     let body = '';
@@ -53,7 +52,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((r) => server?.close(() => r()));
-  await broker?.stop();
 });
 
 describe('Kafka source with a schema registry', () => {

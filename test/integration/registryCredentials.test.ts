@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../helpers/kafkaBroker.ts';
+import { useTestBroker } from '../helpers/setup.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'src/cli/bin.mjs');
@@ -13,7 +13,7 @@ const sample = join(root, 'topologies/samples/abstracts.pubtator');
 const USER = 'svc-bioaug';
 const SECRET = 'Zq8-registry-secret-7Hx';
 const WRONG = 'wrong-secret-Kp3';
-let broker: TestBroker;
+const broker = useTestBroker();
 let server: Server;
 let port = 0;
 /** Authorization headers the registry saw, one per request. */
@@ -37,7 +37,6 @@ function cli(
 }
 
 beforeAll(async () => {
-  broker = await startTestBroker();
   await broker.createTopic('pubmed.abstracts', 1);
   // A registry that demands basic auth and speaks the calls the codec makes (register, versions).
   const ids = new Map<string, number>();
@@ -69,7 +68,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((r) => server?.close(() => r()));
-  await broker?.stop();
 });
 
 const produce = ['produce', `pubtator:${sample}`, '--topic', 'pubmed.abstracts', '--no-progress'];

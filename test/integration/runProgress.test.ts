@@ -1,15 +1,13 @@
 // `run` on a file, stderr not a terminal: the periodic JSON status logs carry progress (0..1) and
 // etaSeconds, from bytes read of the file's size (the terminal line's bar is tested in runStatus.test.ts).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/setup.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const out = mkdtempSync(join(tmpdir(), 'run-progress-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+const out = tempDir('run-progress-');
 
 describe('run status logs', () => {
   it('logs progress and etaSeconds for a file source', async () => {

@@ -1,30 +1,18 @@
 // Trains the multi-task recipe (`npm run train -- ner-multitask`) for a few steps on tiny slices of
 // the five shared NER corpora, exports two single-head bundles (bc5cdr, ncbi) and checks each one:
 // its model.json provenance, the ONNX emissions against PyTorch's, and the engine's bundle loader.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { evalNer } from '../../src/eval/evalNer.ts';
 import { runTrain, TrainUsageError } from '../../training/run.ts';
+import { sliceConll, tempDir } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('training-multitask-smoke');
-
-/** First n sentences (blank-line separated) of a CoNLL file. */
-function slice(src: string, n: number, dst: string): string {
-  const text = readFileSync(src, 'utf8').replace(/\r/g, '');
-  const sents = text
-    .split(/\n\s*\n/)
-    .filter((s) => s.trim() !== '')
-    .slice(0, n);
-  mkdirSync(join(dst, '..'), { recursive: true });
-  writeFileSync(dst, sents.join('\n\n') + '\n');
-  return dst;
-}
 
 interface Meta {
   name: string;
@@ -47,8 +35,7 @@ interface Meta {
 }
 
 describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mt-smoke-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('mt-smoke-');
   const corpora = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'];
   const heads = { bc5cdr: join(dir, 'ner-bc5cdr-mt'), ncbi: join(dir, 'ner-ncbi-mt') };
 
@@ -61,8 +48,8 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
     const root = join(dir, 'data');
     for (const ds of corpora) {
       const split = existsSync(dataPath('ner', ds, 'all', 'train.conll')) ? 'all' : '500';
-      slice(dataPath('ner', ds, split, 'train.conll'), 40, join(root, 'ner', ds, split, 'train.conll'));
-      slice(dataPath('ner', ds, 'dev.conll'), 20, join(root, 'ner', ds, 'dev.conll'));
+      sliceConll(dataPath('ner', ds, split, 'train.conll'), 40, join(root, 'ner', ds, split, 'train.conll'));
+      sliceConll(dataPath('ner', ds, 'dev.conll'), 20, join(root, 'ner', ds, 'dev.conll'));
     }
     await runTrain([
       'ner-multitask',

@@ -1,20 +1,19 @@
 // The normalize and cid recipes on the synthetic fixture (6 abstracts): each writes a bundle that the
 // engine loads and runs, with a model card and figures in model.json. Seconds, no shared data needed.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadNormalizer } from '../../src/models/normalize/conceptNormalizer.ts';
 import { createCidClassifier } from '../../src/models/relations/cidClassifier.ts';
 import { cidDocumentFromPubtator } from '../../src/models/relations/cidDocument.ts';
 import { parsePubtator } from '../../src/text/pubtator.ts';
 import { runTrain } from '../../training/run.ts';
+import { tempDir } from '../helpers/setup.ts';
 
 const data = join(import.meta.dirname, '../fixtures/io/cid-tiny.pubtator');
 
 describe('training recipes normalize and cid (smoke)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cid-smoke-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('cid-smoke-');
 
   it('normalize: a dictionary bundle with a card, loaded by the engine', async () => {
     const out = join(dir, 'normalize');

@@ -1,16 +1,16 @@
 // Trains the relation classifier and the BioAug generator for a few steps on tiny slices of the shared
 // data (generator pairs written by the engine's own `training-pairs` command), exports both bundles and
 // runs them through the TypeScript runtime, checking parity with the PyTorch references the recipes write.
-import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { float32, int64, f32 } from '../../src/models/backend.ts';
 import { disposeBundle, loadBundle, type RelationBundle } from '../../src/models/bundle.ts';
 import { createRelationClassifier } from '../../src/models/relations/relationClassifier.ts';
 import { createGenerator } from '../../src/models/seq2seq/generator.ts';
 import { runGenRecipe } from '../../training/gen/recipes.ts';
+import { tempDir } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('training-smoke-gen');
 
@@ -22,8 +22,7 @@ interface GenRef {
 }
 
 describe.skipIf(skip)('relation + generator recipes (smoke)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'h6b-smoke-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('h6b-smoke-');
 
   it('relations: trains a few steps, exports a bundle whose ONNX logits match PyTorch', async () => {
     const out = join(dir, 'relations');

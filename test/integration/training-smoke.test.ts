@@ -1,32 +1,20 @@
 // Trains the word2vec, NER and keyword recipes for a few steps on tiny slices of the shared data,
 // exports bundles into a temp dir and runs them through the engine's NER runtime.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
+import { sliceConll, tempDir } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('training-smoke');
 
-/** First n sentences (blank-line separated) of a CoNLL file, written with CRLF like files in the wild. */
-function slice(src: string, n: number, dst: string): string {
-  const text = readFileSync(src, 'utf8').replace(/\r/g, '');
-  const sents = text
-    .split(/\n\s*\n/)
-    .filter((s) => s.trim() !== '')
-    .slice(0, n);
-  writeFileSync(dst, sents.join('\n\n\n').replace(/\n/g, '\r\n') + '\r\n');
-  return dst;
-}
-
 describe.skipIf(skip)('training recipes (smoke)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'h6a-smoke-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('h6a-smoke-');
   const corpus = join(dir, 'corpus.txt');
   const w2v = join(dir, 'w2v.kv');
 
@@ -41,8 +29,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
     it(`${recipe}: trains a few steps, exports a bundle the runtime loads and runs`, async () => {
       const src = recipe === 'ner' ? 'ner/bc5cdr/all/train.conll' : 'keywords/ncbi/all/train.tsv';
       const devSrc = recipe === 'ner' ? 'ner/bc5cdr/dev.conll' : 'keywords/ncbi/dev.tsv';
-      const train = slice(dataPath(src), 20, join(dir, `${recipe}-train.conll`));
-      const dev = slice(dataPath(devSrc), 20, join(dir, `${recipe}-dev.conll`));
+      const train = sliceConll(dataPath(src), 20, join(dir, `${recipe}-train.conll`), { crlf: true });
+      const dev = sliceConll(dataPath(devSrc), 20, join(dir, `${recipe}-dev.conll`), { crlf: true });
       const out = join(dir, `${recipe}-bundle`);
       await runTrain(
         [

@@ -1,16 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { dataPath } from '../../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { bioToSpans, isValidBio } from '../../../src/text/bio.ts';
 import { parseConll } from '../../../src/text/conll.ts';
 import { qualityOf } from '../../../src/augment/quality.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const skipData = skipWithoutSharedData('augment CLI corpus checks');
-const dir = mkdtempSync(join(tmpdir(), 'h4-cli-'));
+const dir = tempDir('h4-cli-');
 
 async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
@@ -32,7 +32,6 @@ async function cli(...args: string[]): Promise<{ code: number; stderr: string }>
 afterEach(() => {
   process.exitCode = 0;
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bioaug-stream augment', () => {
   it.skipIf(skipData)(

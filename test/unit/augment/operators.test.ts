@@ -8,8 +8,9 @@ import { LabelVocabulary } from '../../../src/augment/bioaug/labels.ts';
 import { linearize } from '../../../src/augment/bioaug/linearize.ts';
 import { trainingPairs } from '../../../src/augment/bioaug/trainingPairs.ts';
 import type { SentenceToAugment } from '../../../src/augment/types.ts';
-import { AckToken, envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import type { Envelope, Settlement } from '../../../src/engine/envelope.ts';
 import type { AugmentedSentenceInput, LabeledSentence } from '../../../src/io/avro/types.generated.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
 const s: SentenceToAugment = {
   id: 'doc:0',
@@ -18,15 +19,8 @@ const s: SentenceToAugment = {
   keywords: ['B', 'I', 'O', 'O', 'O', 'B', 'I', 'O', 'B'],
 };
 
-function envs(items: SentenceToAugment[], settled: Settlement[]) {
-  return items.map((x, i) =>
-    envelope(x, {
-      key: x.id,
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((r) => settled.push(r)),
-    }),
-  );
-}
+const envs = (items: SentenceToAugment[], settled: Settlement[]): Envelope<SentenceToAugment>[] =>
+  envelopes(items, { keyOf: (x) => x.id, onSettle: (r) => settled.push(r) });
 
 describe('BioAug operators', () => {
   it('corruptSentences emits n inputs whose kept entities validate the generation', async () => {

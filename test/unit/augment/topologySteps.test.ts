@@ -10,23 +10,16 @@ import {
 import { augmentedRecordOf, toAugmentedRecord } from '../../../src/augment/toAugmentedRecord.ts';
 import { makeCopy, type SentenceToAugment } from '../../../src/augment/types.ts';
 import { toLabeledSentence, validateSentence } from '../../../src/augment/validateSentence.ts';
-import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import { type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import { hash32 } from '../../../src/engine/rng.ts';
 import { TopologyInputError } from '../../../src/engine/topology.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
-function envs<T>(
+const envs = <T>(
   values: T[],
   settled: Settlement[] = [],
-  keyOf = (_v: T, i: number) => `k${i}`,
-): Envelope<T>[] {
-  return values.map((v, i) =>
-    envelope(v, {
-      key: keyOf(v, i),
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((s) => (settled[i] = s)),
-    }),
-  );
-}
+  keyOf?: (v: T, i: number) => string,
+): Envelope<T>[] => envelopes(values, { settled, ...(keyOf ? { keyOf } : {}) });
 
 async function collect<A, B>(
   values: A[],

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +14,9 @@ import {
 } from '../../../src/cli/config.ts';
 import type { Codec } from '../../../src/io/avro/codec.ts';
 import { openSinkUri, openSourceUri } from '../../../src/io/wiring.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'h7-config-'));
+const dir = tempDir('h7-config-');
 function yamlFile(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -1,15 +1,14 @@
 // `run`'s summary on stdout: beside the dead letters, the augmented records that were invalid or
 // filtered, by reason (issue 17), counted per run although bioaug_augmented_rejected_total is
 // process-wide.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { rejectedTotal } from '../../../src/augment/filterAugmented.ts';
 import { main } from '../../../src/cli/main.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'run-summary-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('run-summary-');
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

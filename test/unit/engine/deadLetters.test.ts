@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeadLetterWriteError, writeDeadLetter } from '../../../src/engine/deadLetters.ts';
 import { MemorySource } from '../../../src/engine/memory.ts';
 import type { DeadLetterInput, DeadLetterWriter, Source } from '../../../src/engine/types.ts';
 import { openSource } from '../../../src/io/files/index.ts';
 import { SinkWriteError } from '../../../src/io/kafka/errors.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 /** A dead-letter writer whose first `failures` writes throw `error` (all of them when Infinity). */
 class FlakyWriter implements DeadLetterWriter {
@@ -47,8 +47,7 @@ function endOf<T>(src: Source<T>): Promise<{ error?: unknown; completed?: boolea
   });
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'dlq-policy-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('dlq-policy-');
 
 describe('the one dead-letter policy (Kafka, file and memory sources)', () => {
   it('retries a failing write with backoff and succeeds within the bound', async () => {

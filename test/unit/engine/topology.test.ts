@@ -1,20 +1,14 @@
 import { firstValueFrom, from, lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { branches } from '../../../src/engine/branch.ts';
-import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import { type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import { MemorySink } from '../../../src/engine/memory.ts';
 import { flatMapStep, mapStep } from '../../../src/engine/step.ts';
 import { requireSink, requireStream, TopologyInputError } from '../../../src/engine/topology.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
-function envs<T>(values: T[], settled: Settlement[]): Envelope<T>[] {
-  return values.map((v, i) =>
-    envelope(v, {
-      key: `k${i}`,
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((s) => settled.push(s)),
-    }),
-  );
-}
+const envs = <T>(values: T[], settled: Settlement[]): Envelope<T>[] =>
+  envelopes(values, { onSettle: (s) => settled.push(s) });
 
 describe('branches', () => {
   it('gives every branch each input (even from a synchronous source); the input settles only when every branch has settled it', async () => {

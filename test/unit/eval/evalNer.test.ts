@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evalNer, EvalNerError, type SentenceTagger } from '../../../src/eval/evalNer.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'evalner-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('evalner-');
 
 function file(name: string, text: string): string {
   const p = join(dir, name);

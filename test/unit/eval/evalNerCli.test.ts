@@ -1,17 +1,16 @@
 // `bioaug-stream eval ner` end to end on the shipped NER bundle: raw CRLF CoNLL in, one JSON line out.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataPath, projectRoot } from '../../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('evalNerCli');
 
 describe.skipIf(skip)('eval ner CLI', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'evalcli-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('evalcli-');
 
   it('scores models/ner-bc5cdr on 300 dev sentences and prints the JSON summary last', () => {
     const text = readFileSync(dataPath('ner/bc5cdr/dev.conll'), 'utf8').replace(/\r/g, '');

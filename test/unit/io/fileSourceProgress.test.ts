@@ -1,17 +1,16 @@
 // Progress of a file source (RecordSource.progress): records settled out of the records the input is
 // estimated to hold, from bytes read of the file's size; gzip counted in compressed bytes; none on stdin.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../../src/engine/envelope.ts';
 import { openSource } from '../../../src/io/files/index.ts';
 import { readAll } from './helpers.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'progress-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('progress-');
 const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `r${i}`, text: 'x'.repeat(50) }));
 
 describe('file source progress', () => {

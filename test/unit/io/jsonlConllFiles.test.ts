@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AckToken, envelope, type Envelope } from '../../../src/engine/envelope.ts';
 import { createCodec, DecodeError, type LabeledSentence } from '../../../src/io/avro/index.ts';
 import { dataPath } from '../../../src/io/dataPath.ts';
@@ -18,9 +17,9 @@ import {
 } from '../../../src/io/files/index.ts';
 import { logger } from '../../../src/obs/logger.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'h2-files-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('h2-files-');
 const file = (name: string, content: string | Buffer): string => {
   const p = join(tmp, name);
   writeFileSync(p, content);

@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PubmedArticle } from '../../../src/io/avro/index.ts';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 import { joinAbstract, openSource } from '../../../src/io/files/index.ts';
 import { invalidUtf8At, readPubmedXml } from '../../../src/io/files/pubmedXml.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const xmlPath = resolve(projectRoot, 'test/fixtures/io/pubmed-sample.xml');
-const tmp = mkdtempSync(join(tmpdir(), 'h2-pubmed-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('h2-pubmed-');
 
 async function read(path: string, dlq = new CollectingDeadLetters()) {
   const envs = await readAll(openSource<PubmedArticle>(`pubmed-xml:${path}`, { deadLetters: dlq }));

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckToken, envelope } from '../../../src/engine/envelope.ts';
 import type { PubmedArticle } from '../../../src/io/avro/index.ts';
 import { createCodec } from '../../../src/io/avro/index.ts';
@@ -11,10 +10,10 @@ import { dataPath, projectRoot } from '../../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import { openSink, openSource } from '../../../src/io/files/index.ts';
 import { CollectingDeadLetters, readAll } from './helpers.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const fixture = (f: string): string => resolve(projectRoot, 'test/fixtures/io', f);
-const tmp = mkdtempSync(join(tmpdir(), 'h2-pubtator-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('h2-pubtator-');
 
 describe('PubTator source', () => {
   it('reads documents with gold annotations and relations, offsets matching title + " " + abstract', async () => {

@@ -1,14 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckToken, envelope } from '../../../src/engine/envelope.ts';
 import { openSink, serializerOf } from '../../../src/io/files/index.ts';
 import { parsePubtator } from '../../../src/text/pubtator.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'pubtator-sink-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('pubtator-sink-');
 
 const prediction = (index: number, entities: object[]): object => ({
   id: `123:${index}`,

@@ -3,13 +3,14 @@ import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { corruptSentences } from '../../../src/augment/bioaug/corruptSentences.ts';
 import type { SentenceToAugment as LabeledSentence } from '../../../src/augment/types.ts';
-import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import { type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import {
   BioaugConfig,
   entitySpanIds,
   generateFromCorruptions,
 } from '../../../src/models/seq2seq/generateFromCorruptions.ts';
 import { createGenerator, type Generator } from '../../../src/models/seq2seq/generator.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
 // The tiny real BART-style copy model: 24 words, label tokens for Disease only, 32 positions.
 const fixture = join(import.meta.dirname, '../../fixtures/models/seq2seq');
@@ -26,15 +27,8 @@ const disease = sentence(
   ['B-Disease', 'I-Disease', 'O', 'O', 'O', 'O'],
 );
 
-function envs<T extends { id: string }>(items: T[], settled: Settlement[]): Envelope<T>[] {
-  return items.map((x, i) =>
-    envelope(x, {
-      key: x.id,
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((r) => settled.push(r)),
-    }),
-  );
-}
+const envs = <T extends { id: string }>(items: T[], settled: Settlement[]): Envelope<T>[] =>
+  envelopes(items, { keyOf: (x) => x.id, onSettle: (r) => settled.push(r) });
 
 /** Corrupts `items` (n copies each) and generates from the copies; acks every output. */
 async function run(

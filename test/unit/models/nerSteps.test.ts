@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import { type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import {
   backend,
   batching,
@@ -16,18 +16,12 @@ import { toTaggerInput, type TaggedSentence } from '../../../src/models/ner/toTa
 import { splitSentences } from '../../../src/text/splitSentences.ts';
 import { tokenizeWords } from '../../../src/text/tokenizeWords.ts';
 import { validateArticle } from '../../../src/text/validateArticle.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
 
-function envs<T>(values: T[], settled: Settlement[] = [], keyOf = (_v: T, i: number) => `k${i}`): Envelope<T>[] {
-  return values.map((v, i) =>
-    envelope(v, {
-      key: keyOf(v, i),
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((s) => (settled[i] = s)),
-    }),
-  );
-}
+const envs = <T>(values: T[], settled: Settlement[] = [], keyOf?: (v: T, i: number) => string): Envelope<T>[] =>
+  envelopes(values, { settled, ...(keyOf ? { keyOf } : {}) });
 
 describe('ModelStepConfig', () => {
   it('has defaults, rejects unknown fields, and splits into batching and backend parts', () => {

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckToken, envelope, type Envelope } from '../../../src/engine/envelope.ts';
+import { type Envelope } from '../../../src/engine/envelope.ts';
 import { extractKeywords } from '../../../src/models/keywords/extractKeywords.ts';
 import { tagEntities } from '../../../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../../../src/models/ner/tokenTagger.ts';
 import { classifyRelations } from '../../../src/models/relations/classifyRelations.ts';
 import { createRelationClassifier, type RelationClassifier } from '../../../src/models/relations/relationClassifier.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
 const crfRef = JSON.parse(readFileSync(join(fx, 'crf-tagger/reference.json'), 'utf8')) as {
@@ -17,11 +18,7 @@ const relRef = JSON.parse(readFileSync(join(fx, 'relations/reference.json'), 'ut
   items: { tokens: string[]; pairs: { head: [number, number]; tail: [number, number]; label: string; probs: number[] }[] }[];
 };
 
-function envs<T>(values: T[]): Envelope<T>[] {
-  return values.map((v, i) =>
-    envelope(v, { key: `doc:${i}`, origin: { kind: 'memory', source: 'test', index: i }, ack: AckToken.noop() }),
-  );
-}
+const envs = <T>(values: T[]): Envelope<T>[] => envelopes(values, { keyOf: (_v, i) => `doc:${i}` });
 
 describe('model operators over envelopes', () => {
   let crf: TokenTagger;

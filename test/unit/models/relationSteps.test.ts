@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
+import { type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import { classifyRelations } from '../../../src/models/relations/classifyRelations.ts';
 import { pairPhrases, phrasePairs } from '../../../src/models/relations/pairPhrases.ts';
 import {
@@ -10,18 +10,12 @@ import {
   toRelationTriples,
   type RelatedSentence,
 } from '../../../src/models/relations/toRelationTriples.ts';
+import { envelopes } from '../../helpers/setup.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
 
-function envs<T>(values: T[], settled: Settlement[] = []): Envelope<T>[] {
-  return values.map((v, i) =>
-    envelope(v, {
-      key: `1:${i}`,
-      origin: { kind: 'memory', source: 'm', index: i },
-      ack: AckToken.root((s) => (settled[i] = s)),
-    }),
-  );
-}
+const envs = <T>(values: T[], settled: Settlement[] = []): Envelope<T>[] =>
+  envelopes(values, { settled, keyOf: (_v, i) => `1:${i}` });
 
 const span = (tokenStart: number, tokenEnd: number) => ({ tokenStart, tokenEnd });
 

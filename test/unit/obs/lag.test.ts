@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../../src/io/kafka/client.ts';
 import { registry } from '../../../src/obs/metrics.ts';
 import { measureLag, startLagMonitor } from '../../../src/obs/lag.ts';
-import { startTestBroker, type TestBroker } from '../../helpers/kafkaBroker.ts';
+import { useTestBroker } from '../../helpers/setup.ts';
 
 // Lag is measured against a real Kafka-protocol broker (librdkafka mock cluster, or KAFKA_BROKERS).
-let broker: TestBroker;
-beforeAll(async () => {
-  broker = await startTestBroker();
-});
-afterAll(async () => {
-  await broker?.stop();
-});
+const broker = useTestBroker();
 
 describe('consumer lag', () => {
   it('reports high watermark minus committed offset per partition, and all retained records before any commit', async () => {

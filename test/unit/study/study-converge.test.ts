@@ -1,19 +1,18 @@
 // The study's training-to-convergence mechanics (issue 17, item 4) on a tiny slice: dev scored every
 // few steps, early stopping with a patience, the same step maximum for every method, gold up-weighted
 // by repetition, the steps each cell used in its result and in study.json/md, and the cache.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import type { CellResult, StudyRecord } from '../../../training/study/aggregate.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('study convergence smoke');
 
 describe.skipIf(skip)('bioaug-stream study: early stopping, gold weight, steps used', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'study-converge-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('study-converge-');
   const out = join(dir, 'results');
   const work = join(dir, 'work');
   // 12 gold sentences, SiS x2, at most 40 steps, dev (40 sentences) every 5 steps, patience 2, gold x2.

@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
 import { skipWithoutSharedData } from '../../helpers/sharedData.ts';
 import type { StudyRecord } from '../../../training/study/aggregate.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('study smoke');
 
 describe.skipIf(skip)('bioaug-stream study on a slice of ncbi/100', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'study-smoke-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('study-smoke-');
   const out = join(dir, 'results');
   const work = join(dir, 'work');
   // 12 gold sentences, one seed, 6 optimizer steps, 40 dev sentences, random embeddings: real augmentation,

@@ -4,12 +4,10 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qualityOf } from '../../../src/augment/quality.ts';
 import { rejectedTotal } from '../../../src/augment/filterAugmented.ts';
-import { MemoryDeadLetters } from '../../../src/engine/deadLetters.ts';
-import { MemorySink, MemorySource } from '../../../src/engine/memory.ts';
-import { runTopology } from '../../../src/engine/runner.ts';
 import type { AugmentedSentence, LabeledSentence } from '../../../src/io/avro/types.generated.ts';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 import { build, resolve as resolveAugment } from '../../../topologies/augment.ts';
+import { runInMemory } from '../../helpers/setup.ts';
 
 const fixtures = resolve(projectRoot, 'test/fixtures/models');
 
@@ -31,22 +29,20 @@ const records: LabeledSentence[] = [
 ];
 
 async function run(config: Record<string, unknown>) {
-  const dlq = new MemoryDeadLetters();
-  const source = new MemorySource<LabeledSentence>('sentences', records, {
-    maxInFlight: 8,
-    deadLetters: dlq,
-    keyOf: (v) => (v as LabeledSentence).id,
-  });
-  const sink = new MemorySink<AugmentedSentence>('augmented');
   const inputs = await resolveAugment(config);
-  await runTopology({
-    sources: { sentences: source },
-    sinks: { augmented: sink },
+  const {
+    sinks,
+    deadLetters: dlq,
+    source,
+  } = await runInMemory<LabeledSentence, { augmented: AugmentedSentence }>({
+    source: 'sentences',
+    records,
+    keyOf: (r) => r.id,
+    maxInFlight: 8,
+    sinks: ['augmented'],
     build: (s, k) => build(s, k, inputs),
-    config: {},
-    handleSignals: false,
-  }).done;
-  return { items: sink.items.map((i) => i.value), dlq, acked: source.acked.length };
+  });
+  return { items: sinks.augmented.items.map((i) => i.value), dlq, acked: source.acked.length };
 }
 
 const rejected = async (reason: string): Promise<number> =>

@@ -1,8 +1,7 @@
 // Each topology: resolve(config) reads what the config names; build(sources, sinks, inputs) reads nothing.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildAugmentState, saveAugmentState } from '../../../src/augment/state.ts';
 import { MemoryDeadLetters } from '../../../src/engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../../src/engine/memory.ts';
@@ -12,9 +11,9 @@ import type { AugmentedSentence, LabeledSentence } from '../../../src/io/avro/ty
 import * as augment from '../../../topologies/augment.ts';
 import * as ingest from '../../../topologies/ingest.ts';
 import * as nerTagging from '../../../topologies/ner-tagging.ts';
+import { tempDir } from '../../helpers/setup.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'topologies-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('topologies-');
 const fx = join(import.meta.dirname, '../../fixtures/models');
 
 const sentences: LabeledSentence[] = [
