@@ -192,6 +192,11 @@ class WorkerSession implements SessionLike {
     if (this.worker) return this.worker;
     this.starting ??= WorkerSession.spawn(this.path, this.options)
       .then(({ worker }) => {
+        // Released while the thread was starting: end it rather than leave a session nobody releases.
+        if (this.released) {
+          void worker.terminate();
+          throw new Error('session released');
+        }
         this.adopt(worker);
         return worker;
       })
