@@ -39,12 +39,15 @@ export class WordVocab {
     if (unkId === undefined) throw bundleError(file, `unk_token "${unk}" is not in the vocab`);
     this.unkId = unkId;
     this.padId = vocab.get('[PAD]') ?? vocab.get('<pad>') ?? 0;
+    // Only the normalizer is used, so the shim's WordPiece holds the unk token alone: the library copies the
+    // vocabulary it is given into its own map, which cost more than the rest of loading a bundle.
     const shim = {
       ...json,
+      added_tokens: [],
       pre_tokenizer: null,
       post_processor: null,
       decoder: null,
-      model: { type: 'WordPiece', vocab: Object.fromEntries(vocab), unk_token: unk, continuing_subword_prefix: '##' },
+      model: { type: 'WordPiece', vocab: { [unk]: unkId }, unk_token: unk, continuing_subword_prefix: '##' },
     };
     let tok: Tokenizer;
     try {
