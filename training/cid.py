@@ -71,6 +71,12 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--log", default="")
+    ap.add_argument(
+        "--select",
+        choices=["best", "last"],
+        default="best",
+        help="keep the epoch with the best dev pair F1, or the last one (train + dev bundles: --epochs fixed on dev)",
+    )
     a = ap.parse_args()
     torch.set_num_threads(1)
     random.seed(a.seed)
@@ -102,7 +108,7 @@ def main():
         model.eval()
         with torch.no_grad():
             f1 = best_f1(model(xdv), ydv) if xdv.shape[0] else 0.0
-        if f1 > best[0]:
+        if f1 > best[0] or (a.select == "last" and ep + 1 == a.epochs):
             best = (f1, {k: v.clone() for k, v in model.state_dict().items()}, ep + 1)
         print(f"epoch {ep + 1}: train loss {total / n:.4f} dev pair F1 {100 * f1:.2f}", flush=True)
     model.load_state_dict(best[1])
@@ -120,6 +126,7 @@ def main():
     summary = {
         "epochs": a.epochs,
         "bestEpoch": best[2],
+        "select": a.select,
         "devPairF1": 100 * best[0],
         "trainPairs": n,
         "trainPositives": pos,

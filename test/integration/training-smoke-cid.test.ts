@@ -105,4 +105,44 @@ describe('training recipes normalize and cid (smoke)', () => {
     expect(res).toHaveLength(docs.length);
     expect(res[0]!.relations.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('cid --with-dev: retrained on train + dev with the epoch count and threshold of the training-only model', async () => {
+    const out = join(dir, 'cid-with-dev');
+    await runTrain([
+      'cid',
+      '--train',
+      data,
+      '--dev',
+      data,
+      '--out',
+      out,
+      '--epochs',
+      '3',
+      '--hidden',
+      '8',
+      '--with-dev',
+    ]);
+    const mj = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
+      threshold: number;
+      provenance: { training: string };
+      training: { select: string; epochs: number; trainPairs: number };
+      trainingOnly: { select: string; bestEpoch: number; trainPairs: number };
+      metrics: { devHalves: { gold: { f1: number } }; trainPlusDevOnDev: { f1: number } };
+    };
+    expect(mj.provenance.training).toBe('train+dev');
+    expect([mj.trainingOnly.select, mj.training.select]).toEqual(['best', 'last']);
+    expect(mj.training.epochs).toBe(mj.trainingOnly.bestEpoch);
+    // Dev is the training file here: train + dev has every pair twice.
+    expect(mj.training.trainPairs).toBe(2 * mj.trainingOnly.trainPairs);
+    expect(mj.metrics.devHalves.gold.f1).toBeGreaterThanOrEqual(0);
+    expect(mj.metrics.trainPlusDevOnDev.f1).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(
+      /trained on train \+ dev.*[\s\S]*not held out/,
+    );
+    const cls = await createCidClassifier(out);
+    expect(
+      await cls.predict(parsePubtator(readFileSync(data, 'utf8')).map(cidDocumentFromPubtator)),
+    ).toHaveLength(6);
+    await cls.dispose();
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import type { NerPrediction, PubmedArticle } from '../../io/avro/types.generated
 import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
 import { DocumentStageConfig } from '../../models/ner/documentStageConfig.ts';
 import { defaultModel } from '../../models/modelStepConfig.ts';
-import { dictionarySawData } from '../../models/normalize/conceptNormalizer.ts';
+import { bundleSawData } from '../../models/bundleProvenance.ts';
 import { ConfigError } from '../config.ts';
 import {
   abstractsSource,
@@ -198,11 +198,15 @@ export function registerEvalPubtator(group: Command): void {
           ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
           partitions: Number(opts.partitions),
         });
-        const seen = r.concepts
-          ? dictionarySawData(
+        const saw = r.concepts
+          ? bundleSawData(
               typeof opts.normalizer === 'string' ? opts.normalizer : defaultModel('normalize-cdr'),
               String(opts.data),
             )
+          : null;
+        const seen = saw
+          ? `${saw}; for held-out concept figures build the training-only dictionary ` +
+            '(npm run train -- normalize --out /tmp/normalize-train-only) and pass --normalizer /tmp/normalize-train-only'
           : null;
         if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
         const perType = Object.fromEntries(

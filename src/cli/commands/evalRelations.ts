@@ -20,7 +20,7 @@ import {
   type DocumentWithConcepts,
 } from '../../models/relations/extractCidRelations.ts';
 import { toCidRelations } from '../../models/relations/toCidRelations.ts';
-import { dictionarySawData } from '../../models/normalize/conceptNormalizer.ts';
+import { bundleSawData } from '../../models/bundleProvenance.ts';
 import { splitArticle } from '../../text/sentences.ts';
 import {
   abstractsSource,
@@ -55,8 +55,8 @@ export interface EvalRelationsResult extends RelationScores {
   /** Abstracts without any prediction record (end to end only; must be 0). */
   missing?: number;
   /**
-   * End to end: set when the normalizer's dictionary was built from the data scored (a --with-dev
-   * build on cdr_dev), so the figures are not held out; says how to get held-out ones.
+   * Set when a bundle used (normalizer, CID model) was built from the data scored (a --with-dev build
+   * on cdr_dev), so the figures are not held out; says how to get held-out ones.
    */
   notHeldOut?: string;
   /** End to end: concept F1 of the normalized predictions (BioCreative V DNER measure). */
@@ -83,6 +83,20 @@ export function goldDocument(a: PubmedArticle): DocumentWithConcepts {
   };
 }
 
+/**
+ * The note of the bundles built from `data` (figures on it are not held out), with how to get held-out
+ * ones; null when none was.
+ */
+export function notHeldOut(bundles: string[], data: string): string | null {
+  const notes = bundles.map((b) => bundleSawData(b, data)).filter((n): n is string => n !== null);
+  if (notes.length === 0) return null;
+  return (
+    `${notes.join('; ')}. For held-out figures build the bundles on the training data alone ` +
+    '(npm run train -- normalize --out /tmp/normalize-train-only; npm run train -- cid --out /tmp/cid-train-only) ' +
+    'and pass them with --normalizer / --cid'
+  );
+}
+
 /** Runs the evaluation and returns its figures. */
 export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelationsResult> {
   const articles = readGoldArticles(o.data, o.limit);
@@ -92,6 +106,7 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
   const cidModel = o.cid ?? defaultModel('cid-relations');
   const minProbability = o.threshold;
   if (o.goldEntities) {
+    const seenCid = notHeldOut([cidModel], o.data);
     const source = new MemorySource<DocumentWithConcepts>('documents', articles.map(goldDocument), {
       maxInFlight: 256,
       deadLetters: dlq,
@@ -113,12 +128,13 @@ export async function evalRelations(o: EvalRelationsOptions): Promise<EvalRelati
       ...scoreCidRecords(articles, relations.items),
       deadLetters: dlq.records.length,
       seconds: (performance.now() - t0) / 1000,
+      ...(seenCid ? { notHeldOut: seenCid } : {}),
       mode: 'gold-entities',
       transport: 'files',
     };
   }
   const normalizer = o.normalizer ?? defaultModel('normalize-cdr');
-  const seen = dictionarySawData(normalizer, o.data);
+  const seen = notHeldOut([normalizer, cidModel], o.data);
   const config = {
     ner: { model: o.model ?? defaultModel('ner-bc5cdr'), maxBatch: o.maxBatch ?? 32 },
     normalize: { model: normalizer },

@@ -4,7 +4,7 @@
 // normalized name in an abstract ("Seizures" and "seizure" alike), since an abstract uses a name for one
 // thing. Answers below the threshold become "-1" (unsure).
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { definitionsByShortForm, findAbbreviationDefinitions } from '../../text/abbreviationDefinitions.ts';
 import { bundleError } from '../errors.ts';
@@ -190,29 +190,4 @@ export function loadNormalizer(dir: string, options: NormalizeOptions = {}): Con
   const dict = ConceptDictionary.fromJson(json, dictFile);
   const id = dir.replace(/\/+$/, '').split('/').pop() ?? mj.name;
   return createNormalizer(dict, mj.threshold, id, options);
-}
-
-/**
- * Says whether a normalization bundle's dictionary was built from `dataFile` (its training file, or its
- * dev file in a --with-dev build), judged by file name from model.json's provenance: concept and
- * end-to-end figures on such data are not held out. Returns the note to print, or null.
- */
-export function dictionarySawData(dir: string, dataFile: string): string | null {
-  let prov: { train?: unknown; dev?: unknown; dictionary?: unknown } | undefined;
-  try {
-    prov = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { provenance?: typeof prov }).provenance;
-  } catch {
-    return null;
-  }
-  if (!prov) return null;
-  const seen = [prov.train, ...(prov.dictionary === 'train+dev' ? [prov.dev] : [])].filter(
-    (f): f is string => typeof f === 'string',
-  );
-  const name = basename(dataFile);
-  if (!seen.some((f) => basename(f) === name)) return null;
-  return (
-    `the normalization bundle ${dir} has ${name} in its dictionary (${String(prov.dictionary ?? 'train')} build): ` +
-    'concept and end-to-end figures on it are not held out; for held-out figures build the training-only ' +
-    'dictionary (npm run train -- normalize --out /tmp/normalize-train-only) and pass --normalizer /tmp/normalize-train-only'
-  );
 }

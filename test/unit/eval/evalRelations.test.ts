@@ -1,8 +1,10 @@
 // eval relations over the stream operators, on the synthetic CDR-style fixture: gold entities with the
 // tiny CID model made by the recipe, and end to end with the shipped bundles (NER, normalization, CID).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evalRelations, goldDocument } from '../../../src/cli/commands/evalRelations.ts';
+import { evalRelations, goldDocument, notHeldOut } from '../../../src/cli/commands/evalRelations.ts';
 import { readGoldArticles, scorePredictions } from '../../../src/eval/evalPubtator.ts';
 import { goldCidPairs, scoreCidRecords } from '../../../src/eval/evalRelations.ts';
 
@@ -102,5 +104,27 @@ describe('eval relations', () => {
     // Gold: Chemical {D008012, D001241}, Disease {D012640, D006261}.
     expect(s.concepts?.Chemical).toMatchObject({ tp: 1, fp: 0, fn: 1 });
     expect(s.concepts?.Disease).toMatchObject({ tp: 0, fp: 1, fn: 2 });
+  });
+});
+
+const bundle = (provenance: unknown): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-prov-'));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'x', provenance }));
+  return dir;
+};
+const prov = {
+  train: '../shared/data/pubtator/cdr_train.pubtator',
+  dev: '../shared/data/pubtator/cdr_dev.pubtator',
+};
+
+describe('notHeldOut (eval relations)', () => {
+  it('joins the notes of every bundle that saw the data and says how to get held-out figures', () => {
+    const dict = bundle({ ...prov, dictionary: 'train+dev' });
+    const cid = bundle({ ...prov });
+    expect(notHeldOut([dict, cid], 'cdr_dev.pubtator')).toMatch(
+      /^the bundle .* not held out\. For held-out figures .*--normalizer \/ --cid$/,
+    );
+    expect(notHeldOut([dict, cid], 'cdr_train.pubtator')!.match(/the bundle /g)).toHaveLength(2);
+    expect(notHeldOut([cid], 'cdr_dev.pubtator')).toBeNull();
   });
 });

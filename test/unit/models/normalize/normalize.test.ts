@@ -1,5 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +8,6 @@ import { ConceptDictionary, entriesFromMentions } from '../../../../src/models/n
 import { bagKey, coordinatedNames, foldCase, nameWords, normalizeName, singular, stemWord } from '../../../../src/models/normalize/conceptNames.ts';
 import {
   createNormalizer,
-  dictionarySawData,
   loadNormalizer,
   normalizeDocumentMentions,
 } from '../../../../src/models/normalize/conceptNormalizer.ts';
@@ -322,30 +319,3 @@ describe('normalizeConcepts operator', () => {
   });
 });
 
-describe('dictionarySawData', () => {
-  const bundle = (provenance: unknown): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'norm-prov-'));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'concept-normalization', provenance }));
-    return dir;
-  };
-  const prov = { train: '../shared/data/pubtator/cdr_train.pubtator', dev: '../shared/data/pubtator/cdr_dev.pubtator' };
-
-  it('a train+dev build saw its dev file; a training-only build saw only its training file', () => {
-    const both = bundle({ ...prov, dictionary: 'train+dev' });
-    const only = bundle({ ...prov, dictionary: 'train' });
-    expect(dictionarySawData(both, '/elsewhere/cdr_dev.pubtator')).toMatch(/not held out.*--normalizer/);
-    expect(dictionarySawData(only, '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
-    expect(dictionarySawData(only, 'x/cdr_train.pubtator')).toMatch(/not held out/);
-    expect(dictionarySawData(both, 'x/other.pubtator')).toBeNull();
-  });
-
-  it('a bundle without model.json or provenance says nothing', () => {
-    expect(dictionarySawData('/nonexistent/bundle', 'cdr_dev.pubtator')).toBeNull();
-    expect(dictionarySawData(bundle(undefined), 'cdr_dev.pubtator')).toBeNull();
-  });
-
-  it('the shipped bundle names the data it was built from', () => {
-    const shipped = join(import.meta.dirname, '../../../../models/normalize-cdr');
-    expect(dictionarySawData(shipped, 'cdr_train.pubtator')).not.toBeNull();
-  });
-});

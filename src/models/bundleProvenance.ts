@@ -1,0 +1,25 @@
+// Which data a bundle was built from, read from its model.json provenance (`train`, `dev`, and
+// `dictionary` or `training`: "train+dev" for bundles built on dev too), so an evaluation can say when its
+// figures are not held out.
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+/**
+ * Says whether the bundle in `dir` was built from `dataFile` (its training file, or its dev file in a
+ * train + dev build), judged by file name. Returns a one-line note naming both, or null (also when the
+ * bundle has no readable provenance).
+ */
+export function bundleSawData(dir: string, dataFile: string): string | null {
+  let prov: { train?: unknown; dev?: unknown; dictionary?: unknown; training?: unknown } | undefined;
+  try {
+    prov = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { provenance?: typeof prov }).provenance;
+  } catch {
+    return null;
+  }
+  if (!prov) return null;
+  const withDev = prov.dictionary === 'train+dev' || prov.training === 'train+dev';
+  const seen = [prov.train, ...(withDev ? [prov.dev] : [])].filter((f): f is string => typeof f === 'string');
+  const name = basename(dataFile);
+  if (!seen.some((f) => basename(f) === name)) return null;
+  return `the bundle ${dir} was built from ${name} (${withDev ? 'train+dev' : 'train'} build): figures on it are not held out`;
+}

@@ -1,0 +1,37 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundleSawData } from '../../../src/models/bundleProvenance.ts';
+
+const bundle = (provenance: unknown): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-prov-'));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'x', provenance }));
+  return dir;
+};
+const prov = { train: '../shared/data/pubtator/cdr_train.pubtator', dev: '../shared/data/pubtator/cdr_dev.pubtator' };
+
+describe('bundleSawData', () => {
+  it('a train+dev dictionary or model saw its dev file; a training-only build only its training file', () => {
+    const dict = bundle({ ...prov, dictionary: 'train+dev' });
+    const model = bundle({ ...prov, training: 'train+dev' });
+    const only = bundle({ ...prov, dictionary: 'train' });
+    expect(bundleSawData(dict, '/elsewhere/cdr_dev.pubtator')).toMatch(/cdr_dev.pubtator \(train\+dev build\).*not held out/);
+    expect(bundleSawData(model, 'cdr_dev.pubtator')).toMatch(/not held out/);
+    expect(bundleSawData(only, '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
+    expect(bundleSawData(only, 'x/cdr_train.pubtator')).toMatch(/\(train build\)/);
+    expect(bundleSawData(dict, 'x/other.pubtator')).toBeNull();
+  });
+
+  it('a bundle without model.json or provenance says nothing', () => {
+    expect(bundleSawData('/nonexistent/bundle', 'cdr_dev.pubtator')).toBeNull();
+    expect(bundleSawData(bundle(undefined), 'cdr_dev.pubtator')).toBeNull();
+  });
+
+  it('the shipped bundles name the data they were built from', () => {
+    const models = join(import.meta.dirname, '../../../models');
+    expect(bundleSawData(join(models, 'normalize-cdr'), 'cdr_train.pubtator')).not.toBeNull();
+    expect(bundleSawData(join(models, 'cid-relations'), 'cdr_train.pubtator')).not.toBeNull();
+  });
+});
+
