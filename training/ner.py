@@ -16,15 +16,14 @@ from collections import Counter
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from lib.text import read_conll
 from lib.corpus import corpus_labels, init_word_vectors, load_word_vectors, read_dev
 from lib.metrics import entity_prf
 from lib.export import export_bundle
 from lib.tagger import (  # noqa: F401  (re-exported: keywords.py and older callers use ner.<name>)
-    NEG, PAD, UNK, Tagger, batchify, build_char_vocab, build_word_vocab, constraint_masks, crf_nll, encode,
-    label_list, predict, viterbi,
+    NEG, PAD, UNK, Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab,
+    constraint_masks, crf_nll, encode, label_list, predict, viterbi,
 )
 
 
@@ -135,23 +134,11 @@ def main(argv=None):
     for epoch in range(1, a.epochs + 1):
         model.train()
         # Length buckets with shuffled order: less padding, still a random pass.
-        order = list(range(len(tr_data)))
-        rng.shuffle(order)
-        chunks = [order[i : i + a.batch_size * 50] for i in range(0, len(order), a.batch_size * 50)]
-        batches = []
-        for ch in chunks:
-            ch = sorted(ch, key=lambda i: len(tr_data[i][0]))
-            batches += [ch[i : i + a.batch_size] for i in range(0, len(ch), a.batch_size)]
-        rng.shuffle(batches)
+        batches = bucketed_batches(tr_data, a.batch_size, rng)
         tot, ce_tot, crf_tot = 0.0, 0.0, 0.0
         for bidx in batches:
             W, C, M, Y = batchify([tr_data[i] for i in bidx], word_dropout=0.05, rng=rng)
-            em = model.emissions(W, C, M)
-            ntok = M.sum()
-            ce = (F.cross_entropy(em.reshape(-1, em.shape[2]), Y.reshape(-1), reduction="none") * M.reshape(-1)).sum() / ntok
-            crf = crf_nll(em, Y, M, model.trans, model.start, model.end).sum() / ntok
-            alpha = torch.sigmoid(model.alpha_w)
-            loss = alpha * ce + (1 - alpha) * crf
+            loss, ce, crf = adaptive_loss(model, model.emissions(W, C, M), Y, M)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
