@@ -45,7 +45,8 @@ interface Item<A> {
 
 /**
  * Dynamic batching in front of a batched `predict`: collects up to maxBatch envelopes per length bucket or
- * until the bucket's oldest item has waited maxWaitMs, runs at most `concurrency` batches at once, and emits
+ * until the bucket's oldest item has waited maxWaitMs (then it runs when a slot is free, taking the items that
+ * arrive meanwhile), runs at most `concurrency` batches at once, oldest first, and emits
  * each input's result as a derived envelope carrying the input's ack token, in input order per key (envelopes
  * with a null key are emitted as soon as ready). A failing batch nacks its envelopes (they go to the dead
  * letters upstream) and the stream goes on; a batch failing on bad input (ModelError 'input') is rerun item
@@ -65,7 +66,9 @@ export function batchModel<A, B>(
   const heldGauge = metrics.stepInFlight.labels(step);
   return (source) =>
     new Observable<Envelope<B>>((out) => {
-      const buckets = new Map<number, { items: Item<A>[]; timer: Subscription | null }>();
+      // A bucket whose oldest item has waited maxWaitMs is `due`: it runs as soon as a slot is free, and keeps
+      // taking items until then, so batches grow while the model is busy instead of queuing up half empty.
+      const buckets = new Map<number, { items: Item<A>[]; timer: Subscription | null; due: boolean }>();
       const ready: Item<A>[][] = [];
       const orders = new Map<string, { seqs: number[]; done: Map<number, Envelope<B> | null> }>();
       let seq = 0;
@@ -103,9 +106,26 @@ export function batchModel<A, B>(
           out.complete();
         }
       };
+      /** The batch to run next: the oldest of the queued batches and the due buckets (taken out). */
+      const next = (): Item<A>[] | undefined => {
+        let oldest = ready[0]?.[0]?.seq ?? Infinity;
+        let pick: number | undefined;
+        for (const [b, bucket] of buckets) {
+          const first = bucket.items[0]?.seq ?? Infinity;
+          if (bucket.due && first < oldest) {
+            oldest = first;
+            pick = b;
+          }
+        }
+        if (pick === undefined) return ready.shift();
+        const bucket = buckets.get(pick)!;
+        buckets.delete(pick);
+        return bucket.items;
+      };
       const pump = (): void => {
-        while (running < cfg.concurrency && ready.length) {
-          const batch = ready.shift()!;
+        while (running < cfg.concurrency) {
+          const batch = next();
+          if (!batch) break;
           running++;
           const t0 = performance.now();
           metrics.batchSize.observe({ step }, batch.length);
@@ -203,9 +223,14 @@ export function batchModel<A, B>(
           }
           let bucket = buckets.get(b);
           if (!bucket) {
-            bucket = { items: [], timer: null };
+            const opened = { items: [] as Item<A>[], timer: null as Subscription | null, due: false };
+            bucket = opened;
             buckets.set(b, bucket);
-            bucket.timer = scheduler.schedule(() => flush(b), cfg.maxWaitMs);
+            bucket.timer = scheduler.schedule(() => {
+              opened.timer = null;
+              opened.due = true;
+              pump();
+            }, cfg.maxWaitMs);
           }
           bucket.items.push(it);
           if (bucket.items.length >= cfg.maxBatch) flush(b);

@@ -120,6 +120,36 @@ describe('batchModel', () => {
     expect(events).toEqual(['start 0', 'start 2', 'emit 0', 'emit 1', 'emit 2', 'emit 3']);
   });
 
+  it('a bucket past maxWaitMs keeps taking items while the model is busy, and runs when a slot frees', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const src = new Subject<Envelope<V>>();
+    const calls: number[][] = [];
+    let release: () => void = () => undefined;
+    src
+      .pipe(
+        batchModel<V, number>({ stepId: 't4c', maxBatch: 8, maxWaitMs: 5, scheduler }, async (b) => {
+          calls.push(b.map((v) => v.id));
+          if (calls.length === 1) await new Promise<void>((r) => (release = r));
+          return b.map((v) => v.id);
+        }),
+      )
+      .subscribe();
+    src.next(env(0, null));
+    scheduler.flush();
+    expect(calls).toEqual([[0]]);
+    // The model is busy: 1 and 2 wait past maxWaitMs, then 3 and 4 arrive; all four make one batch.
+    src.next(env(1, null));
+    src.next(env(2, null));
+    scheduler.flush();
+    src.next(env(3, null));
+    src.next(env(4, null));
+    scheduler.flush();
+    expect(calls).toEqual([[0]]);
+    release();
+    await tick();
+    expect(calls).toEqual([[0], [1, 2, 3, 4]]);
+  });
+
   it('a failing batch nacks its envelopes with the step id, and the stream goes on', async () => {
     const settlements: Settlement[] = [];
     const input = [1, 2, 3, 4].map((i) => env(i, null, 1, (s) => settlements.push(s)));
