@@ -249,7 +249,41 @@ export async function runTrain(argv: string[]): Promise<void> {
     args.push('--select', 'last');
   }
   await runPython(python, args, here);
+  if (recipe === 'ner')
+    recordNerProvenance(resolve(out), {
+      train,
+      dev,
+      withDev: v['with-dev'] === true,
+      ds: v.train ? null : ds,
+      rel,
+    });
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
+}
+
+/**
+ * Adds to an NER bundle's provenance what `bundleSawData` reads: the training file, `training`
+ * ("train" or "train+dev") and, for the shared corpora that are PubTator abstracts too (bc5cdr is the
+ * CDR corpus), the PubTator files of the same texts, so that `eval ner` and `eval pubtator` can say
+ * when the data they score is not held out.
+ */
+function recordNerProvenance(
+  bundle: string,
+  o: { train: string[]; dev: string; withDev: boolean; ds: string | null; rel: (p: string) => string },
+): void {
+  const file = resolve(bundle, 'model.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { provenance?: Record<string, unknown> };
+  const texts: Record<string, string[]> = {
+    bc5cdr: ['pubtator/cdr_train.pubtator', 'pubtator/cdr_dev.pubtator'],
+  };
+  const own = o.train.filter((f) => f !== o.dev);
+  meta.provenance = {
+    ...meta.provenance,
+    train: o.rel(own[0] ?? o.train[0]!),
+    dev: o.rel(o.dev),
+    training: o.withDev ? 'train+dev' : 'train',
+    ...(o.ds !== null && texts[o.ds] ? { texts: o.withDev ? texts[o.ds] : texts[o.ds]!.slice(0, 1) } : {}),
+  };
+  writeFileSync(file, JSON.stringify(meta, null, 2) + '\n');
 }
 
 export const MULTITASK_CORPORA = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'] as const;

@@ -10,7 +10,9 @@ import { basename, join } from 'node:path';
  * bundle has no readable provenance).
  */
 export function bundleSawData(dir: string, dataFile: string): string | null {
-  let prov: { train?: unknown; dev?: unknown; dictionary?: unknown; training?: unknown } | undefined;
+  let prov:
+    | { train?: unknown; dev?: unknown; dictionary?: unknown; training?: unknown; texts?: unknown }
+    | undefined;
   try {
     prov = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { provenance?: typeof prov }).provenance;
   } catch {
@@ -18,7 +20,11 @@ export function bundleSawData(dir: string, dataFile: string): string | null {
   }
   if (!prov) return null;
   const withDev = prov.dictionary === 'train+dev' || prov.training === 'train+dev';
-  const seen = [prov.train, ...(withDev ? [prov.dev] : [])].filter((f): f is string => typeof f === 'string');
+  // texts: other files holding the same texts (an NER bundle of ner/bc5cdr saw the CDR PubTator abstracts)
+  const texts = Array.isArray(prov.texts) ? (prov.texts as unknown[]) : [];
+  const seen = [prov.train, ...(withDev ? [prov.dev] : []), ...texts].filter(
+    (f): f is string => typeof f === 'string',
+  );
   const name = basename(dataFile);
   if (!seen.some((f) => basename(f) === name)) return null;
   return `the bundle ${dir} was built from ${name} (${withDev ? 'train+dev' : 'train'} build): figures on it are not held out`;

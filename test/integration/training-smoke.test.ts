@@ -9,6 +9,7 @@ import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
+import { bundleSawData } from '../../src/models/bundleProvenance.ts';
 import { sliceConll, tempDir } from '../helpers/setup.ts';
 
 const skip = skipWithoutSharedData('training-smoke');
@@ -70,7 +71,46 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       expect(meta.metrics.dev.sentences).toBe(20);
       expect(meta.metrics.dev.f1).toBeGreaterThanOrEqual(0);
       expect(meta.provenance.command).toContain(`npm run train -- ${recipe}`);
-      if (recipe === 'ner') expect(JSON.stringify(meta.provenance)).toContain('re-tokenized: split, add');
+      if (recipe === 'ner') {
+        expect(JSON.stringify(meta.provenance)).toContain('re-tokenized: split, add');
+        // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
+        expect(meta.provenance).toMatchObject({ training: 'train' });
+        expect(bundleSawData(out, train)).toMatch(/\(train build\)/);
+        expect(bundleSawData(out, dev)).toBeNull();
+        // --with-dev: dev joins the training data, the last epoch is kept, the provenance says train+dev
+        const both = join(dir, 'ner-bundle-with-dev');
+        await runTrain(
+          [
+            'ner',
+            '--train',
+            train,
+            '--dev',
+            dev,
+            '--out',
+            both,
+            '--w2v',
+            w2v,
+            '--no-eval',
+            '--with-dev',
+          ].concat([
+            '--verify-out',
+            join(dir, 'ner-with-dev.verify.json'),
+            '--max-steps',
+            '2',
+            '--epochs',
+            '1',
+          ]),
+        );
+        const withDev = JSON.parse(readFileSync(join(both, 'model.json'), 'utf8')) as {
+          provenance: { training: string; data: string };
+        };
+        expect(withDev.provenance.training).toBe('train+dev');
+        expect(withDev.provenance.data).toContain('ner-dev.conll');
+        expect(bundleSawData(both, dev)).toMatch(/train\+dev build/);
+        await expect(
+          runTrain(['ner', '--train', train, '--dev', dev, '--with-dev', '--select', 'best']),
+        ).rejects.toThrow(/--select best cannot apply/);
+      }
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('eval ner --model');
       const tokenizer = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
         model: { type: string; vocab: Record<string, number> };

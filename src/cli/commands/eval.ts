@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { evalNer } from '../../eval/evalNer.ts';
+import { bundleSawData } from '../../models/bundleProvenance.ts';
 import { loadTagger } from '../loadTagger.ts';
 import { registerEvalPubtator } from './evalPubtator.ts';
 import { registerEvalRelations } from './evalRelations.ts';
@@ -28,6 +29,7 @@ function registerEvalNer(group: Command): void {
           limit: Number(opts.limit),
         });
         const round = (x: number) => Math.round(x * 100) / 100;
+        const saw = bundleSawData(opts.model!, opts.data!);
         const perType = Object.fromEntries(
           Object.entries(r.per_type).map(([k, v]) => [
             k,
@@ -47,8 +49,10 @@ function registerEvalNer(group: Command): void {
             sentences_per_s: round(r.sentences_per_s),
             model: opts.model,
             data: opts.data,
+            ...(saw ? { notHeldOut: saw } : {}),
           }) + '\n',
         );
+        if (saw) process.stderr.write(`eval ner: ${saw}\n`);
       } finally {
         await tagger.close?.();
       }

@@ -209,6 +209,9 @@ export function registerEvalPubtator(group: Command): void {
             '(npm run train -- normalize --out /tmp/normalize-train-only) and pass --normalizer /tmp/normalize-train-only'
           : null;
         if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
+        // an NER bundle trained on train + dev (the shipped defaults) has seen the dev abstracts' labels
+        const nerSaw = bundleSawData(String(opts.model), String(opts.data));
+        if (nerSaw) process.stderr.write(`eval pubtator: ${nerSaw}\n`);
         const perType = Object.fromEntries(
           Object.entries(r.per_type).map(([k, v]) => [
             k,
@@ -233,6 +236,7 @@ export function registerEvalPubtator(group: Command): void {
             // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
             ...(r.concepts ? { concepts: roundFigures(r.concepts) } : {}),
             ...(seen ? { concepts_not_held_out: seen } : {}),
+            ...(nerSaw ? { ner_not_held_out: nerSaw } : {}),
             abstracts: r.abstracts,
             predictions: r.predictions,
             ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),

@@ -23,6 +23,17 @@ describe('bundleSawData', () => {
     expect(bundleSawData(dict, 'x/other.pubtator')).toBeNull();
   });
 
+  it('an NER bundle names the PubTator files of its texts: a train+dev bc5cdr tagger saw the CDR dev abstracts', () => {
+    const ner = { train: 'ner/bc5cdr/all/train.conll', dev: 'ner/bc5cdr/dev.conll' };
+    const both = bundle({ ...ner, training: 'train+dev', texts: ['pubtator/cdr_train.pubtator', 'pubtator/cdr_dev.pubtator'] });
+    const only = bundle({ ...ner, training: 'train', texts: ['pubtator/cdr_train.pubtator'] });
+    expect(bundleSawData(both, '../shared/data/ner/bc5cdr/dev.conll')).toMatch(/not held out/);
+    expect(bundleSawData(both, '../shared/data/pubtator/cdr_dev.pubtator')).toMatch(/train\+dev build/);
+    expect(bundleSawData(only, '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
+    expect(bundleSawData(only, '../shared/data/ner/bc5cdr/dev.conll')).toBeNull();
+    expect(bundleSawData(only, 'cdr_train.pubtator')).toMatch(/\(train build\)/);
+  });
+
   it('a bundle without model.json or provenance says nothing', () => {
     expect(bundleSawData('/nonexistent/bundle', 'cdr_dev.pubtator')).toBeNull();
     expect(bundleSawData(bundle(undefined), 'cdr_dev.pubtator')).toBeNull();
