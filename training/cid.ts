@@ -141,25 +141,38 @@ const f = (x: number): string => x.toFixed(2);
 
 /** Runs the recipe with `npm run train -- cid` arguments (after the recipe name). */
 export async function runCidRecipe(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      train: { type: 'string' },
-      dev: { type: 'string' },
-      out: { type: 'string' },
-      predictions: { type: 'string' },
-      normalizer: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      epochs: { type: 'string', default: '60' },
-      hidden: { type: 'string', default: '128' },
-      dropout: { type: 'string', default: '0.5' },
-      lr: { type: 'string', default: '1e-3' },
-      python: { type: 'string', default: '/usr/bin/python3' },
-      'noisy-train': { type: 'boolean', default: false },
-      'with-dev': { type: 'boolean', default: false },
-    },
-  });
+  const options = {
+    train: { type: 'string' },
+    dev: { type: 'string' },
+    out: { type: 'string' },
+    predictions: { type: 'string' },
+    normalizer: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '60' },
+    hidden: { type: 'string', default: '128' },
+    dropout: { type: 'string', default: '0.5' },
+    lr: { type: 'string', default: '1e-3' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'noisy-train': { type: 'boolean', default: false },
+    'with-dev': { type: 'boolean', default: false },
+  } as const;
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      `npm run train -- cid [--train f] [--dev f] [--out dir] [--predictions preds.jsonl] [--normalizer dir] [--epochs 60] [--hidden 128] [--dropout 0.5] [--lr 1e-3] [--seed 1] [--python path] [--noisy-train] [--with-dev]\n`,
+    );
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (e) {
+    throw new CidUsageError(
+      `train cid: ${(e as Error).message.split('.')[0]}; valid options: ${Object.keys(options)
+        .map((o) => `--${o}`)
+        .join(', ')}`,
+    );
+  }
+  const v = parsed.values;
   const withDev = v['with-dev'] === true;
   const here = import.meta.dirname;
   const root = resolve(here, '..');

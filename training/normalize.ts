@@ -130,18 +130,31 @@ function row(t: number, s: ConceptScores): string {
 
 /** Runs the recipe with `npm run train -- normalize` arguments (after the recipe name). */
 export async function runNormalizeRecipe(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      train: { type: 'string' },
-      dev: { type: 'string' },
-      out: { type: 'string' },
-      predictions: { type: 'string' },
-      'with-dev': { type: 'boolean', default: false },
-      threshold: { type: 'string' },
-    },
-  });
+  const options = {
+    train: { type: 'string' },
+    dev: { type: 'string' },
+    out: { type: 'string' },
+    predictions: { type: 'string' },
+    'with-dev': { type: 'boolean', default: false },
+    threshold: { type: 'string' },
+  } as const;
+  if (argv.includes('--help')) {
+    process.stdout.write(
+      `npm run train -- normalize [--train f.pubtator] [--dev f.pubtator] [--out dir] [--predictions preds.jsonl] [--with-dev] [--threshold t]\n`,
+    );
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (e) {
+    throw new NormalizeUsageError(
+      `train normalize: ${(e as Error).message.split('.')[0]}; valid options: ${Object.keys(options)
+        .map((o) => `--${o}`)
+        .join(', ')}`,
+    );
+  }
+  const v = parsed.values;
   const fixed = v.threshold === undefined ? undefined : Number(v.threshold);
   if (fixed !== undefined && !(fixed >= 0 && fixed <= 1))
     throw new NormalizeUsageError(

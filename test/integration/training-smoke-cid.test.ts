@@ -69,6 +69,10 @@ describe('training recipes normalize and cid (smoke)', () => {
     const carbo = [{ start: 0, end: 11, text: 'carboplatin', type: 'Chemical' }];
     expect(loadNormalizer(only).normalize('', carbo)[0]!.conceptId).toBe('-1');
     expect(loadNormalizer(both).normalize('', carbo)[0]!.conceptId).toBe('D016190');
+    await expect(runTrain(['normalize', '--with-dv'])).rejects.toThrow(
+      /Unknown option '--with-dv'.*valid options: .*--with-dev/,
+    );
+    await expect(runTrain(['cid', '--noisy'])).rejects.toThrow(/train cid: .*valid options: .*--noisy-train/);
     await expect(
       runTrain(['normalize', '--train', train, '--dev', dev, '--out', both, '--threshold', '2']),
     ).rejects.toThrow(/--threshold must be a number in \[0, 1\]/);
