@@ -5,6 +5,18 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /**
+ * Same name; for the corpora's generic names (train.conll, dev.conll, dev.tsv...) the same folder too,
+ * when both paths name one (`ncbi/dev.conll` is not `bc5cdr/dev.conll`).
+ */
+function sameFile(a: string, b: string): boolean {
+  const tail = (p: string) => p.split(/[\\/]/).filter((s) => s !== '' && s !== '.').slice(-2);
+  const [x, y] = [tail(a), tail(b)];
+  if (x.at(-1) !== y.at(-1)) return false;
+  const generic = /^(train|dev|test)\.[a-z]+$/.test(x.at(-1) ?? '');
+  return !generic || x.length < 2 || y.length < 2 || x[0] === y[0];
+}
+
+/**
  * Says whether the bundle in `dir` was built from `dataFile` (its training file, or its dev file in a
  * train + dev build), judged by file name. Returns a one-line note naming both, or null (also when the
  * bundle has no readable provenance).
@@ -26,6 +38,6 @@ export function bundleSawData(dir: string, dataFile: string): string | null {
     (f): f is string => typeof f === 'string',
   );
   const name = basename(dataFile);
-  if (!seen.some((f) => basename(f) === name)) return null;
+  if (!seen.some((f) => sameFile(f, dataFile))) return null;
   return `the bundle ${dir} was built from ${name} (${withDev ? 'train+dev' : 'train'} build): figures on it are not held out`;
 }

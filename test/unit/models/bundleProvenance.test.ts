@@ -32,6 +32,8 @@ describe('bundleSawData', () => {
     expect(bundleSawData(only, '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
     expect(bundleSawData(only, '../shared/data/ner/bc5cdr/dev.conll')).toBeNull();
     expect(bundleSawData(only, 'cdr_train.pubtator')).toMatch(/\(train build\)/);
+    // another corpus's dev.conll is not this bundle's
+    expect(bundleSawData(both, '../shared/data/ner/ncbi/dev.conll')).toBeNull();
   });
 
   it('a bundle without model.json or provenance says nothing', () => {
