@@ -98,8 +98,8 @@ export type AugmentInputs = Partial<z.input<typeof PlainConfig>> & {
   synonyms?: Pick<Synonyms, 'get'>;
 };
 
-/** Names of the streams and sinks this topology uses. */
-export const io = {
+/** Names of the source streams and sinks build() takes, and the record each sink writes. */
+export const streamNames = {
   sources: ['sentences'],
   sinks: ['augmented'],
   sinkSchemas: { augmented: 'AugmentedSentence' },

@@ -124,8 +124,8 @@ export const configSchema = IngestConfig;
 /** What build() takes: the config plus the relation bundle's verbalization map (from its model.json). */
 export type IngestInputs = Partial<z.input<typeof IngestConfig>> & { verbalize: Record<string, string> };
 
-/** Names of the streams and sinks this topology uses. */
-export const io = {
+/** Names of the source streams and sinks build() takes, and the record each sink writes. */
+export const streamNames = {
   sources: ['abstracts'],
   sinks: ['predictions', 'relations', 'augmented', 'pairs'],
   sinkSchemas: {

@@ -45,8 +45,8 @@ export const configSchema = NerRelationsConfig;
 /** What build() takes: the config (the bundles load on first use). */
 export type NerRelationsInputs = Partial<z.input<typeof NerRelationsConfig>>;
 
-/** Names of the streams and sinks this topology uses. */
-export const io = {
+/** Names of the source streams and sinks build() takes, and the record each sink writes. */
+export const streamNames = {
   sources: ['abstracts'],
   sinks: ['predictions', 'relations'],
   sinkSchemas: { predictions: 'NerPrediction', relations: 'RelationTriple' },

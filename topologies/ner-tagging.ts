@@ -21,8 +21,8 @@ export const configSchema = NerTaggingConfig;
 /** What build() takes: the config (nothing to read; the NER bundle loads on the first batch). */
 export type NerTaggingInputs = Partial<z.input<typeof NerTaggingConfig>>;
 
-/** Names of the streams and sinks this topology uses. */
-export const io = {
+/** Names of the source streams and sinks build() takes, and the record each sink writes. */
+export const streamNames = {
   sources: ['abstracts'],
   sinks: ['predictions'],
   sinkSchemas: { predictions: 'NerPrediction' },

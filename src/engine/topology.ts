@@ -13,8 +13,11 @@ import type { Sink } from './types.ts';
  */
 export type TopologyOutput = Observable<Envelope<unknown>>;
 
-/** Names of the streams and sinks a topology uses (what `bioaug-stream run` wires from flags). */
-export interface TopologyIo {
+/**
+ * Names of the source streams and sinks a topology's `build(sources, sinks, inputs)` takes (what
+ * `bioaug-stream run` wires from --source / --sink), and the record each sink writes.
+ */
+export interface TopologyStreamNames {
   sources: readonly string[];
   sinks: readonly string[];
   /** The Avro record each sink writes (schemas/<Name>.avsc), so a Kafka sink needs no ?schema=. */
@@ -26,7 +29,7 @@ export interface TopologyIo {
  * plain inputs, and `build` wires named src operators over them without touching files.
  */
 export interface TopologyModule<I = unknown> {
-  io: TopologyIo;
+  streamNames: TopologyStreamNames;
   /** The topology's config schema (zod): defaults and validation of `topologies.<name>.*`. */
   configSchema?: { parse(config: unknown): unknown };
   resolve(config: unknown): Promise<I>;

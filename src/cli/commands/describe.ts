@@ -20,11 +20,11 @@ export function register(program: Command): void {
 
 /** The text `describe` prints for one topology (`brief`: no config keys). */
 export function describeTopology(name: string, mod: TopologyModule, brief = false): string {
-  const schemas = mod.io.sinkSchemas ?? {};
+  const schemas = mod.streamNames.sinkSchemas ?? {};
   const lines = [
     `${name}`,
-    `  sources: ${mod.io.sources.join(', ')}`,
-    `  sinks:   ${mod.io.sinks.map((s) => (schemas[s] ? `${s} (${schemas[s]})` : s)).join(', ')}`,
+    `  sources: ${mod.streamNames.sources.join(', ')}`,
+    `  sinks:   ${mod.streamNames.sinks.map((s) => (schemas[s] ? `${s} (${schemas[s]})` : s)).join(', ')}`,
   ];
   if (!brief && mod.configSchema) {
     lines.push(

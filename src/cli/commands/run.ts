@@ -9,7 +9,7 @@ import type { SourceStreams } from '../../engine/runner.ts';
 import { rejectedTotal } from '../../augment/filterAugmented.ts';
 import { CountingDeadLetters } from '../../engine/deadLetters.ts';
 import { runTopology, type SinkMap } from '../../engine/runner.ts';
-import type { TopologyModule } from '../../engine/topology.ts';
+import type { TopologyModule, TopologyStreamNames } from '../../engine/topology.ts';
 import type { Source } from '../../engine/types.ts';
 import { createCodec } from '../../io/avro/codec.ts';
 import type { SchemaName } from '../../io/avro/schemas.ts';
@@ -54,11 +54,15 @@ export async function loadTopology(name: string): Promise<TopologyModule> {
     throw new Error(`run: unknown topology '${name}'; valid: ${names.join(', ') || '(none found)'}`);
   const mod = (await import(
     pathToFileURL(join(topologiesDir, `${name}${codeExt}`)).href
-  )) as Partial<TopologyModule>;
+  )) as Partial<TopologyModule> & { io?: TopologyStreamNames };
   if (typeof mod.build !== 'function' || typeof mod.resolve !== 'function')
     throw new Error(
       `run: topologies/${name}.ts must export resolve(config) and build(sources, sinks, inputs) functions`,
     );
+  // A topology file written before `streamNames` was named so exports the same object as `io`
+  // (deprecated; the README documented that name).
+  if (mod.streamNames === undefined && mod.io !== undefined)
+    return { ...mod, streamNames: mod.io } as TopologyModule;
   return mod as TopologyModule;
 }
 
@@ -153,8 +157,8 @@ export function register(program: Command): void {
     const sourceSpecs = flags.source as string[];
     const sinkSpecs = flags.sink as string[];
     if (sourceSpecs.length === 0) throw new Error(`run ${topology}: give at least one --source`);
-    const onlySource = mod.io?.sources.length === 1 ? mod.io.sources[0] : undefined;
-    const onlySink = mod.io?.sinks.length === 1 ? mod.io.sinks[0] : undefined;
+    const onlySource = mod.streamNames?.sources.length === 1 ? mod.streamNames.sources[0] : undefined;
+    const onlySink = mod.streamNames?.sinks.length === 1 ? mod.streamNames.sinks[0] : undefined;
     const sources: Record<string, Source<unknown>> = {};
     for (const spec of sourceSpecs) {
       const { name, uri } = namedUri(spec, onlySource, 'source');
@@ -164,12 +168,17 @@ export function register(program: Command): void {
     const where: Record<string, string> = {};
     for (const spec of sinkSpecs) {
       const { name, uri } = namedUri(spec, onlySink, 'sink');
-      sinks[name] = openSinkUri(uri, wiring, name, mod.io?.sinkSchemas?.[name] as SchemaName | undefined);
+      sinks[name] = openSinkUri(
+        uri,
+        wiring,
+        name,
+        mod.streamNames?.sinkSchemas?.[name] as SchemaName | undefined,
+      );
       where[name] = uri;
     }
-    for (const needed of mod.io?.sources ?? [])
+    for (const needed of mod.streamNames?.sources ?? [])
       if (!sources[needed]) throw new Error(`run ${topology}: missing --source ${needed}=<uri>`);
-    for (const needed of mod.io?.sinks ?? [])
+    for (const needed of mod.streamNames?.sinks ?? [])
       if (!sinks[needed]) throw new Error(`run ${topology}: missing --sink ${needed}=<uri>`);
     // Records read so far (the status line and the console read it).
     const recordsIn = (): number =>

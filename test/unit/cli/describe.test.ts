@@ -21,8 +21,8 @@ describe('describe: topology options are discoverable', () => {
     for (const name of availableTopologies()) {
       const mod = await loadTopology(name);
       expect(mod.configSchema, name).toBeDefined();
-      for (const sink of mod.io.sinks)
-        expect(mod.io.sinkSchemas?.[sink], `${name}.${sink}`).toMatch(/^[A-Z]\w+$/);
+      for (const sink of mod.streamNames.sinks)
+        expect(mod.streamNames.sinkSchemas?.[sink], `${name}.${sink}`).toMatch(/^[A-Z]\w+$/);
       const text = describeTopology(name, mod);
       expect(text).toContain(`--set topologies.${name}.<key>=<value>`);
     }

@@ -109,11 +109,11 @@ describe('CLI invocations in deploy/ and docs/operations.md', () => {
       if (argv[0] !== 'run' || !argv[1] || argv.some((a) => a.includes('...') || a === '--print-config'))
         continue;
       const mod = (await import(join(projectRoot, 'topologies', `${argv[1]}.ts`))) as {
-        io: { sources: readonly string[]; sinks: readonly string[] };
+        streamNames: { sources: readonly string[]; sinks: readonly string[] };
       };
       for (const [flag, declared] of [
-        ['--source', mod.io.sources],
-        ['--sink', mod.io.sinks],
+        ['--source', mod.streamNames.sources],
+        ['--sink', mod.streamNames.sinks],
       ] as const) {
         const given = argv
           .flatMap((a, i) => (argv[i - 1] === flag ? [a] : []))

@@ -39,9 +39,9 @@ writeFileSync(
 );
 
 describe('every topology module', () => {
-  it('exports io, resolve and build', () => {
+  it('exports streamNames, resolve and build', () => {
     for (const m of [nerTagging, augment, ingest]) {
-      expect(m.io.sources.length).toBeGreaterThan(0);
+      expect(m.streamNames.sources.length).toBeGreaterThan(0);
       expect(typeof m.resolve).toBe('function');
       expect(typeof m.build).toBe('function');
     }
