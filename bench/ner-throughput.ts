@@ -132,7 +132,12 @@ export default async function main(args: string[]): Promise<void> {
   for (let i = 0; i < sorted.length; i += maxBatch)
     sortedBatches.push(feedsFor(tagger, sorted.slice(i, i + maxBatch)));
   // The baseline is ORT itself: an in-thread session on the same file and options, whatever the tagger uses.
-  const session = await ModelSession.open(tagger.bundle.session.path, { ...backend, worker: false });
+  // Same intra-op threads as the tagger's session (on a worker it takes one core fewer than ORT's default).
+  const session = await ModelSession.open(tagger.bundle.session.path, {
+    ...backend,
+    worker: false,
+    intraOpNumThreads: tagger.bundle.session.intraOpThreads,
+  });
   const bareLoop = async (fs: Feeds[]): Promise<number> =>
     sents.length /
     (await timed(async () => {
@@ -159,6 +164,7 @@ export default async function main(args: string[]): Promise<void> {
     maxBatch,
     concurrency: concurrency ?? TAG_ENTITIES_CONCURRENCY,
     worker: tagger.bundle.session.onWorker,
+    intra_op_threads: tagger.bundle.session.intraOpThreads || 'ORT default',
     console: live ? live.viewer : 'off',
     operator_sentences_per_s: Number(op.toFixed(1)),
     bare_session_run_sentences_per_s: Number(bare.toFixed(1)),

@@ -1,5 +1,6 @@
 // The only module that imports onnxruntime-node (with its worker script, sessionWorker.mjs): everything
 // else sees ModelSession and plain tensors.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
@@ -17,7 +18,7 @@ export const backendConfigSchema = z
   .object({
     /** Tried in order; ORT falls back to the next for nodes a provider cannot run. */
     executionProviders: z.array(z.enum(PROVIDERS)).min(1).default(['cpu']),
-    /** 0 lets ORT choose (one thread per physical core). */
+    /** 0 lets ORT choose (one thread per physical core; with `worker`, one core fewer: intraOpThreadsFor). */
     intraOpNumThreads: z.number().int().min(0).default(0),
     interOpNumThreads: z.number().int().min(0).default(0),
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
@@ -74,6 +75,17 @@ export function f32(t: ort.Tensor | undefined, what: string): Float32Array {
       retriable: false,
     });
   return t.data;
+}
+
+/**
+ * Intra-op threads to open a session with (0: ORT's choice, one per core). On a worker thread ORT runs while
+ * the JS thread works, so unless told otherwise it gets one core fewer than ORT would take: on the 2-core
+ * machine two intra-op threads beside a busy JS thread made ner-tagging and the operator alone about a
+ * quarter slower than one did.
+ */
+export function intraOpThreadsFor(cfg: Pick<BackendConfig, 'intraOpNumThreads' | 'worker'>): number {
+  if (cfg.intraOpNumThreads > 0 || !cfg.worker) return cfg.intraOpNumThreads;
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /** What ModelSession needs of a session: ORT's own, or its stand-in on a worker thread. */
@@ -257,6 +269,8 @@ export class ModelSession {
     readonly provider: Provider,
     /** Whether the sessions run on worker threads (backend option `worker`). */
     readonly onWorker: boolean,
+    /** Intra-op threads per session as opened (0: ONNX Runtime's own choice, one per core). */
+    readonly intraOpThreads: number,
   ) {
     this.busy = sessions.map(() => 0);
   }
@@ -264,10 +278,11 @@ export class ModelSession {
   /** Opens `path` with the given options (poolSize sessions). */
   static async open(path: string, opts: BackendOptions = {}): Promise<ModelSession> {
     const cfg = resolveBackendConfig(opts);
+    const intra = intraOpThreadsFor(cfg);
     const so: ort.InferenceSession.SessionOptions = {
       executionProviders: [...cfg.executionProviders],
       graphOptimizationLevel: cfg.graphOptimizationLevel,
-      ...(cfg.intraOpNumThreads > 0 ? { intraOpNumThreads: cfg.intraOpNumThreads } : {}),
+      ...(intra > 0 ? { intraOpNumThreads: intra } : {}),
       ...(cfg.interOpNumThreads > 0 ? { interOpNumThreads: cfg.interOpNumThreads } : {}),
       ...(cfg.allowSpinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
@@ -283,7 +298,7 @@ export class ModelSession {
         { cause: e },
       );
     }
-    return new ModelSession(path, sessions, cfg.executionProviders[0] ?? 'cpu', cfg.worker);
+    return new ModelSession(path, sessions, cfg.executionProviders[0] ?? 'cpu', cfg.worker, intra);
   }
 
   get inputNames(): readonly string[] {

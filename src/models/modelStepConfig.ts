@@ -57,7 +57,9 @@ export const ModelStepConfig = z
       .int()
       .min(0)
       .default(0)
-      .describe('intra-op threads per session (0: ONNX Runtime chooses)'),
+      .describe(
+        'intra-op threads per session (0: ONNX Runtime chooses, one per core; on a worker thread one fewer)',
+      ),
     /**
      * Run the model's sessions on a worker thread, so the steps around the model overlap its runs
      * (backend option `worker`, src/models/backend.ts). Unset: the operator's default (on for the token

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelSession, float32, int64, resolveBackendConfig } from '../../../src/models/backend.ts';
+import { availableParallelism } from 'node:os';
+import { ModelSession, float32, int64, intraOpThreadsFor, resolveBackendConfig } from '../../../src/models/backend.ts';
 import { metrics } from '../../../src/obs/metrics.ts';
 
 const model = join(import.meta.dirname, '../../fixtures/models/crf-tagger/model.onnx');
@@ -62,6 +63,15 @@ describe('ORT backend on a worker thread (worker: true)', () => {
     word_ids: int64([2, 3, 4, 1, 2, 0], [2, 3]),
     char_ids: int64(Array.from({ length: 72 }, (_, i) => 2 + (i % 7)), [2, 3, 12]),
     mask: float32([1, 1, 1, 1, 1, 0], [2, 3]),
+  });
+
+  it('leaves the JS thread a core: ORT takes one fewer than the cores unless threads are set', async () => {
+    expect(intraOpThreadsFor({ intraOpNumThreads: 0, worker: true })).toBe(Math.max(1, availableParallelism() - 1));
+    expect(intraOpThreadsFor({ intraOpNumThreads: 3, worker: true })).toBe(3);
+    expect(intraOpThreadsFor({ intraOpNumThreads: 0, worker: false })).toBe(0);
+    const s = await ModelSession.open(model, { worker: true });
+    expect(s.intraOpThreads).toBe(Math.max(1, availableParallelism() - 1));
+    await s.dispose();
   });
 
   it('gives the in-thread outputs bit for bit, with the same metadata, and leaves the caller its feeds', async () => {
