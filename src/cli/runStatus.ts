@@ -18,7 +18,7 @@ export interface RunStatus {
 
 /**
  * The run's progress over its inputs, 0..1, weighted by input size, when every source knows its size
- * (file sources: `progress()` of src/io/files/recordSource.ts); undefined when any does not (Kafka, stdin).
+ * (file sources: `progress()` of src/io/files/fileSource.ts); undefined when any does not (Kafka, stdin).
  */
 export function inputProgress(sources: Record<string, unknown>): number | undefined {
   let done = 0;

@@ -5,7 +5,7 @@ import { firstBioError, repairBio } from '../../text/bio.ts';
 import { stepLogger } from '../../obs/logger.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
-import type { ParsedRecord } from './recordSource.ts';
+import type { ParsedRecord } from './fileSource.ts';
 
 /** Options of the CoNLL reader. */
 export interface ConllReadOptions {

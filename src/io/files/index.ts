@@ -14,16 +14,16 @@ import {
   pubtatorLinesOf,
   type PubtatorArticleLike,
 } from '../../text/pubtator.ts';
-import { RecordSource, type FileSourceOptions, type ParsedRecord } from './recordSource.ts';
+import { FileSource, type FileSourceOptions, type ParsedRecord } from './fileSource.ts';
 import { FileSink, type FileSinkOptions } from './fileSink.ts';
 
 export {
-  RecordSource,
+  FileSource,
   type FileSourceOptions,
   type ParsedRecord,
   type FileSourceStats,
   type SourceProgress,
-} from './recordSource.ts';
+} from './fileSource.ts';
 export { FileSink, type FileSinkOptions } from './fileSink.ts';
 export { FileDeadLetterWriter, deadLetterValue, deadLetterOrigin } from './deadLetterFile.ts';
 import { FileDeadLetterWriter } from './deadLetterFile.ts';
@@ -128,7 +128,7 @@ function reader(
 export function openSource<T = unknown>(
   uri: string,
   opts: OpenSourceOptions = {},
-): Source<T> & RecordSource<T> {
+): Source<T> & FileSource<T> {
   // `conll:<path>?bio=strict|repair`: the one reader option a URI can carry (the CLI has no other way to set it).
   const bioQuery = /\?bio=([^&]*)$/.exec(uri);
   if (bioQuery) {
@@ -149,7 +149,7 @@ export function openSource<T = unknown>(
   const read = reader(u.format, opts);
   if (u.stdio === 'stdin') {
     const input = opts.stdin ?? process.stdin;
-    return new RecordSource<T>(
+    return new FileSource<T>(
       id,
       '-',
       () => read(openInput(input), '-') as AsyncIterable<ParsedRecord<T>>,
@@ -157,7 +157,7 @@ export function openSource<T = unknown>(
     );
   }
   const files = filesOf(u.path as string, u.format);
-  // Bytes read of the files' total size: the run's progress and ETA (RecordSource.progress).
+  // Bytes read of the files' total size: the run's progress and ETA (FileSource.progress).
   const size = { read: 0, total: files.reduce((n, p) => n + statSync(p).size, 0) };
   const onRead = (bytes: number): void => {
     size.read += bytes;
@@ -165,14 +165,14 @@ export function openSource<T = unknown>(
   const withSize = { ...opts, inputSize: size };
   if (files.length === 1) {
     const p = files[0] as string;
-    return new RecordSource<T>(
+    return new FileSource<T>(
       id,
       p,
       () => read(openInput(p, onRead), p) as AsyncIterable<ParsedRecord<T>>,
       withSize,
     );
   }
-  return new RecordSource<T>(
+  return new FileSource<T>(
     id,
     u.path as string,
     async function* () {

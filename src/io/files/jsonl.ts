@@ -1,6 +1,6 @@
 import { FileFormatError } from './errors.ts';
 import { readLines } from './lines.ts';
-import type { ParsedRecord } from './recordSource.ts';
+import type { ParsedRecord } from './fileSource.ts';
 
 /** Options of the JSONL reader. */
 export interface JsonlReadOptions {

@@ -2,7 +2,7 @@ import sax from 'sax';
 import { isUtf8 } from 'node:buffer';
 import type { PubmedArticle } from '../avro/types.generated.ts';
 import { FileFormatError } from './errors.ts';
-import type { ParsedRecord } from './recordSource.ts';
+import type { ParsedRecord } from './fileSource.ts';
 
 interface Draft {
   line: number;

@@ -8,7 +8,7 @@ import {
 } from '../../text/pubtator.ts';
 import { FileFormatError } from './errors.ts';
 import { readLines, type Line } from './lines.ts';
-import type { ParsedRecord } from './recordSource.ts';
+import type { ParsedRecord } from './fileSource.ts';
 
 /** Options of the PubTator reader. */
 export interface PubtatorReadOptions {

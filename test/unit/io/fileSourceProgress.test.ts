@@ -1,4 +1,4 @@
-// Progress of a file source (RecordSource.progress): records settled out of the records the input is
+// Progress of a file source (FileSource.progress): records settled out of the records the input is
 // estimated to hold, from bytes read of the file's size; gzip counted in compressed bytes; none on stdin.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

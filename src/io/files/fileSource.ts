@@ -59,7 +59,7 @@ export interface FileSourceStats {
  * time (reading waits for credits, so memory stays bounded however large the file), nacks
  * unparseable records straight to the dead letters, and completes once every record has settled.
  */
-export class RecordSource<T> implements Source<T> {
+export class FileSource<T> implements Source<T> {
   readonly stats: FileSourceStats = { emitted: 0, acked: 0, failed: 0, peakInFlight: 0 };
   private stopped = false;
   private inFlight = 0;
