@@ -1,7 +1,6 @@
 // augment: gold-labeled sentences -> BioAug (corrupt x n -> generate -> de-linearize/validate) and the
 // simple label-preserving methods (MR, LwTR, SiS, SR, all4; corrupt alone for the CLI) -> augmented
 // sentences keyed `source-id:method:n`.
-import { merge } from 'rxjs';
 import { z } from 'zod';
 import { augmenter } from '../src/augment/augmenter.ts';
 import { corruptSentences } from '../src/augment/bioaug/corruptSentences.ts';
@@ -10,7 +9,7 @@ import { buildAugmentState, loadAugmentState, type AugmentState } from '../src/a
 import { toAugmentedRecord } from '../src/augment/toAugmentedRecord.ts';
 import { validateSentence } from '../src/augment/validateSentence.ts';
 import { loadSynonyms, type Synonyms } from '../src/augment/wordnet.ts';
-import { branches } from '../src/engine/branch.ts';
+import { branches, mergeBranches } from '../src/engine/branch.ts';
 import type { SinkMap, SourceStreams } from '../src/engine/runner.ts';
 import {
   requireSink,
@@ -162,7 +161,7 @@ export function build(sources: SourceStreams, sinks: SinkMap, inputs: AugmentInp
       : valid,
     c.methods,
   );
-  return merge(
+  return mergeBranches(
     ...c.methods.map((method) =>
       method === 'bioaug'
         ? streams.bioaug.pipe(

@@ -6,6 +6,7 @@ import { Counter } from 'prom-client';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import { derive, type Envelope } from '../engine/envelope.ts';
+import { asStep } from '../engine/graph.ts';
 import type { AugmentedSentence } from '../io/avro/types.generated.ts';
 import { stepLogger } from '../obs/logger.ts';
 import { registry } from '../obs/metrics.ts';
@@ -151,103 +152,106 @@ export function filterAugmented(
   config: Partial<z.input<typeof FilterAugmentedConfig>> = {},
 ): OperatorFunction<Env, Env> {
   const c = FilterAugmentedConfig.parse(config);
-  return (source) =>
-    new Observable<Env>((sub) => {
-      const counts = new Map<string, number>();
-      let passed = 0;
-      const groups = new Map<string, Group>();
-      const count = (reason: string): void => {
-        counts.set(reason, (counts.get(reason) ?? 0) + 1);
-        rejectedTotal.labels(c.stepId, reason).inc();
-      };
-      const pass = (env: Env): void => {
-        passed += 1;
-        sub.next(env);
-      };
-      const reject = (env: Env, reason: string): void => {
-        count(reason);
-        if (!c.emitRejected) {
-          env.ack.drop();
-          return;
-        }
-        const v = env.value;
-        sub.next(derive(env, { ...v, valid: false, quality: 0, rejectReason: reason }, env.ack));
-      };
-      const rank = (key: string): void => {
-        const g = groups.get(key);
-        if (!g) return;
-        groups.delete(key);
-        if (g.timer) clearTimeout(g.timer);
-        const order = [...g.items].sort(
-          (a, b) => (b.value.quality ?? 0) - (a.value.quality ?? 0) || a.value.id.localeCompare(b.value.id),
-        );
-        const kept = new Set<Env>();
-        const dup = new Set<Env>();
-        const seen = new Set<string>();
-        for (const env of order) {
-          const sig = JSON.stringify([env.value.tokens, env.value.tags]);
-          if (seen.has(sig)) dup.add(env);
-          else if (kept.size < (c.topK ?? order.length)) {
-            seen.add(sig);
-            kept.add(env);
+  return asStep(
+    c.stepId,
+    (source) =>
+      new Observable<Env>((sub) => {
+        const counts = new Map<string, number>();
+        let passed = 0;
+        const groups = new Map<string, Group>();
+        const count = (reason: string): void => {
+          counts.set(reason, (counts.get(reason) ?? 0) + 1);
+          rejectedTotal.labels(c.stepId, reason).inc();
+        };
+        const pass = (env: Env): void => {
+          passed += 1;
+          sub.next(env);
+        };
+        const reject = (env: Env, reason: string): void => {
+          count(reason);
+          if (!c.emitRejected) {
+            env.ack.drop();
+            return;
           }
-        }
-        // Arrival order, so the output does not depend on the ranking beyond which records survive.
-        for (const env of g.items)
-          if (kept.has(env)) pass(env);
-          else reject(env, dup.has(env) ? 'duplicate' : 'top-k');
-      };
-      const groupOf = (key: string): Group => {
-        let g = groups.get(key);
-        if (!g) {
-          g = { items: [], arrived: 0, timer: null };
-          groups.set(key, g);
-          if (c.maxHoldMs > 0) {
-            g.timer = setTimeout(() => rank(key), c.maxHoldMs);
-            g.timer.unref?.();
-          }
-          // Map iteration is insertion order: the first key is the oldest group.
-          if (groups.size > c.maxOpenGroups) rank(groups.keys().next().value!);
-        }
-        return g;
-      };
-      const subscription = source.subscribe({
-        next: (env) => {
-          try {
-            const r = env.value;
-            // The id without its copy number (`source-id:method`): all4 names each copy's own method
-            // in `method`, but its n copies are one group.
-            const key = r.id.slice(0, Math.max(0, r.id.lastIndexOf(':')));
-            // Every copy of a source (valid, invalid or rejected) counts toward its group's completion.
-            const g = c.topK !== null ? groupOf(key) : null;
-            if (!r.valid) {
-              count(r.rejectReason ?? 'invalid');
-              if (c.emitInvalid) sub.next(env);
-              else env.ack.drop();
-            } else {
-              const why = thresholdReason(r, c);
-              if (why !== null) reject(env, why);
-              else if (g) g.items.push(env);
-              else pass(env);
-            }
-            if (g && ++g.arrived >= c.copiesPerSource) rank(key);
-          } catch (e) {
-            env.ack.nack(e, 'operator', c.stepId);
-          }
-        },
-        error: (e: unknown) => sub.error(e),
-        complete: () => {
-          for (const key of [...groups.keys()]) rank(key);
-          stepLogger(c.stepId).info(
-            { passed, rejected: Object.fromEntries(counts) },
-            'quality filter: records passed and rejected by reason',
+          const v = env.value;
+          sub.next(derive(env, { ...v, valid: false, quality: 0, rejectReason: reason }, env.ack));
+        };
+        const rank = (key: string): void => {
+          const g = groups.get(key);
+          if (!g) return;
+          groups.delete(key);
+          if (g.timer) clearTimeout(g.timer);
+          const order = [...g.items].sort(
+            (a, b) => (b.value.quality ?? 0) - (a.value.quality ?? 0) || a.value.id.localeCompare(b.value.id),
           );
-          sub.complete();
-        },
-      });
-      return () => {
-        for (const g of groups.values()) if (g.timer) clearTimeout(g.timer);
-        subscription.unsubscribe();
-      };
-    });
+          const kept = new Set<Env>();
+          const dup = new Set<Env>();
+          const seen = new Set<string>();
+          for (const env of order) {
+            const sig = JSON.stringify([env.value.tokens, env.value.tags]);
+            if (seen.has(sig)) dup.add(env);
+            else if (kept.size < (c.topK ?? order.length)) {
+              seen.add(sig);
+              kept.add(env);
+            }
+          }
+          // Arrival order, so the output does not depend on the ranking beyond which records survive.
+          for (const env of g.items)
+            if (kept.has(env)) pass(env);
+            else reject(env, dup.has(env) ? 'duplicate' : 'top-k');
+        };
+        const groupOf = (key: string): Group => {
+          let g = groups.get(key);
+          if (!g) {
+            g = { items: [], arrived: 0, timer: null };
+            groups.set(key, g);
+            if (c.maxHoldMs > 0) {
+              g.timer = setTimeout(() => rank(key), c.maxHoldMs);
+              g.timer.unref?.();
+            }
+            // Map iteration is insertion order: the first key is the oldest group.
+            if (groups.size > c.maxOpenGroups) rank(groups.keys().next().value!);
+          }
+          return g;
+        };
+        const subscription = source.subscribe({
+          next: (env) => {
+            try {
+              const r = env.value;
+              // The id without its copy number (`source-id:method`): all4 names each copy's own method
+              // in `method`, but its n copies are one group.
+              const key = r.id.slice(0, Math.max(0, r.id.lastIndexOf(':')));
+              // Every copy of a source (valid, invalid or rejected) counts toward its group's completion.
+              const g = c.topK !== null ? groupOf(key) : null;
+              if (!r.valid) {
+                count(r.rejectReason ?? 'invalid');
+                if (c.emitInvalid) sub.next(env);
+                else env.ack.drop();
+              } else {
+                const why = thresholdReason(r, c);
+                if (why !== null) reject(env, why);
+                else if (g) g.items.push(env);
+                else pass(env);
+              }
+              if (g && ++g.arrived >= c.copiesPerSource) rank(key);
+            } catch (e) {
+              env.ack.nack(e, 'operator', c.stepId);
+            }
+          },
+          error: (e: unknown) => sub.error(e),
+          complete: () => {
+            for (const key of [...groups.keys()]) rank(key);
+            stepLogger(c.stepId).info(
+              { passed, rejected: Object.fromEntries(counts) },
+              'quality filter: records passed and rejected by reason',
+            );
+            sub.complete();
+          },
+        });
+        return () => {
+          for (const g of groups.values()) if (g.timer) clearTimeout(g.timer);
+          subscription.unsubscribe();
+        };
+      }),
+  );
 }

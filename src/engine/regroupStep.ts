@@ -12,6 +12,7 @@ import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import { AckToken, derive, type Envelope, type Settlement } from './envelope.ts';
 import { StreamError } from './errors.ts';
 import { metrics } from '../obs/metrics.ts';
+import { linkInto, probeSteps } from './graph.ts';
 
 /** An error of the regroup itself (a sub-pipeline that loses or invents items): the item is dead-lettered. */
 export class RegroupError extends StreamError {
@@ -39,8 +40,8 @@ export function regroupStep<A, B, C>(
 ): OperatorFunction<Envelope<A>, Envelope<C>> {
   const latency = metrics.stepLatency.labels(stepId);
   const errors = metrics.errors.labels(stepId, 'false');
-  return (source) =>
-    new Observable<Envelope<C>>((out) => {
+  return (source) => {
+    const regrouped = new Observable<Envelope<C>>((out) => {
       const input = new Subject<Envelope<A>>();
       // Keyed by the trace id given to the item's copy inside `inner` (derive() keeps trace ids), so
       // two items sharing a trace id (a replayed record) never mix.
@@ -121,4 +122,9 @@ export function regroupStep<A, B, C>(
         groups.clear();
       };
     });
+    // `inner` is wired per subscription: put its steps on the graph now, this step after them.
+    const innerTail = probeSteps(source, inner, new Subject<Envelope<A>>());
+    if (innerTail) linkInto(source, innerTail, stepId, regrouped);
+    return regrouped;
+  };
 }

@@ -1,5 +1,6 @@
 import { merge, type Observable } from 'rxjs';
 import type { Envelope } from './envelope.ts';
+import { TopologyGraph } from './graph.ts';
 import type { DeadLetterWriter, Sink, Source, SourceHealth } from './types.ts';
 import { logger } from '../obs/logger.ts';
 
@@ -54,13 +55,16 @@ export interface RunningTopology {
   stop(): Promise<RunResult>;
   /** Ready when every source says so (/readyz); the first not-ready source's reason otherwise. */
   health(): SourceHealth;
+  /** The topology's steps and the edges between them, sources and sinks, as build() wired them. */
+  graph: TopologyGraph;
 }
 
 /** Builds and runs a topology until its sources end or `stop()` (or a signal) is called. */
 export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
+  const graph = new TopologyGraph();
   const streams: SourceStreams = {};
-  for (const [name, src] of Object.entries(opts.sources)) streams[name] = src.open();
-  const built = opts.build(streams, opts.sinks, opts.config);
+  for (const [name, src] of Object.entries(opts.sources)) streams[name] = graph.source(name, src.open());
+  const built = opts.build(streams, graph.sinks(opts.sinks), opts.config);
   const out = Array.isArray(built) ? merge(...built) : built;
   let outputs = 0;
   let stoppedBy: RunResult['stoppedBy'] = 'end';
@@ -135,6 +139,7 @@ export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
 
   return {
     done,
+    graph,
     stop: async () => {
       if (stoppedBy === 'end') stoppedBy = 'stop';
       await stopSources();

@@ -1,6 +1,7 @@
 import { Observable, from, mergeAll, mergeMap, type OperatorFunction } from 'rxjs';
 import { derive, type Envelope } from './envelope.ts';
 import { metrics } from '../obs/metrics.ts';
+import { asStep } from './graph.ts';
 
 /** Options shared by step operators. */
 export interface StepOptions {
@@ -29,7 +30,7 @@ export function mapStep<A, B>(
   const latency = metrics.stepLatency.labels(stepId);
   const errors = metrics.errors.labels(stepId, 'false');
   const stage = opts.stage ?? 'operator';
-  return mergeMap((env: Envelope<A>) => {
+  const op = mergeMap((env: Envelope<A>) => {
     const start = performance.now();
     const fail = (e: unknown): Envelope<B>[] => {
       errors.inc();
@@ -56,6 +57,7 @@ export function mapStep<A, B>(
       ),
     ).pipe(mergeAll());
   }, opts.concurrency ?? 1);
+  return asStep(stepId, op);
 }
 
 /**
@@ -77,7 +79,7 @@ export function flatMapStep<A, B>(
     const tokens = env.ack.split(values.length);
     return values.map((v, i) => derive(env, v, tokens[i]!, keyOf(v, i, env)));
   };
-  return mergeMap((env: Envelope<A>) => {
+  const op = mergeMap((env: Envelope<A>) => {
     const start = performance.now();
     let out: B[] | Promise<B[]>;
     try {
@@ -99,6 +101,7 @@ export function flatMapStep<A, B>(
       ),
     ).pipe(mergeAll());
   }, opts.concurrency ?? 1);
+  return asStep(stepId, op);
 }
 
 /** Keeps items matching `pred`; the others are dropped (acked as done). Exceptions nack. */
@@ -106,7 +109,7 @@ export function filterStep<A>(
   stepId: string,
   pred: (value: A, env: Envelope<A>) => boolean,
 ): OperatorFunction<Envelope<A>, Envelope<A>> {
-  return mergeMap((env: Envelope<A>) => {
+  const op = mergeMap((env: Envelope<A>) => {
     try {
       if (pred(env.value, env)) return [env];
       env.ack.drop();
@@ -116,23 +119,27 @@ export function filterStep<A>(
     }
     return [];
   });
+  return asStep(stepId, op);
 }
 
 /** Counts items and time between consecutive items passing `stepId` (a `tap` for metrics). */
 export function tapMetrics<A>(stepId: string): OperatorFunction<Envelope<A>, Envelope<A>> {
-  return (source) =>
-    new Observable<Envelope<A>>((sub) => {
-      const hist = metrics.stepLatency.labels(stepId);
-      let last = performance.now();
-      return source.subscribe({
-        next: (env) => {
-          const now = performance.now();
-          hist.observe((now - last) / 1000);
-          last = now;
-          sub.next(env);
-        },
-        error: (e: unknown) => sub.error(e),
-        complete: () => sub.complete(),
-      });
-    });
+  return asStep(
+    stepId,
+    (source) =>
+      new Observable<Envelope<A>>((sub) => {
+        const hist = metrics.stepLatency.labels(stepId);
+        let last = performance.now();
+        return source.subscribe({
+          next: (env) => {
+            const now = performance.now();
+            hist.observe((now - last) / 1000);
+            last = now;
+            sub.next(env);
+          },
+          error: (e: unknown) => sub.error(e),
+          complete: () => sub.complete(),
+        });
+      }),
+  );
 }

@@ -1,8 +1,9 @@
 // What every topology shares: the type its build() returns, the error of a miswired or invalid input,
 // and the lookups of its named streams and sinks.
-import type { Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Envelope } from './envelope.ts';
 import { StreamError } from './errors.ts';
+import { TopologyGraph, type GraphDescription } from './graph.ts';
 import type { SinkMap, SourceStreams } from './runner.ts';
 import type { Sink } from './types.ts';
 
@@ -75,4 +76,23 @@ export function requireSink<T>(sinks: SinkMap, name: string, topology: string): 
       `needs a sink named "${name}"; given: ${Object.keys(sinks).join(', ') || '(none)'}`,
     );
   return s as Sink<T>;
+}
+
+/**
+ * The graph a topology's build() wires (src/engine/graph.ts), over stand-in sources that never emit
+ * and sinks that write nothing: nothing is subscribed, so no record flows and no model loads.
+ */
+export function graphOf<I>(
+  mod: Pick<TopologyModule<I>, 'streamNames' | 'build'>,
+  inputs: I,
+): GraphDescription {
+  const graph = new TopologyGraph();
+  const sources: SourceStreams = {};
+  for (const name of mod.streamNames.sources)
+    sources[name] = graph.source(name, new Observable<Envelope<unknown>>());
+  const sinks: SinkMap = {};
+  for (const name of mod.streamNames.sinks)
+    sinks[name] = { id: name, write: () => (s) => s, close: () => Promise.resolve() } satisfies Sink<unknown>;
+  mod.build(sources, graph.sinks(sinks), inputs);
+  return graph.describe();
 }

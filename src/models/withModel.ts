@@ -1,4 +1,6 @@
 import { defer, finalize, type OperatorFunction } from 'rxjs';
+import type { Envelope } from '../engine/envelope.ts';
+import { asStep } from '../engine/graph.ts';
 import { ModelError } from './errors.ts';
 
 /**
@@ -9,11 +11,12 @@ export function withModel<M extends { dispose(): Promise<void> }, A, B>(
   step: string,
   injected: M | Promise<M> | undefined,
   load: (() => Promise<M>) | undefined,
-  make: (get: () => Promise<M>) => OperatorFunction<A, B>,
-): OperatorFunction<A, B> {
+  make: (get: () => Promise<M>) => OperatorFunction<Envelope<A>, Envelope<B>>,
+): OperatorFunction<Envelope<A>, Envelope<B>> {
   if (!injected && !load)
     throw new ModelError('config', `${step}: config needs an injected model or "model" (a bundle folder)`);
-  return (source) =>
+  // The model step is one node of the topology graph (its batches are wired at subscribe time).
+  return asStep(step, (source) =>
     defer(() => {
       let p: Promise<M> | null = null;
       const get = (): Promise<M> => (p ??= injected ? Promise.resolve(injected) : load!());
@@ -23,5 +26,6 @@ export function withModel<M extends { dispose(): Promise<void> }, A, B>(
           if (!injected && p) p.then((m) => m.dispose()).catch(() => undefined);
         }),
       );
-    });
+    }),
+  );
 }

@@ -4,6 +4,7 @@
 import { defer, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
+import { asStep } from '../../engine/graph.ts';
 import { mapStep } from '../../engine/step.ts';
 import { ModelError } from '../errors.ts';
 import { loadNormalizer, NormalizeOptions, type ConceptNormalizer } from './conceptNormalizer.ts';
@@ -67,7 +68,7 @@ export function normalizeConcepts<D extends DocumentWithEntities>(
   const c = NormalizeConceptsConfig.parse(rest);
   if (c.enabled && !injected && !c.model)
     throw new ModelError('config', `${c.stepId}: needs "model" (a normalization bundle folder) or an injected normalizer`);
-  return (source) =>
+  return asStep(c.stepId, (source) =>
     defer(() => {
       const norm = c.enabled ? (injected ?? loadNormalizer(c.model!, c.options)) : null;
       const types = new Set(c.types ?? norm?.dictionary.types ?? []);
@@ -96,5 +97,6 @@ export function normalizeConcepts<D extends DocumentWithEntities>(
           } as WithConcepts<D>;
         }),
       );
-    });
+    }),
+  );
 }
