@@ -1,4 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
+import type { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel, type BatchConfig } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
@@ -6,8 +7,8 @@ import {
   createRelationClassifier,
   type PhrasePair,
   type RelationClassifier,
+  type RelationClassifierConfig,
   type RelationInput,
-  type RelationOptions,
   type RelationOutput,
 } from './relationClassifier.ts';
 
@@ -19,7 +20,7 @@ export type ClassifyRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> &
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: RelationClassifier | Promise<RelationClassifier>;
   model?: string;
-  options?: RelationOptions;
+  options?: z.input<typeof RelationClassifierConfig>;
 };
 
 /** Relation classification over envelopes of sentences with phrase pairs; batches are sentences, rows pairs. */

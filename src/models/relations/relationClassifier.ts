@@ -29,7 +29,8 @@ export interface RelationClassifier {
   dispose(): Promise<void>;
 }
 
-export const relationOptionsSchema = z
+/** Config of {@link createRelationClassifier}; every field has a default. */
+export const RelationClassifierConfig = z
   .object({
     stepId: z.string().default('relations'),
     /** Pairs per sentence beyond this are reported as skipped: 'cap' (quadratic pair counts stay bounded). */
@@ -37,11 +38,14 @@ export const relationOptionsSchema = z
     backend: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-export type RelationOptions = z.input<typeof relationOptionsSchema>;
+export type RelationClassifierConfig = z.output<typeof RelationClassifierConfig>;
 
 /** Loads a relation-classification bundle and returns a classifier batched over pairs. */
-export async function createRelationClassifier(dir: string, opts: RelationOptions = {}): Promise<RelationClassifier> {
-  const o = relationOptionsSchema.parse(opts);
+export async function createRelationClassifier(
+  dir: string,
+  opts: z.input<typeof RelationClassifierConfig> = {},
+): Promise<RelationClassifier> {
+  const o = RelationClassifierConfig.parse(opts);
   const bundle = (await loadBundle(dir, {
     task: 'relation-classification',
     ...(o.backend ? { backend: o.backend as BackendOptions } : {}),
@@ -56,7 +60,7 @@ export async function createRelationClassifier(dir: string, opts: RelationOption
 
 async function predict(
   b: RelationBundle,
-  o: z.infer<typeof relationOptionsSchema>,
+  o: RelationClassifierConfig,
   items: RelationInput[],
 ): Promise<RelationOutput[][]> {
   const out: RelationOutput[][] = items.map((it) => it.pairs.map(() => ({ label: null, probability: 0 })));
