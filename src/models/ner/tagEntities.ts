@@ -35,6 +35,9 @@ export function tagEntities<S extends TaggerInput>(
       // The loaded tagger, once known: predict() is then called synchronously from the batcher, so a batch
       // reaches the session without waiting a microtask behind the previous batch's results.
       let loaded: TokenTagger | undefined;
+      // Loaded at subscription, not on the first batch: the session opens on its worker thread while the
+      // first sentences are read, split and tokenized. A failed load is reported by the first batch.
+      get().catch(() => undefined);
       const cfg = { ...batch, concurrency: batch.concurrency ?? TAG_ENTITIES_CONCURRENCY, stepId: step };
       return batchModel<S, Tagged<S>>({ ...cfg, bucketBy: (v) => (v as S).tokens.length }, async (items) => {
         const t = loaded ?? (loaded = await get());
