@@ -6,8 +6,9 @@ import type { DeadLetterWriter, Sink, Source } from '../engine/types.ts';
 import type { DeadLetterFailurePolicy } from '../engine/deadLetters.ts';
 import { openDeadLetterWriter, openSink, openSource } from './files/index.ts';
 import type { KafkaConnection } from './kafka/client.ts';
-import { KafkaSource, type KafkaSourceOptions } from './kafka/kafkaSource.ts';
-import { KafkaSink, type KafkaSinkOptions } from './kafka/kafkaSink.ts';
+import type { z } from 'zod';
+import { KafkaSource, type KafkaSourceConfig } from './kafka/kafkaSource.ts';
+import { KafkaSink, type KafkaSinkConfig } from './kafka/kafkaSink.ts';
 import { KafkaDeadLetters } from './kafka/kafkaDeadLetters.ts';
 import { isKafkaUri, parseKafkaUri } from './kafka/uris.ts';
 
@@ -28,12 +29,12 @@ export interface WiringOptions {
   stalledCommitMs?: number;
   /** Sink tuning (kafka.producer in the config). */
   producer?: Pick<
-    KafkaSinkOptions,
+    z.input<typeof KafkaSinkConfig>,
     'batchSize' | 'lingerMs' | 'compression' | 'maxConcurrentSends' | 'traceHeader' | 'maxRetries'
   >;
   /** Source tuning (kafka.consumer in the config). */
   consumer?: Pick<
-    KafkaSourceOptions,
+    z.input<typeof KafkaSourceConfig>,
     | 'sessionTimeoutMs'
     | 'heartbeatIntervalMs'
     | 'commitIntervalMs'

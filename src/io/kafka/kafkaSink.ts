@@ -8,7 +8,8 @@ import { stepLogger } from '../../obs/logger.ts';
 import { createKafka, type KafkaConnection } from './client.ts';
 import { SinkWriteError } from './errors.ts';
 
-const optionsSchema = z
+/** Config of a Kafka sink: the topic it writes and its tunables (validated, merged over defaults). */
+export const KafkaSinkConfig = z
   .object({
     id: z.string().min(1).optional(),
     topic: z.string().min(1),
@@ -25,12 +26,11 @@ const optionsSchema = z
   })
   .strict();
 
-/** Tunables of a Kafka sink (validated, merged over defaults). */
-export type KafkaSinkOptions = z.input<typeof optionsSchema>;
+export type KafkaSinkConfig = z.output<typeof KafkaSinkConfig>;
 
-/** Connection, options and the encoder of a Kafka sink. */
-export type KafkaSinkConfig<T> = KafkaConnection &
-  KafkaSinkOptions & {
+/** What the constructor takes: the connection, the config, and the injected encoder (and kafkajs client). */
+export type KafkaSinkInit<T> = KafkaConnection &
+  z.input<typeof KafkaSinkConfig> & {
     /** The record value; null writes a tombstone. */
     encode: (value: T, env: Envelope<T>) => Buffer | null;
     kafka?: Kafka;
@@ -64,14 +64,14 @@ function isFatal(e: unknown): boolean {
  */
 export class KafkaSink<T> implements Sink<T> {
   readonly id: string;
-  private readonly opts: z.output<typeof optionsSchema>;
+  private readonly opts: KafkaSinkConfig;
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private readonly log;
   readonly stats = { sent: 0, batches: 0, retries: 0, failed: 0 };
 
-  constructor(private readonly config: KafkaSinkConfig<T>) {
+  constructor(private readonly init: KafkaSinkInit<T>) {
     const {
       encode: _e,
       kafka,
@@ -82,8 +82,8 @@ export class KafkaSink<T> implements Sink<T> {
       connectionTimeoutMs: _c,
       requestTimeoutMs: _r,
       ...rest
-    } = config;
-    const parsed = optionsSchema.safeParse(rest);
+    } = init;
+    const parsed = KafkaSinkConfig.safeParse(rest);
     if (!parsed.success)
       throw new Error(
         `KafkaSink: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -199,7 +199,7 @@ export class KafkaSink<T> implements Sink<T> {
           next: (env) => {
             let value: Buffer | null;
             try {
-              value = this.config.encode(env.value, env);
+              value = this.init.encode(env.value, env);
             } catch (e) {
               env.ack.nack(e, 'encode', this.id);
               return;

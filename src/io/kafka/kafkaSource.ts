@@ -37,7 +37,8 @@ export interface RecordMeta {
   headers: Record<string, string>;
 }
 
-const optionsSchema = z
+/** Config of a Kafka source: what it consumes and its tunables (validated, merged over defaults). */
+export const KafkaSourceConfig = z
   .object({
     id: z.string().min(1).optional(),
     topics: z.array(z.string().min(1)).min(1),
@@ -78,12 +79,14 @@ const optionsSchema = z
   })
   .strict();
 
-/** Tunables of a Kafka source (validated, merged over defaults). */
-export type KafkaSourceOptions = z.input<typeof optionsSchema>;
+export type KafkaSourceConfig = z.output<typeof KafkaSourceConfig>;
 
-/** Everything a Kafka source needs: connection, options, the decoder, and where dead letters go. */
-export type KafkaSourceConfig<T> = KafkaConnection &
-  KafkaSourceOptions & {
+/**
+ * What the constructor takes: the connection, the config, and what is injected rather than configured
+ * (the decoder, where dead letters go, a kafkajs client).
+ */
+export type KafkaSourceInit<T> = KafkaConnection &
+  z.input<typeof KafkaSourceConfig> & {
     decode: (raw: Buffer, meta: RecordMeta) => T;
     /**
      * Asynchronous work a record needs before `decode` (learning a schema id from the registry);
@@ -102,7 +105,7 @@ export type KafkaSourceConfig<T> = KafkaConnection &
 export class KafkaSource<T> implements Source<T> {
   readonly id: string;
   readonly gate: CreditGate;
-  private readonly opts: z.output<typeof optionsSchema>;
+  private readonly opts: KafkaSourceConfig;
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
   private subscriber: Subscriber<Envelope<T>> | null = null;
@@ -121,21 +124,11 @@ export class KafkaSource<T> implements Source<T> {
   /** Counters for tests and the CLI summary. */
   readonly stats = { consumed: 0, acked: 0, deadLettered: 0, commits: 0, rebalances: 0 };
 
-  constructor(private readonly config: KafkaSourceConfig<T>) {
-    const {
-      decode: _d,
-      prepare: _p,
-      deadLetters: _dl,
-      kafka,
-      brokers,
-      clientId,
-      ssl,
-      sasl,
-      ...rest
-    } = config;
+  constructor(private readonly init: KafkaSourceInit<T>) {
+    const { decode: _d, prepare: _p, deadLetters: _dl, kafka, brokers, clientId, ssl, sasl, ...rest } = init;
     delete (rest as Record<string, unknown>).connectionTimeoutMs;
     delete (rest as Record<string, unknown>).requestTimeoutMs;
-    const parsed = optionsSchema.safeParse(rest);
+    const parsed = KafkaSourceConfig.safeParse(rest);
     if (!parsed.success)
       throw new Error(
         `KafkaSource: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -276,7 +269,7 @@ export class KafkaSource<T> implements Source<T> {
           counted = { topic: batch.topic, partition: batch.partition, n: 0 };
           this.consumedCounts.set(key, counted);
         }
-        const prepare = this.config.prepare;
+        const prepare = this.init.prepare;
         let unresolved: string | null = null;
         const resolve = (): void => {
           if (unresolved !== null) resolveOffset(unresolved);
@@ -395,7 +388,7 @@ export class KafkaSource<T> implements Source<T> {
       // failure policy applies (deadLetterFailed): the offset stays either way, so the record is
       // read again after a restart rather than skipped.
       const record: DeadLetterInput = { raw, key, headers, origin, failures: s.failures };
-      void writeDeadLetter(this.config.deadLetters, record, this.id).then(done, (e: unknown) =>
+      void writeDeadLetter(this.init.deadLetters, record, this.id).then(done, (e: unknown) =>
         this.deadLetterFailed(e, record, topic, partition, done),
       );
     });
@@ -413,7 +406,7 @@ export class KafkaSource<T> implements Source<T> {
       return ack.nack(new InvalidUtf8Error(raw.length), 'decode', `${this.id}.utf8`);
     let value: T;
     try {
-      value = this.config.decode(raw, { topic, partition, offset: m.offset, key, headers });
+      value = this.init.decode(raw, { topic, partition, offset: m.offset, key, headers });
     } catch (e) {
       return ack.nack(e, 'decode', `${this.id}.decode`);
     }
@@ -429,7 +422,7 @@ export class KafkaSource<T> implements Source<T> {
     done: () => void,
   ): void {
     const reason = e instanceof Error ? e.message : String(e);
-    const writer = this.config.deadLetters;
+    const writer = this.init.deadLetters;
     if (this.opts.deadLetterOnFailure === 'stop' || !writer || this.stopping) {
       this.failure ??= reason;
       this.gate.release();
