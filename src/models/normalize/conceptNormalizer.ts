@@ -31,8 +31,8 @@ export interface NormalizedMention {
   via: LookupTier | 'abbreviation' | 'composite' | 'none';
 }
 
-/** Options of the per-abstract normalization; every field has a default. */
-export const NormalizeOptions = z
+/** Config of a concept normalizer (the per-abstract normalization); every field has a default. */
+export const ConceptNormalizerConfig = z
   .object({
     /** Answers scoring below this become "-1" (picked on dev by the training recipe; the bundle's value wins). */
     threshold: z
@@ -63,7 +63,7 @@ export const NormalizeOptions = z
       .describe('split coordinated mentions the dictionary lacks ("breast and ovarian cancer") into parts'),
   })
   .strict();
-export type NormalizeOptions = z.input<typeof NormalizeOptions>;
+export type ConceptNormalizerConfig = z.output<typeof ConceptNormalizerConfig>;
 
 /** A loaded normalizer: its dictionary, threshold and id. */
 export interface ConceptNormalizer {
@@ -81,9 +81,9 @@ export function normalizeDocumentMentions(
   dict: ConceptDictionary,
   text: string,
   mentions: readonly MentionInput[],
-  options: NormalizeOptions & { threshold: number },
+  options: z.input<typeof ConceptNormalizerConfig> & { threshold: number },
 ): NormalizedMention[] {
-  const o = NormalizeOptions.parse(options);
+  const o = ConceptNormalizerConfig.parse(options);
   const threshold = options.threshold;
   const defs = o.abbreviations && text !== '' ? definitionsByShortForm(findAbbreviationDefinitions(text)) : null;
   const raw: NormalizedMention[] = mentions.map((m) => {
@@ -157,9 +157,9 @@ export function createNormalizer(
   dictionary: ConceptDictionary,
   threshold: number,
   modelId = 'normalize',
-  options: NormalizeOptions = {},
+  options: z.input<typeof ConceptNormalizerConfig> = {},
 ): ConceptNormalizer {
-  const o = NormalizeOptions.parse(options);
+  const o = ConceptNormalizerConfig.parse(options);
   const t = o.threshold ?? threshold;
   return {
     dictionary,
@@ -170,7 +170,7 @@ export function createNormalizer(
 }
 
 /** Loads a normalization bundle folder (model.json + dictionary file); errors name the file. */
-export function loadNormalizer(dir: string, options: NormalizeOptions = {}): ConceptNormalizer {
+export function loadNormalizer(dir: string, options: z.input<typeof ConceptNormalizerConfig> = {}): ConceptNormalizer {
   const mjFile = join(dir, 'model.json');
   if (!existsSync(mjFile)) throw bundleError(mjFile, 'missing (bundle description)');
   let mj: z.output<typeof NormalizerBundleJson>;

@@ -7,7 +7,7 @@ import type { Envelope } from '../../engine/envelope.ts';
 import { asStep } from '../../engine/graph.ts';
 import { mapStep } from '../../engine/step.ts';
 import { ModelError } from '../errors.ts';
-import { loadNormalizer, NormalizeOptions, type ConceptNormalizer } from './conceptNormalizer.ts';
+import { ConceptNormalizerConfig, loadNormalizer, type ConceptNormalizer } from './conceptNormalizer.ts';
 
 /** The fields of an abstract the step reads: its text and sentences with document-offset entities. */
 export interface DocumentWithEntities {
@@ -52,7 +52,7 @@ export const NormalizeConceptsConfig = z
       .describe(
         'entity types to normalize (others get conceptId null); unset: the types the dictionary knows',
       ),
-    options: NormalizeOptions.prefault({}),
+    options: ConceptNormalizerConfig.prefault({}),
   })
   .strict();
 export type NormalizeConceptsConfig = z.input<typeof NormalizeConceptsConfig>;

@@ -42,8 +42,8 @@ export const CidBundleJson = z.object({
   outputs: z.object({ probability: z.string().default('probability') }).prefault({}),
 });
 
-/** Options of {@link createCidClassifier}; every field has a default. */
-export const CidOptions = z
+/** Config of {@link createCidClassifier}; every field has a default. */
+export const CidClassifierConfig = z
   .object({
     stepId: z.string().default('cid-relations'),
     /** Candidate pairs per abstract beyond this are not scored (quadratic pair counts stay bounded). */
@@ -55,7 +55,7 @@ export const CidOptions = z
     backend: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-export type CidOptions = z.input<typeof CidOptions>;
+export type CidClassifierConfig = z.output<typeof CidClassifierConfig>;
 
 function readJson(file: string, what: string): unknown {
   if (!existsSync(file)) throw bundleError(file, `missing (${what})`);
@@ -67,8 +67,11 @@ function readJson(file: string, what: string): unknown {
 }
 
 /** Loads a CID bundle folder; the feature list must match the engine's (else the bundle is stale). */
-export async function createCidClassifier(dir: string, options: CidOptions = {}): Promise<CidClassifier> {
-  const o = CidOptions.parse(options);
+export async function createCidClassifier(
+  dir: string,
+  options: z.input<typeof CidClassifierConfig> = {},
+): Promise<CidClassifier> {
+  const o = CidClassifierConfig.parse(options);
   const mjFile = join(dir, 'model.json');
   const parsed = CidBundleJson.safeParse(readJson(mjFile, 'bundle description'));
   if (!parsed.success)

@@ -2,10 +2,16 @@
 // entities, through the CID model with dynamic batching (rows = candidate pairs of the abstracts in a
 // batch). One abstract in, the same abstract out with `cid` (every candidate scored, and the threshold).
 import type { OperatorFunction } from 'rxjs';
+import type { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel, type BatchConfig } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
-import { createCidClassifier, type CidClassifier, type CidOptions, type CidResult } from './cidClassifier.ts';
+import {
+  createCidClassifier,
+  type CidClassifier,
+  type CidClassifierConfig,
+  type CidResult,
+} from './cidClassifier.ts';
 import type { CidDocument } from './cidFeatures.ts';
 
 /** The fields of an abstract the step reads: text, sentences (spans) with normalized entities. */
@@ -30,7 +36,7 @@ export type ExtractCidRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'>
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: CidClassifier | Promise<CidClassifier>;
   model?: string;
-  options?: CidOptions;
+  options?: z.input<typeof CidClassifierConfig>;
 };
 
 /** The CID model's view of an abstract. */
