@@ -4,8 +4,6 @@
 // empty ids are no concept.
 import { prf, type Prf } from './documentF1.ts';
 
-export type { Prf };
-
 /** One concept found in (or annotated for) an abstract. */
 export interface DocConcept {
   pmid: string;

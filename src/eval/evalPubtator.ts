@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { NerPrediction, PubmedArticle } from '../io/avro/types.generated.ts';
 import { parsePubtator, pubtatorToArticle } from '../text/pubtator.ts';
-import { scoreConcepts, type DocConcept, type Prf } from './conceptF1.ts';
-import { scoreMentions, type DocMention, type DocumentScores } from './documentF1.ts';
+import { scoreConcepts, type DocConcept } from './conceptF1.ts';
+import { scoreMentions, type DocMention, type DocumentScores, type Prf } from './documentF1.ts';
 
 /** Scores of the predictions of a document-level evaluation, with delivery counts. */
 export interface PubtatorScores extends DocumentScores {

@@ -2,7 +2,8 @@
 // arguments, sourceId = PMID) against the gold CID lines of PubTator abstracts, as the BioCreative V
 // CID measure counts them. Running the pipeline is the CLI's job (src/cli/commands/evalRelations.ts).
 import type { PubmedArticle, RelationTriple } from '../io/avro/types.generated.ts';
-import { scoreRelations, type DocRelation, type Prf } from './conceptF1.ts';
+import { scoreRelations, type DocRelation } from './conceptF1.ts';
+import type { Prf } from './documentF1.ts';
 
 /** CID scores with delivery counts. */
 export interface RelationScores extends Prf {
