@@ -1,7 +1,7 @@
 // `bioaug-stream broker`: an in-memory Kafka development broker in the foreground, so the Kafka
 // commands of the README run without Docker. Not durable storage: everything is lost when it stops.
 import type { Command } from 'commander';
-import { DEV_TOPICS, startDevBroker } from '../../io/kafka/devBroker.ts';
+import { DEV_TOPICS } from '../../io/kafka/devTopics.ts';
 
 /** Registers `broker`. */
 export function register(program: Command): void {
@@ -16,6 +16,8 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partitions of each topic', '3')
     .option('--topics <list>', `comma-separated topics to create (default: ${DEV_TOPICS.join(', ')})`)
     .action(async (o: { port: string; brokers: string; partitions: string; topics?: string }) => {
+      // Imported here: the mock cluster loads librdkafka (koffi), which `--help` has no use for.
+      const { startDevBroker } = await import('../../io/kafka/devBroker.ts');
       const broker = await startDevBroker({
         port: Number(o.port),
         brokers: Number(o.brokers),

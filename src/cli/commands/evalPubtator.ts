@@ -1,7 +1,6 @@
 // `eval pubtator`: runs the ner-tagging topology over PubTator abstracts (from the file, or through
 // a real Kafka broker) and scores the predictions with src/eval/evalPubtator.ts. The run lives here
 // because only the CLI may compose topologies; eval only scores.
-import type { Command } from 'commander';
 import { MemoryDeadLetters } from '../../engine/deadLetters.ts';
 import { MemorySink, MemorySource } from '../../engine/memory.ts';
 import { runTopology } from '../../engine/runner.ts';
@@ -164,93 +163,73 @@ function parseDocumentOption(json: string): NerTaggingInputs['document'] {
   return r.data;
 }
 
-/** Adds `eval pubtator` (document-level F1 by character offsets) to the `eval` group. */
-export function registerEvalPubtator(group: Command): void {
-  group
-    .command('pubtator')
-    .description(
-      'Run ner-tagging over PubTator abstracts and score predicted mentions against the gold offsets and types',
-    )
-    .requiredOption('--model <dir>', 'NER bundle folder (e.g. models/ner-bc5cdr)')
-    .requiredOption('--data <file>', 'PubTator file with gold annotations (e.g. pubtator/cdr_dev.pubtator)')
-    .option('--types <list>', 'comma-separated types to score (default: gold types the model predicts)')
-    .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')
-    .option('--max-batch <n>', 'NER batch size', '32')
-    .option('--tokenizer <style>', 'tokenization fed to the model: split, runs, ptb or a corpus name')
-    .option('--normalizer <dir>', 'normalization bundle of the concepts (default models/normalize-cdr)')
-    .option('--kafka', 'go through a Kafka broker: KAFKA_BROKERS, else an in-process librdkafka mock cluster')
-    .option('--partitions <n>', 'partitions of the evaluation topics', '3')
-    .option(
-      '--document <json>',
-      'ner-tagging document-level stage config as JSON, e.g. \'{"consistency":{"enabled":false}}\' (blocks: abbreviations, consistency, brackets)',
-    )
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      try {
-        const r = await evalPubtator({
-          model: String(opts.model),
-          data: String(opts.data),
-          types: typeof opts.types === 'string' ? opts.types.split(',').map((t) => t.trim()) : undefined,
-          limit: Number(opts.limit) || undefined,
-          maxBatch: Number(opts.maxBatch),
-          kafka: opts.kafka === true,
-          ...(typeof opts.tokenizer === 'string' ? { tokenizerStyle: opts.tokenizer } : {}),
-          ...(typeof opts.document === 'string' ? { document: parseDocumentOption(opts.document) } : {}),
-          ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
-          partitions: Number(opts.partitions),
-        });
-        const saw = r.concepts
-          ? bundleSawData(
-              typeof opts.normalizer === 'string' ? opts.normalizer : defaultModel('normalize-cdr'),
-              String(opts.data),
-            )
-          : null;
-        const seen = saw
-          ? `${saw}; for held-out concept figures build the training-only dictionary ` +
-            '(npm run train -- normalize --out /tmp/normalize-train-only) and pass --normalizer /tmp/normalize-train-only'
-          : null;
-        if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
-        // an NER bundle trained on train + dev (the shipped defaults) has seen the dev abstracts' labels
-        const nerSaw = bundleSawData(String(opts.model), String(opts.data));
-        if (nerSaw) process.stderr.write(`eval pubtator: ${nerSaw}\n`);
-        const perType = Object.fromEntries(
-          Object.entries(r.per_type).map(([k, v]) => [
-            k,
-            {
-              precision: round(v.precision),
-              recall: round(v.recall),
-              f1: round(v.f1),
-              tp: v.tp,
-              fp: v.fp,
-              fn: v.fn,
-            },
-          ]),
-        );
-        for (const [k, v] of Object.entries(perType))
-          process.stdout.write(`${k.padEnd(12)} P ${v.precision} R ${v.recall} F1 ${v.f1}\n`);
-        process.stdout.write(
-          JSON.stringify({
-            precision: round(r.precision),
-            recall: round(r.recall),
-            f1: round(r.f1),
-            per_type: perType,
-            // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
-            ...(r.concepts ? { concepts: roundFigures(r.concepts) } : {}),
-            ...(seen ? { concepts_not_held_out: seen } : {}),
-            ...(nerSaw ? { ner_not_held_out: nerSaw } : {}),
-            abstracts: r.abstracts,
-            predictions: r.predictions,
-            ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),
-            dead_letters: r.deadLetters,
-            seconds: round(r.seconds),
-            transport: r.transport,
-            ...(r.brokers ? { brokers: r.brokers } : {}),
-            model: opts.model,
-            data: opts.data,
-          }) + '\n',
-        );
-      } catch (e) {
-        process.stderr.write(`bioaug-stream eval pubtator: ${(e as Error).message}\n`);
-        process.exitCode = 2;
-      }
+/** The action of `eval pubtator` (options in eval.ts): runs, scores, prints; errors print one line, exit code 2. */
+export async function evalPubtatorAction(opts: Record<string, string | boolean | undefined>): Promise<void> {
+  try {
+    const r = await evalPubtator({
+      model: String(opts.model),
+      data: String(opts.data),
+      types: typeof opts.types === 'string' ? opts.types.split(',').map((t) => t.trim()) : undefined,
+      limit: Number(opts.limit) || undefined,
+      maxBatch: Number(opts.maxBatch),
+      kafka: opts.kafka === true,
+      ...(typeof opts.tokenizer === 'string' ? { tokenizerStyle: opts.tokenizer } : {}),
+      ...(typeof opts.document === 'string' ? { document: parseDocumentOption(opts.document) } : {}),
+      ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
+      partitions: Number(opts.partitions),
     });
+    const saw = r.concepts
+      ? bundleSawData(
+          typeof opts.normalizer === 'string' ? opts.normalizer : defaultModel('normalize-cdr'),
+          String(opts.data),
+        )
+      : null;
+    const seen = saw
+      ? `${saw}; for held-out concept figures build the training-only dictionary ` +
+        '(npm run train -- normalize --out /tmp/normalize-train-only) and pass --normalizer /tmp/normalize-train-only'
+      : null;
+    if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
+    // an NER bundle trained on train + dev (the shipped defaults) has seen the dev abstracts' labels
+    const nerSaw = bundleSawData(String(opts.model), String(opts.data));
+    if (nerSaw) process.stderr.write(`eval pubtator: ${nerSaw}\n`);
+    const perType = Object.fromEntries(
+      Object.entries(r.per_type).map(([k, v]) => [
+        k,
+        {
+          precision: round(v.precision),
+          recall: round(v.recall),
+          f1: round(v.f1),
+          tp: v.tp,
+          fp: v.fp,
+          fn: v.fn,
+        },
+      ]),
+    );
+    for (const [k, v] of Object.entries(perType))
+      process.stdout.write(`${k.padEnd(12)} P ${v.precision} R ${v.recall} F1 ${v.f1}\n`);
+    process.stdout.write(
+      JSON.stringify({
+        precision: round(r.precision),
+        recall: round(r.recall),
+        f1: round(r.f1),
+        per_type: perType,
+        // BioCreative V concept measure of the entities' MeSH ids (concepts.Chemical.f1, ...).
+        ...(r.concepts ? { concepts: roundFigures(r.concepts) } : {}),
+        ...(seen ? { concepts_not_held_out: seen } : {}),
+        ...(nerSaw ? { ner_not_held_out: nerSaw } : {}),
+        abstracts: r.abstracts,
+        predictions: r.predictions,
+        ...(r.transport === 'kafka' ? { missing: r.missing, duplicates: r.duplicates } : {}),
+        dead_letters: r.deadLetters,
+        seconds: round(r.seconds),
+        transport: r.transport,
+        ...(r.brokers ? { brokers: r.brokers } : {}),
+        model: opts.model,
+        data: opts.data,
+      }) + '\n',
+    );
+  } catch (e) {
+    process.stderr.write(`bioaug-stream eval pubtator: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
 }

@@ -2,7 +2,6 @@
 // lines. End to end, the ner-relations topology runs (NER, document-level rules, MeSH normalization,
 // CID relations); with --gold-entities only the relation step runs, on the gold mentions and ids.
 // Both go through the engine's stream operators (dynamic batching, acks), over in-memory sources.
-import type { Command } from 'commander';
 import { tap, type Observable } from 'rxjs';
 import type { Sink, Source } from '../../engine/types.ts';
 import { KafkaDeadLetters } from '../../io/kafka/kafkaDeadLetters.ts';
@@ -236,50 +235,31 @@ async function overKafka(
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
-/** Adds `eval relations` to the `eval` group. */
-export function registerEvalRelations(group: Command): void {
-  group
-    .command('relations')
-    .description(
-      'Document-level chemical-induced-disease relations (BioCreative V CID: P/R/F1 over (PMID, chemical id, disease id)) on a PubTator file',
-    )
-    .requiredOption(
-      '--data <file>',
-      'PubTator file with gold mentions, MeSH ids and CID lines (e.g. cdr_dev.pubtator)',
-    )
-    .option('--gold-entities', 'relations on the gold mentions and ids (no NER, no normalization)')
-    .option('--model <dir>', 'NER bundle (default models/ner-bc5cdr)')
-    .option('--normalizer <dir>', 'normalization bundle (default models/normalize-cdr)')
-    .option('--cid <dir>', 'CID relation bundle (default models/cid-relations)')
-    .option('--threshold <p>', "emit relations at or above this probability (default: the CID bundle's)")
-    .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')
-    .option('--max-batch <n>', 'batch size of the model steps', '32')
-    .option('--kafka', 'end to end through Kafka: KAFKA_BROKERS, else an in-process librdkafka mock cluster')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      try {
-        const r = await evalRelations({
-          data: String(opts.data),
-          goldEntities: opts.goldEntities === true,
-          ...(typeof opts.model === 'string' ? { model: opts.model } : {}),
-          ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
-          ...(typeof opts.cid === 'string' ? { cid: opts.cid } : {}),
-          ...(typeof opts.threshold === 'string' ? { threshold: Number(opts.threshold) } : {}),
-          limit: Number(opts.limit) || undefined,
-          maxBatch: Number(opts.maxBatch),
-          kafka: opts.kafka === true,
-        });
-        if (opts.kafka === true && opts.goldEntities === true)
-          process.stderr.write(
-            'eval relations: --kafka applies to the end-to-end run; --gold-entities ran on files\n',
-          );
-        if (r.notHeldOut) process.stderr.write(`eval relations: ${r.notHeldOut}\n`);
-        process.stdout.write(
-          `CID ${r.mode}: P ${round(r.precision)} R ${round(r.recall)} F1 ${round(r.f1)} (${r.abstracts} abstracts)\n`,
-        );
-        process.stdout.write(JSON.stringify({ ...(roundFigures(r) as object), data: opts.data }) + '\n');
-      } catch (e) {
-        process.stderr.write(`bioaug-stream eval relations: ${(e as Error).message}\n`);
-        process.exitCode = 2;
-      }
+/** The action of `eval relations` (options in eval.ts): runs, scores, prints; errors print one line, exit code 2. */
+export async function evalRelationsAction(opts: Record<string, string | boolean | undefined>): Promise<void> {
+  try {
+    const r = await evalRelations({
+      data: String(opts.data),
+      goldEntities: opts.goldEntities === true,
+      ...(typeof opts.model === 'string' ? { model: opts.model } : {}),
+      ...(typeof opts.normalizer === 'string' ? { normalizer: opts.normalizer } : {}),
+      ...(typeof opts.cid === 'string' ? { cid: opts.cid } : {}),
+      ...(typeof opts.threshold === 'string' ? { threshold: Number(opts.threshold) } : {}),
+      limit: Number(opts.limit) || undefined,
+      maxBatch: Number(opts.maxBatch),
+      kafka: opts.kafka === true,
     });
+    if (opts.kafka === true && opts.goldEntities === true)
+      process.stderr.write(
+        'eval relations: --kafka applies to the end-to-end run; --gold-entities ran on files\n',
+      );
+    if (r.notHeldOut) process.stderr.write(`eval relations: ${r.notHeldOut}\n`);
+    process.stdout.write(
+      `CID ${r.mode}: P ${round(r.precision)} R ${round(r.recall)} F1 ${round(r.f1)} (${r.abstracts} abstracts)\n`,
+    );
+    process.stdout.write(JSON.stringify({ ...(roundFigures(r) as object), data: opts.data }) + '\n');
+  } catch (e) {
+    process.stderr.write(`bioaug-stream eval relations: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
 }

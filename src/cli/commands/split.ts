@@ -4,7 +4,10 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { PubtatorLineParser, type PubtatorDoc } from '../../text/pubtator.ts';
-import { articleSentences, SplitSentencesConfig } from '../../text/splitSentences.ts';
+import type { SplitSentencesConfig } from '../../text/splitSentences.ts';
+
+// The splitter (zod, rxjs operators) is imported when a split runs, not for `--help`.
+const loadSplitter = () => import('../../text/splitSentences.ts');
 
 /** Streams the sentences of every document of a PubTator file to `write`; returns the counts. */
 export async function splitPubtatorFile(
@@ -13,6 +16,7 @@ export async function splitPubtatorFile(
   write: (line: string) => void,
   afterDocument: () => Promise<void> | void = () => undefined,
 ): Promise<{ documents: number; sentences: number }> {
+  const { articleSentences, SplitSentencesConfig } = await loadSplitter();
   const opts = SplitSentencesConfig.parse(options);
   const parser = new PubtatorLineParser();
   let documents = 0;
@@ -62,6 +66,7 @@ export function register(program: Command): void {
         controlChars: string;
         splitTitle?: boolean;
       }) => {
+        const { SplitSentencesConfig } = await loadSplitter();
         const parsed = SplitSentencesConfig.safeParse({
           enumerations: o.enumerations,
           headings: o.headings,

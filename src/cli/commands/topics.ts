@@ -1,8 +1,16 @@
 // `bioaug-stream topics`: list topics with partitions and offsets; create topics where the broker allows it.
 import type { Command } from 'commander';
-import { checkBrokers } from '../../io/kafka/checkBrokers.ts';
-import { createKafka } from '../../io/kafka/client.ts';
-import { addConfigOptions, applyProcessConfig, kafkaConnection, loadConfig, printConfig } from '../config.ts';
+import { addConfigOptions } from '../config/configOptions.ts';
+
+/** What the actions use (kafkajs, the config loader), imported when one runs rather than for `--help`. */
+async function load() {
+  const [{ checkBrokers }, { createKafka }, config] = await Promise.all([
+    import('../../io/kafka/checkBrokers.ts'),
+    import('../../io/kafka/client.ts'),
+    import('../config.ts'),
+  ]);
+  return { checkBrokers, createKafka, ...config };
+}
 
 /** Registers `topics list` and `topics create`. */
 export function register(program: Command): void {
@@ -10,6 +18,8 @@ export function register(program: Command): void {
   const list = topics.command('list').description('list topics with partition count and message count');
   addConfigOptions(list);
   list.action(async (flags: Record<string, unknown>) => {
+    const { applyProcessConfig, checkBrokers, createKafka, kafkaConnection, loadConfig, printConfig } =
+      await load();
     const config = loadConfig({ flags });
     if (flags.printConfig) {
       process.stdout.write(printConfig(config));
@@ -37,6 +47,7 @@ export function register(program: Command): void {
     .option('--replication <n>', 'replication factor', '3');
   addConfigOptions(create);
   create.action(async (names: string[], flags: Record<string, unknown>) => {
+    const { applyProcessConfig, checkBrokers, createKafka, kafkaConnection, loadConfig } = await load();
     const config = loadConfig({ flags });
     applyProcessConfig(config);
     const partitions = Number(flags.partitions);

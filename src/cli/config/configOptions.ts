@@ -3,7 +3,7 @@
  * flags, each mapped to a config key, and how their strings become values.
  */
 import type { Command } from 'commander';
-import { logLevels, saslMechanisms } from './schema.ts';
+import { logLevels, saslMechanisms } from './choices.ts';
 
 export type Kind = 'string' | 'list' | 'int' | 'bool';
 

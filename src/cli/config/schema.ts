@@ -1,8 +1,8 @@
 /** The shape of a bioaug-stream configuration: one zod schema with every section and its defaults. */
 import { z } from 'zod';
+import { logLevels, saslMechanisms } from './choices.ts';
 
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export { logLevels, saslMechanisms } from './choices.ts';
 
 // prefault (not default) so the nested defaults are applied when a whole section is missing.
 const kafkaSchema = z

@@ -2,27 +2,9 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import avro from 'avsc';
 import { projectRoot } from '../dataPath.ts';
-import type { GeneratedSchemaName } from './types.generated.ts';
+import { SCHEMA_NAMES, type SchemaName } from './schemaNames.ts';
 
-/** Every message schema of the project, by record name (file `schemas/<name>.avsc`). */
-export const SCHEMA_NAMES = [
-  'PubmedArticle',
-  'Sentence',
-  'NerPrediction',
-  'RelationTriple',
-  'LabeledSentence',
-  'AugmentedSentence',
-  'TrainingPair',
-  'DeadLetter',
-] as const;
-
-/** One of the project's message schemas. */
-export type SchemaName = (typeof SCHEMA_NAMES)[number];
-
-// Compile-time guard: the list above and the generated types name the same schemas.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _sameNames: Same<SchemaName, GeneratedSchemaName> = true;
-void _sameNames;
+export { SCHEMA_NAMES, type SchemaName } from './schemaNames.ts';
 
 /** Avro namespace shared by all schemas. */
 export const NAMESPACE = 'bioaug.stream';

@@ -6,14 +6,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { StreamError } from '../../engine/errors.ts';
 import { startMockCluster, type MockCluster } from './mockCluster.ts';
-import { TOPIC_SCHEMAS } from './uris.ts';
+import { DEV_TOPICS } from './devTopics.ts';
 
-/** Topics the development broker creates: the standard topics of the topologies and their dead letters. */
-export const DEV_TOPICS: readonly string[] = [
-  ...Object.keys(TOPIC_SCHEMAS),
-  'pubmed.abstracts.dlq',
-  'labeled.sentences.dlq',
-];
+export { DEV_TOPICS } from './devTopics.ts';
 
 /** Options of {@link startDevBroker}. */
 export interface DevBrokerOptions {

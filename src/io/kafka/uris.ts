@@ -1,6 +1,5 @@
 // Kafka URIs of the CLI (`kafka:<topic>[?schema=Name]`) and the default Avro schema of well-known topics.
-import type { SchemaName } from '../avro/schemas.ts';
-import { SCHEMA_NAMES } from '../avro/schemas.ts';
+import { SCHEMA_NAMES, type SchemaName } from '../avro/schemaNames.ts';
 
 /** Schema of the project's standard topics, used when a URI names none. */
 export const TOPIC_SCHEMAS: Record<string, SchemaName> = {
