@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { DeadLetterInput, DeadLetterWriter } from '../engine/types.ts';
 import type { Origin } from '../engine/envelope.ts';
 import { StreamError } from '../engine/errors.ts';
+import { latestGraph, type GraphDescription, type GraphEdge, type GraphNode } from '../engine/graph.ts';
 import type { AugmentedSentence, NerPrediction, RelationTriple } from '../io/avro/types.generated.ts';
 import type { LagSample } from '../obs/lag.ts';
 import { metrics } from '../obs/metrics.ts';
@@ -73,6 +74,12 @@ export interface ConsoleInputs {
   sinks?: string[];
   /** Names of the sources (the graph's first column). */
   sources?: string[];
+  /**
+   * The topology's graph as build() wired it: its steps, sources and sinks and the edges between them.
+   * Default: the graph of the topology this process started last (src/engine/graph.ts latestGraph);
+   * with none, the page shows the steps that have seen a record, unconnected.
+   */
+  graph?: () => GraphDescription;
   kafka?: ConsoleKafka;
 }
 
@@ -92,6 +99,20 @@ export interface StepView {
   busy: number;
   state: 'busy' | 'waiting' | 'idle';
   model: boolean;
+  /** Node ids (`step:<id>`, `source:<name>`) of what the step reads from; empty when not on the graph. */
+  upstream: string[];
+}
+
+/**
+ * The topology as a graph: `nodes` (sources, steps, sinks) and `edges` between their ids, plus the
+ * lists of earlier versions (`sources`, `steps` with their figures, `sinks`).
+ */
+export interface GraphView {
+  sources: string[];
+  steps: StepView[];
+  sinks: string[];
+  nodes: GraphNode[];
+  edges: GraphEdge[];
 }
 
 /** A dead letter as the page lists it. */
@@ -112,7 +133,7 @@ export interface ConsoleSnapshot {
   at: number;
   uptimeSec: number;
   totals: { in: number; out: number; deadLetters: number; inPerSec: number; outPerSec: number };
-  graph: { sources: string[]; steps: StepView[]; sinks: string[] };
+  graph: GraphView;
   rates: Array<{ t: number; in: number; out: number }>;
   kafka: {
     groupId: string;
@@ -199,7 +220,7 @@ export class LiveConsole {
   }
 
   /** Adds what is known once the run is wired (graph ends, Kafka); call before start(). */
-  attach(more: Partial<Pick<ConsoleInputs, 'recordsIn' | 'sources' | 'sinks' | 'kafka'>>): this {
+  attach(more: Partial<Pick<ConsoleInputs, 'recordsIn' | 'sources' | 'sinks' | 'graph' | 'kafka'>>): this {
     Object.assign(this.inputs, more);
     return this;
   }
@@ -333,7 +354,7 @@ export class LiveConsole {
         inPerSec: lastRate?.in ?? 0,
         outPerSec: lastRate?.out ?? 0,
       },
-      graph: { sources: this.inputs.sources ?? [], steps: this.steps, sinks: this.inputs.sinks ?? [] },
+      graph: this.graphView(),
       rates,
       kafka: kafka
         ? {
@@ -371,6 +392,26 @@ export class LiveConsole {
       },
       relations: this.relations.toArray().reverse().map(relationView),
     };
+  }
+
+  /** The graph with the steps' figures; steps seen in the metrics but not on the graph are added unconnected. */
+  private graphView(): GraphView {
+    const sources = this.inputs.sources ?? [];
+    const sinks = this.inputs.sinks ?? [];
+    const recorded = this.inputs.graph ? this.inputs.graph() : latestGraph()?.describe();
+    const nodes: GraphNode[] = recorded
+      ? [...recorded.nodes]
+      : sources.map((name) => ({ id: `source:${name}`, kind: 'source' as const, name }));
+    const known = new Set(nodes.map((n) => n.id));
+    for (const st of this.steps)
+      if (!known.has(`step:${st.step}`)) nodes.push({ id: `step:${st.step}`, kind: 'step', name: st.step });
+    if (!recorded) for (const name of sinks) nodes.push({ id: `sink:${name}`, kind: 'sink', name });
+    const edges = recorded?.edges ?? [];
+    const steps = this.steps.map((st) => ({
+      ...st,
+      upstream: edges.filter((e) => e.to === `step:${st.step}`).map((e) => e.from),
+    }));
+    return { sources, steps, sinks, nodes, edges };
   }
 
   private remember(id: string, s: SourceSentence): void {
@@ -454,6 +495,7 @@ export class LiveConsole {
         busy: round(busy),
         state: dItems === 0 && busy === 0 ? 'idle' : busy >= this.config.busyThreshold ? 'busy' : 'waiting',
         model: b !== null,
+        upstream: [],
       });
     }
     this.steps = views;

@@ -104,6 +104,21 @@ export class TopologyGraph {
   }
 }
 
+let latest: TopologyGraph | null = null;
+
+/**
+ * The graph of the topology this process started last (runTopology registers it): process-wide like
+ * the metrics registry, since a worker runs one topology; what the live console shows by default.
+ */
+export function latestGraph(): TopologyGraph | null {
+  return latest;
+}
+
+/** @internal Registers `graph` as the latest (runTopology). */
+export function setLatestGraph(graph: TopologyGraph): void {
+  latest = graph;
+}
+
 /**
  * What `stream` carries, looked up through RxJS's lifted operators (each keeps its `source`); null
  * for a stream not built on a tagged source (unit tests over `of(...)`, a custom Observable).

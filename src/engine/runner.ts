@@ -1,6 +1,6 @@
 import { merge, type Observable } from 'rxjs';
 import type { Envelope } from './envelope.ts';
-import { TopologyGraph } from './graph.ts';
+import { setLatestGraph, TopologyGraph } from './graph.ts';
 import type { DeadLetterWriter, Sink, Source, SourceHealth } from './types.ts';
 import { logger } from '../obs/logger.ts';
 
@@ -62,6 +62,7 @@ export interface RunningTopology {
 /** Builds and runs a topology until its sources end or `stop()` (or a signal) is called. */
 export function runTopology<C>(opts: RunOptions<C>): RunningTopology {
   const graph = new TopologyGraph();
+  setLatestGraph(graph);
   const streams: SourceStreams = {};
   for (const [name, src] of Object.entries(opts.sources)) streams[name] = graph.source(name, src.open());
   const built = opts.build(streams, graph.sinks(opts.sinks), opts.config);

@@ -44,32 +44,190 @@
     return out;
   }
 
-  function renderGraph(s) {
-    const nodes = [];
-    const arrow = () => el('span', 'arrow', '→');
-    const io = (name, kind) => el('div', 'node io', [el('div', 'name', name), el('div', 'kind', kind)]);
-    for (const src of s.graph.sources) nodes.push(io(src, 'source'), arrow());
-    for (const st of s.graph.steps) {
-      const bar = el('div', 'bar', [el('span')]);
-      bar.firstChild.style.width = Math.round(st.busy * 100) + '%';
-      const lines = [
-        el('div', 'name', st.step),
-        el('div', 'kind', (st.model ? 'model · ' : '') + st.state + ' ' + Math.round(st.busy * 100) + '%'),
-        el('div', 'rate', fmt(st.recordsPerSec) + ' rec/s · ' + st.total.toLocaleString('en')),
-      ];
-      if (st.inFlight !== null) lines.push(el('div', 'inflight', 'in flight ' + st.inFlight));
-      if (st.meanBatch !== null) lines.push(el('div', 'batch', 'batch ' + st.meanBatch));
-      if (st.latencyMs !== null)
-        lines.push(el('div', 'latency', fmt(st.latencyMs) + ' ms' + (st.model ? '/batch' : '')));
-      lines.push(bar);
-      const node = el('div', 'node step ' + st.state, lines);
-      node.dataset.step = st.step;
-      node.dataset.state = st.state;
-      nodes.push(node, arrow());
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  /**
+   * The graph's nodes grouped into chains (runs of nodes each with one input from the previous one,
+   * which has no other output), in data-flow order, each chain with its column: one more than the
+   * furthest chain it reads from. Branches start new chains, so a topology fits a screen.
+   */
+  function layout(nodes, edges) {
+    const out = new Map();
+    const inc = new Map();
+    for (const n of nodes) {
+      out.set(n.id, []);
+      inc.set(n.id, []);
     }
-    for (const k of s.graph.sinks) nodes.push(io(k, 'sink'));
-    if (s.graph.sinks.length === 0 && nodes.length) nodes.pop();
-    $('graph').replaceChildren(...nodes);
+    for (const e of edges) {
+      if (!out.has(e.from) || !inc.has(e.to)) continue;
+      out.get(e.from).push(e.to);
+      inc.get(e.to).push(e.from);
+    }
+    // Kahn's order; nodes left over (a cycle, which build() cannot make) follow in their own order.
+    const pending = new Map(nodes.map((n) => [n.id, inc.get(n.id).length]));
+    const queue = nodes.filter((n) => pending.get(n.id) === 0).map((n) => n.id);
+    const order = [];
+    while (queue.length) {
+      const id = queue.shift();
+      order.push(id);
+      for (const t of out.get(id)) {
+        pending.set(t, pending.get(t) - 1);
+        if (pending.get(t) === 0) queue.push(t);
+      }
+    }
+    for (const n of nodes) if (!order.includes(n.id)) order.push(n.id);
+    const chainOf = new Map();
+    const chains = [];
+    for (const id of order) {
+      const ins = inc.get(id);
+      const prev = ins.length === 1 && out.get(ins[0]).length === 1 ? chainOf.get(ins[0]) : undefined;
+      if (prev) {
+        prev.ids.push(id);
+        chainOf.set(id, prev);
+      } else {
+        const c = { ids: [id], column: 0 };
+        for (const f of ins) if (chainOf.has(f)) c.column = Math.max(c.column, chainOf.get(f).column + 1);
+        chains.push(c);
+        chainOf.set(id, c);
+      }
+    }
+    return chains;
+  }
+
+  function stepNode(n, st) {
+    const state = st ? st.state : 'idle';
+    const busy = st ? Math.round(st.busy * 100) : 0;
+    const head = el('div', 'head', [
+      el('span', 'name', n.name),
+      el(
+        'span',
+        'kind',
+        (st && st.model ? 'model · ' : '') + (st ? state + ' ' + busy + '%' : 'no figures yet'),
+      ),
+    ]);
+    const stats = [];
+    if (st) {
+      stats.push(el('span', 'rate', fmt(st.recordsPerSec) + ' rec/s · ' + st.total.toLocaleString('en')));
+      if (st.inFlight !== null) stats.push(el('span', 'inflight', 'in flight ' + st.inFlight));
+      if (st.meanBatch !== null) stats.push(el('span', 'batch', 'batch ' + st.meanBatch));
+      if (st.latencyMs !== null)
+        stats.push(el('span', 'latency', fmt(st.latencyMs) + ' ms' + (st.model ? '/batch' : '')));
+    }
+    const bar = el('div', 'bar', [el('span')]);
+    bar.firstChild.style.width = busy + '%';
+    const node = el('div', 'node step ' + state, [head, el('div', 'stats', stats), bar]);
+    node.dataset.step = n.name;
+    node.dataset.state = state;
+    return node;
+  }
+
+  function renderGraph(s) {
+    const g = s.graph;
+    // Earlier servers sent sources, steps and sinks only: show them unconnected.
+    const nodes = g.nodes || [
+      ...g.sources.map((name) => ({ id: 'source:' + name, kind: 'source', name })),
+      ...g.steps.map((st) => ({ id: 'step:' + st.step, kind: 'step', name: st.step })),
+      ...g.sinks.map((name) => ({ id: 'sink:' + name, kind: 'sink', name })),
+    ];
+    const edges = g.edges || [];
+    const figures = new Map(g.steps.map((st) => [st.step, st]));
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const els = new Map();
+    const columns = [];
+    for (const chain of layout(nodes, edges)) {
+      const box = el(
+        'div',
+        'chain',
+        chain.ids.map((id) => {
+          const n = byId.get(id);
+          const e =
+            n.kind === 'step'
+              ? stepNode(n, figures.get(n.name))
+              : el('div', 'node io ' + n.kind, [
+                  el('div', 'head', [el('span', 'name', n.name), el('span', 'kind', n.kind)]),
+                ]);
+          e.dataset.node = id;
+          els.set(id, e);
+          return e;
+        }),
+      );
+      (columns[chain.column] ??= el('div', 'column')).append(box);
+    }
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('class', 'edges');
+    const svgEl = (tag, attrs, children) => {
+      const e = document.createElementNS(SVG, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (children) e.append(...children);
+      return e;
+    };
+    svg.append(
+      svgEl('defs', {}, [
+        svgEl(
+          'marker',
+          {
+            id: 'arrowhead',
+            viewBox: '0 0 8 8',
+            refX: '7',
+            refY: '4',
+            markerWidth: '7',
+            markerHeight: '7',
+            orient: 'auto',
+          },
+          [svgEl('path', { d: 'M0,0 L8,4 L0,8 z' })],
+        ),
+      ]),
+    );
+    const box = $('graph');
+    box.replaceChildren(svg, el('div', 'columns', columns.filter(Boolean)));
+    // Edges are drawn once the nodes are laid out, between their boxes (within a chain: down its left side).
+    const at = box.getBoundingClientRect();
+    const x = (v) => v - at.left + box.scrollLeft;
+    const y = (v) => v - at.top + box.scrollTop;
+    svg.setAttribute('width', String(box.scrollWidth));
+    svg.setAttribute('height', String(box.scrollHeight));
+    for (const e of edges) {
+      const a = els.get(e.from);
+      const b = els.get(e.to);
+      if (!a || !b) continue;
+      const ra = a.getBoundingClientRect();
+      const rb = b.getBoundingClientRect();
+      let d;
+      if (a.parentNode === b.parentNode && a.nextSibling === b) {
+        const x0 = x(ra.left) + 10;
+        d = 'M' + x0 + ',' + y(ra.bottom) + ' L' + x0 + ',' + y(rb.top);
+      } else {
+        const x0 = x(ra.right);
+        const y0 = y(ra.top + ra.height / 2);
+        const x1 = x(rb.left);
+        const y1 = y(rb.top + rb.height / 2);
+        const dx = Math.max(20, (x1 - x0) / 2);
+        d =
+          'M' +
+          x0 +
+          ',' +
+          y0 +
+          ' C' +
+          (x0 + dx) +
+          ',' +
+          y0 +
+          ' ' +
+          (x1 - dx) +
+          ',' +
+          y1 +
+          ' ' +
+          x1 +
+          ',' +
+          y1;
+      }
+      const p = document.createElementNS(SVG, 'path');
+      p.setAttribute('class', 'edge');
+      p.setAttribute('d', d);
+      p.setAttribute('marker-end', 'url(#arrowhead)');
+      p.dataset.from = e.from;
+      p.dataset.to = e.to;
+      svg.append(p);
+    }
   }
 
   function renderRates(s) {

@@ -2,7 +2,12 @@
 // by reason, and the HTTP routes on a real observability server.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryDeadLetters } from '../../../src/engine/deadLetters.ts';
-import { TopologyInputError } from '../../../src/engine/topology.ts';
+import { graphOf, TopologyInputError, type TopologyModule } from '../../../src/engine/topology.ts';
+import { metrics } from '../../../src/obs/metrics.ts';
+import * as augment from '../../../topologies/augment.ts';
+import * as ingest from '../../../topologies/ingest.ts';
+import * as nerRelations from '../../../topologies/ner-relations.ts';
+import * as nerTagging from '../../../topologies/ner-tagging.ts';
 import type { AugmentedSentence, NerPrediction } from '../../../src/io/avro/types.generated.ts';
 import { ConsoleConfigError, LiveConsole } from '../../../src/console/liveConsole.ts';
 import { Ring } from '../../../src/console/ring.ts';
@@ -205,5 +210,81 @@ describe('live console', () => {
     } finally {
       live.stop();
     }
+  });
+
+  it('serves each built-in topology as nodes and edges at /api/steps, with the earlier fields and each step its upstream', async () => {
+    const server = await startObservabilityServer({ port: 0, host: '127.0.0.1' });
+    open.push(server);
+    const topologies: Array<[string, TopologyModule, unknown]> = [
+      ['ner-tagging', nerTagging as TopologyModule, await nerTagging.resolve({})],
+      ['ner-relations', nerRelations as TopologyModule, await nerRelations.resolve({})],
+      ['ingest', ingest as TopologyModule, await ingest.resolve({})],
+      ['augment', augment as TopologyModule, { methods: ['bioaug', 'sis'] }],
+    ];
+    let current: { graph: ReturnType<typeof graphOf>; live: LiveConsole } | null = null;
+    server.use((req, res, path) => (current ? consoleRoutes(current.live).handle(req, res, path) : false));
+    // Figures of a step on the graph (ner: a model step) and of one that is not (listed unconnected).
+    metrics.stepLatency.observe({ step: 'ner' }, 0.01);
+    metrics.batchSize.observe({ step: 'ner' }, 4);
+    metrics.stepLatency.observe({ step: 'console-test-stray' }, 0.01);
+    for (const [name, mod, inputs] of topologies) {
+      const graph = graphOf(mod, inputs);
+      const live = new LiveConsole({
+        topology: name,
+        recordsIn: () => 0,
+        sources: [...mod.streamNames.sources],
+        sinks: [...mod.streamNames.sinks],
+        graph: () => graph,
+      });
+      current = { graph, live };
+      await live.sample();
+      const body = (await (await fetch(server.url + '/api/steps')).json()) as {
+        graph: {
+          sources: string[];
+          sinks: string[];
+          steps: Array<{ step: string; upstream: string[]; model: boolean }>;
+          nodes: Array<{ id: string; kind: string; name: string }>;
+          edges: Array<{ from: string; to: string }>;
+        };
+      };
+      const g = body.graph;
+      expect(g.edges, name).toEqual(graph.edges);
+      expect(g.nodes.slice(0, graph.nodes.length), name).toEqual(graph.nodes);
+      expect(g.sources).toEqual(mod.streamNames.sources);
+      expect(g.sinks).toEqual(mod.streamNames.sinks);
+      // Every sink is fed by a step of the topology, and every step reads from something.
+      for (const sink of mod.streamNames.sinks)
+        expect(
+          g.edges.filter((e) => e.to === `sink:${sink}`).map((e) => e.from.split(':')[0]),
+          `${name}: sink ${sink}`,
+        ).toEqual(['step']);
+      for (const n of graph.nodes.filter((x) => x.kind === 'step'))
+        expect(
+          g.edges.some((e) => e.to === n.id),
+          `${name}: ${n.id} has an upstream`,
+        ).toBe(true);
+      const stray = g.steps.find((s) => s.step === 'console-test-stray');
+      expect(stray?.upstream).toEqual([]);
+      expect(g.nodes).toContainEqual({
+        id: 'step:console-test-stray',
+        kind: 'step',
+        name: 'console-test-stray',
+      });
+      if (name !== 'augment')
+        expect(g.steps.find((s) => s.step === 'ner')).toMatchObject({
+          model: true,
+          upstream: ['step:ner-input'],
+        });
+      live.stop();
+    }
+    // ingest branches: three outputs of the relation step, each sink from its own step.
+    const ing = graphOf(ingest as TopologyModule, await ingest.resolve({}));
+    const outs = (id: string) => ing.edges.filter((e) => e.from === id).map((e) => e.to);
+    expect(outs('step:relations').sort()).toEqual([
+      'step:silver-sentence',
+      'step:to-prediction',
+      'step:training-pairs',
+    ]);
+    expect(outs('step:to-cid-relations')).toEqual(['sink:relations']);
   });
 });
