@@ -69,6 +69,19 @@ describe('compiled CLI', () => {
     expect(readFileSync(out, 'utf8').trim().split('\n').length).toBeGreaterThan(10);
   });
 
+  it('--help of the compiled CLI loads no model runtime (the implementations load when a command runs)', () => {
+    const log = join(copy, 'imports.log');
+    const r = spawnSync(
+      process.execPath,
+      ['--import', join(root, 'test/helpers/recordImports.mjs'), join(copy, 'src/cli/bin.mjs'), '--help'],
+      { cwd: copy, encoding: 'utf8', env: { ...process.env, IMPORT_LOG: log, BIOSTREAM_TSX: '' } },
+    );
+    expect(r.stdout).toContain('COMPILED engine');
+    const modules = readFileSync(log, 'utf8').trim().split('\n');
+    expect(modules.some((m) => m.endsWith('/dist/src/cli/main.js'))).toBe(true);
+    expect(modules.filter((m) => /node_modules\/(onnxruntime-node|kafkajs|avsc|zod)\//.test(m))).toEqual([]);
+  });
+
   it("npm's prepare passes where src/ is absent (the Docker deps stage: package.json and the lock only)", () => {
     const empty = mkdtempSync(join(tmpdir(), 'prepare-'));
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -1,0 +1,62 @@
+// The CLI starts light (issue 14): `--help`, a command's `--help` and the commands that need little load
+// only the command table (commander and the option declarations), not the implementations with
+// ONNX Runtime, kafkajs, Avro, zod or the mock cluster; a command imports those when it runs.
+// Every module the spawned CLI loads is recorded by a loader hook (test/helpers/recordImports.mjs).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/setup.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tmp = tempDir('cli-startup-');
+let runs = 0;
+
+/** Runs the CLI from the sources (BIOSTREAM_TSX=1: the same modules as dist/, whatever its state). */
+function modulesLoaded(...args: string[]): { code: number | null; stdout: string; modules: string[] } {
+  const log = join(tmp, `imports-${++runs}.log`);
+  const r = spawnSync(
+    process.execPath,
+    ['--import', join(root, 'test/helpers/recordImports.mjs'), join(root, 'src/cli/bin.mjs'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, IMPORT_LOG: log, BIOSTREAM_TSX: '1', LOG_LEVEL: 'error' },
+      timeout: 120_000,
+    },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  return { code: r.status, stdout: r.stdout, modules: readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+/** The packages and project folders a light start must not load. */
+const HEAVY = [
+  /\/node_modules\/onnxruntime-node\//,
+  /\/node_modules\/kafkajs\//,
+  /\/node_modules\/avsc\//,
+  /\/node_modules\/koffi\//,
+  /\/node_modules\/zod\//,
+  /\/node_modules\/@huggingface\//,
+  /\/src\/models\//,
+  /\/topologies\//,
+];
+const heavyIn = (modules: string[]): string[] => modules.filter((m) => HEAVY.some((re) => re.test(m)));
+
+describe('CLI start', () => {
+  it('the hook sees a heavy import: describe <topology> loads the topology and onnxruntime-node', () => {
+    const r = modulesLoaded('describe', 'ner-tagging');
+    expect(r.stdout).toContain('predictions (NerPrediction)');
+    expect(r.modules.some((m) => /\/node_modules\/onnxruntime-node\//.test(m))).toBe(true);
+  });
+
+  it.each(['--help', 'run --help', 'broker --help', 'eval pubtator --help'])(
+    '`%s` loads neither onnxruntime-node nor kafkajs, avsc, zod, the mock cluster or the models',
+    (line) => {
+      const r = modulesLoaded(...line.split(' '));
+      expect(r.stdout).toContain('Usage: bioaug-stream');
+      expect(r.modules.some((m) => m.endsWith('/src/cli/main.ts'))).toBe(true);
+      expect(heavyIn(r.modules)).toEqual([]);
+    },
+  );
+});
