@@ -55,14 +55,14 @@ export const NormalizeConceptsConfig = z
     options: ConceptNormalizerConfig.prefault({}),
   })
   .strict();
-export type NormalizeConceptsConfig = z.input<typeof NormalizeConceptsConfig>;
+export type NormalizeConceptsConfig = z.output<typeof NormalizeConceptsConfig>;
 
 /**
  * Adds conceptId and conceptScore to every entity of each abstract (1:1, same key and ack). A broken
  * bundle errors the stream (every abstract would fail alike); a bad document nacks that abstract only.
  */
 export function normalizeConcepts<D extends DocumentWithEntities>(
-  config: NormalizeConceptsConfig & { normalizer?: ConceptNormalizer },
+  config: Partial<z.input<typeof NormalizeConceptsConfig>> & { normalizer?: ConceptNormalizer },
 ): OperatorFunction<Envelope<D>, Envelope<WithConcepts<D>>> {
   const { normalizer: injected, ...rest } = config;
   const c = NormalizeConceptsConfig.parse(rest);
