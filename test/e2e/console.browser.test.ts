@@ -234,15 +234,18 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
     }
   });
 
-  it('npm start: the demo prints the address and, with --keep-open, shows augmentations and relations until Ctrl-C', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'bioaug-console-demo-'));
-    const demo = spawn(process.execPath, [bin, 'demo', '--out', out, '--keep-open', '--console-port', '0'], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'error' },
-    });
+  describe('npm start (demo --keep-open: ingest on the sample abstracts)', () => {
+    let demo: ReturnType<typeof spawn>;
+    let demoUrl = '';
     let stderr = '';
-    demo.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
+
+    beforeAll(async () => {
+      const out = mkdtempSync(join(tmpdir(), 'bioaug-console-demo-'));
+      demo = spawn(process.execPath, [bin, 'demo', '--out', out, '--keep-open', '--console-port', '0'], {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: 'error' },
+      });
+      demo.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       await new Promise<void>((resolve, reject) => {
         const timer = setInterval(() => {
           if (/stays open/.test(stderr)) {
@@ -255,7 +258,81 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
           reject(new Error(`demo exited (${code}): ${stderr}`));
         });
       });
-      const demoUrl = /console: (http:\/\/\S+)/.exec(stderr)![1]!;
+      demoUrl = /console: (http:\/\/\S+)/.exec(stderr)![1]!;
+    });
+
+    afterAll(() => {
+      if (demo && demo.exitCode === null) demo.kill('SIGKILL');
+    });
+
+    it("draws ingest's graph: branches drawn from the step that fans out, each sink from its own step", async () => {
+      const p = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+      await p.goto(demoUrl);
+      await p.locator('path.edge[data-to="sink:pairs"]').waitFor({ state: 'attached', timeout: 15_000 });
+      // Every edge drawn, from the box of the node it leaves to the box of the node it reaches.
+      type Box = { left: number; right: number; top: number; bottom: number };
+      type Pt = { x: number; y: number };
+      // Page-side as a string (the test is typed for Node, not the DOM): each path's ends on screen and
+      // the boxes of the nodes it names.
+      const drawn = await p.evaluate<
+        Array<{ from: string; to: string; start: Pt; end: Pt; fromBox: Box; toBox: Box }>
+      >(`[...document.querySelectorAll('path.edge')].map((g) => {
+        const box = (id) => document.querySelector('[data-node="' + id + '"]').getBoundingClientRect().toJSON();
+        const m = g.getScreenCTM();
+        const at = (len) => { const q = g.getPointAtLength(len).matrixTransform(m); return { x: q.x, y: q.y }; };
+        return { from: g.dataset.from, to: g.dataset.to, start: at(0), end: at(g.getTotalLength()),
+          fromBox: box(g.dataset.from), toBox: box(g.dataset.to) };
+      })`);
+      const near = (pt: Pt, b: Box) =>
+        pt.x >= b.left - 2 && pt.x <= b.right + 2 && pt.y >= b.top - 2 && pt.y <= b.bottom + 2;
+      for (const e of drawn) {
+        expect(near(e.start, e.fromBox), `${e.from} -> ${e.to} starts at ${e.from}`).toBe(true);
+        expect(near(e.end, e.toBox), `${e.from} -> ${e.to} ends at ${e.to}`).toBe(true);
+      }
+      const outOf = (id: string) =>
+        drawn
+          .filter((e) => e.from === id)
+          .map((e) => e.to)
+          .sort();
+      const into = (id: string) => drawn.filter((e) => e.to === id).map((e) => e.from);
+      // The branches: documents to CID relations and to sentences; analyzed sentences to NER
+      // predictions, augmentation and training pairs, drawn to the right of the step they leave.
+      expect(outOf('step:normalize-concepts')).toEqual(['step:cid-relations', 'step:document-sentences']);
+      expect(outOf('step:relations')).toEqual([
+        'step:silver-sentence',
+        'step:to-prediction',
+        'step:training-pairs',
+      ]);
+      for (const e of drawn.filter((x) => x.from === 'step:relations'))
+        expect(e.toBox.left, `${e.to} right of relations`).toBeGreaterThan(e.fromBox.right);
+      expect(into('sink:predictions')).toEqual(['step:to-prediction']);
+      expect(into('sink:relations')).toEqual(['step:to-cid-relations']);
+      expect(into('sink:augmented')).toEqual(['step:quality-filter']);
+      expect(into('sink:pairs')).toEqual(['step:training-pairs']);
+      expect(into('step:validate-article')).toEqual(['source:abstracts']);
+      // Each step node keeps its figures: a model step with its batches and latency per batch.
+      await expect(p.locator('.node.step[data-step="relations"]').textContent()).resolves.toMatch(
+        /model.*rec\/s.*in flight \d+.*batch [\d.]+.*ms\/batch/s,
+      );
+      await expect(
+        p.locator('.node.step[data-step="to-prediction"]').getAttribute('data-state'),
+      ).resolves.toMatch(/^(busy|waiting|idle)$/);
+      // The same graph as JSON.
+      const api = (await (await fetch(`${demoUrl}api/steps`)).json()) as {
+        graph: {
+          edges: Array<{ from: string; to: string }>;
+          steps: Array<{ step: string; upstream: string[] }>;
+        };
+      };
+      expect(api.graph.edges.map((e) => `${e.from} ${e.to}`).sort()).toEqual(
+        drawn.map((e) => `${e.from} ${e.to}`).sort(),
+      );
+      expect(api.graph.steps.find((x) => x.step === 'to-prediction')?.upstream).toEqual(['step:relations']);
+      await p.screenshot({ path: join(artifacts, 'console-ingest.png'), fullPage: true });
+      await p.close();
+    });
+
+    it('prints the address and, with --keep-open, shows augmentations and relations until Ctrl-C', async () => {
       const p = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
       await p.goto(demoUrl);
       await p.locator('#augmented tbody tr').first().waitFor({ timeout: 15_000 });
@@ -274,8 +351,6 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
       demo.kill('SIGINT');
       const code = await new Promise((r) => demo.once('exit', r));
       expect(code, stderr).toBe(0);
-    } finally {
-      if (demo.exitCode === null) demo.kill('SIGKILL');
-    }
+    });
   });
 });
