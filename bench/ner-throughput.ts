@@ -146,9 +146,23 @@ export default async function main(args: string[]): Promise<void> {
   let bare = 0;
   let op = 0;
   let bareSorted = 0;
+  // CPU seconds (all threads: ORT's, the session worker's, JS) of each run, best of reps: on a shared
+  // machine wall time swings with other load, CPU time much less.
+  let bareCpu = Infinity;
+  let opCpu = Infinity;
+  const cpu = async (fn: () => Promise<number>): Promise<{ rate: number; cpu: number }> => {
+    const c0 = process.cpuUsage();
+    const rate = await fn();
+    const c = process.cpuUsage(c0);
+    return { rate, cpu: (c.user + c.system) / 1e6 };
+  };
   for (let r = 0; r < reps; r++) {
-    bare = Math.max(bare, await bareLoop(batches));
-    op = Math.max(op, await runOperator(tagger, sents, maxBatch, concurrency, undefined, bucketWidth));
+    const b = await cpu(() => bareLoop(batches));
+    const o = await cpu(() => runOperator(tagger, sents, maxBatch, concurrency, undefined, bucketWidth));
+    bare = Math.max(bare, b.rate);
+    op = Math.max(op, o.rate);
+    bareCpu = Math.min(bareCpu, b.cpu);
+    opCpu = Math.min(opCpu, o.cpu);
     bareSorted = Math.max(bareSorted, await bareLoop(sortedBatches));
   }
   const op1 = await runOperator(tagger, sents, 1, 1);
@@ -175,6 +189,9 @@ export default async function main(args: string[]): Promise<void> {
       'bare loop of session.run (in-thread ORT session) on the same pre-tokenized batches the operator formed',
     ratio: Number((op / bare).toFixed(3)),
     ratio_vs_batch1: Number((op / op1).toFixed(2)),
+    bare_cpu_s: Number(bareCpu.toFixed(2)),
+    operator_cpu_s: Number(opCpu.toFixed(2)),
+    cpu_ratio: Number((bareCpu / opCpu).toFixed(3)),
   };
   console.log(JSON.stringify(result));
 }
