@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander';
 /** Command modules register their subcommands on the root program. */
 export type CommandModule = { register(program: Command): void };
 
-// Each subcommand lives in its own file under commands/; add new ones here.
+// Each subcommand lives in its own file under commands/; add new ones here. A command file declares the
+// name, description and options and imports its implementation (models, Kafka, Avro, topologies) inside
+// its action, so `--help` and a command's start load only these declarations
+// (test/integration/cliStartup.test.ts checks it).
 const modules: Array<() => Promise<CommandModule>> = [
   () => import('./commands/augment.ts'),
   () => import('./commands/trainingPairs.ts'),
