@@ -1,6 +1,5 @@
 // The only module that imports onnxruntime-node (with its worker script, sessionWorker.mjs): everything
 // else sees ModelSession and plain tensors.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
@@ -18,7 +17,7 @@ export const backendConfigSchema = z
   .object({
     /** Tried in order; ORT falls back to the next for nodes a provider cannot run. */
     executionProviders: z.array(z.enum(PROVIDERS)).min(1).default(['cpu']),
-    /** 0 lets ORT choose (one thread per physical core; with `worker`, one core fewer: intraOpThreadsFor). */
+    /** 0 lets ORT choose (one thread per physical core; see intraOpThreadsFor for a shared machine). */
     intraOpNumThreads: z.number().int().min(0).default(0),
     interOpNumThreads: z.number().int().min(0).default(0),
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
@@ -78,14 +77,14 @@ export function f32(t: ort.Tensor | undefined, what: string): Float32Array {
 }
 
 /**
- * Intra-op threads to open a session with (0: ORT's choice, one per core). On a worker thread ORT runs while
- * the JS thread works, so unless told otherwise it gets one core fewer than ORT would take: on the 2-core
- * machine two intra-op threads beside a busy JS thread made ner-tagging and the operator alone about a
- * quarter slower than one did.
+ * Intra-op threads to open a session with (0: ORT's choice, one per core), on a worker thread or not.
+ * Measured on the 2-core machine with the session on a worker: when it is quiet ORT's 2 threads beat 1 for
+ * ner-tagging (3.5 vs 3.8 s per 500 abstracts) and for the operator alone (2.8 vs 3.5 s); when other
+ * processes load both cores 1 thread wins (5.7 vs 6.4-6.8 s and 4.3 vs 5.7 s), so `threads: 1` is the
+ * setting for a shared machine.
  */
-export function intraOpThreadsFor(cfg: Pick<BackendConfig, 'intraOpNumThreads' | 'worker'>): number {
-  if (cfg.intraOpNumThreads > 0 || !cfg.worker) return cfg.intraOpNumThreads;
-  return Math.max(1, availableParallelism() - 1);
+export function intraOpThreadsFor(cfg: Pick<BackendConfig, 'intraOpNumThreads'>): number {
+  return cfg.intraOpNumThreads;
 }
 
 /** What ModelSession needs of a session: ORT's own, or its stand-in on a worker thread. */

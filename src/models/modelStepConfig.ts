@@ -58,7 +58,7 @@ export const ModelStepConfig = z
       .min(0)
       .default(0)
       .describe(
-        'intra-op threads per session (0: ONNX Runtime chooses, one per core; on a worker thread one fewer)',
+        'intra-op threads per session (0: ONNX Runtime chooses, one per core; 1 is faster on a shared machine)',
       ),
     /**
      * Run the model's sessions on a worker thread, so the steps around the model overlap its runs
