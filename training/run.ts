@@ -167,14 +167,15 @@ export async function runTrain(argv: string[]): Promise<void> {
   if (recipe === 'ner') {
     const all = dataPath('ner', ds, 'all', 'train.conll');
     const fallback = dataPath('ner', ds, '500', 'train.conll');
-    train = v.train ?? [existsSync(all) ? all : fallback];
-    dev = v.dev ?? dataPath('ner', ds, 'dev.conll');
+    // absolute: the Python recipe runs in training/, not where the command was typed
+    train = v.train?.map((f) => resolve(f)) ?? [existsSync(all) ? all : fallback];
+    dev = v.dev ? resolve(v.dev) : dataPath('ner', ds, 'dev.conll');
     if (v['with-dev']) train = [...train, dev];
     name = v.train ? 'ner-custom' : `ner-${ds}`;
     out = v.out ?? resolve(root, 'models', name);
   } else {
-    train = v.train ?? KEYWORD_TRAIN.map((p) => dataPath(p));
-    dev = v.dev ?? dataPath('keywords/ncbi/dev.tsv');
+    train = v.train?.map((f) => resolve(f)) ?? KEYWORD_TRAIN.map((p) => dataPath(p));
+    dev = v.dev ? resolve(v.dev) : dataPath('keywords/ncbi/dev.tsv');
     name = 'keywords';
     out = v.out ?? resolve(root, 'models/keywords');
     tagColumn = 4;
