@@ -132,7 +132,7 @@ export default async function main(args: string[]): Promise<void> {
   for (let i = 0; i < sorted.length; i += maxBatch)
     sortedBatches.push(feedsFor(tagger, sorted.slice(i, i + maxBatch)));
   // The baseline is ORT itself: an in-thread session on the same file and options, whatever the tagger uses.
-  // Same intra-op threads as the tagger's session (on a worker it takes one core fewer than ORT's default).
+  // Same intra-op threads as the tagger's session, so the two compare like for like.
   const session = await ModelSession.open(tagger.bundle.session.path, {
     ...backend,
     worker: false,
