@@ -46,7 +46,10 @@ export function resolveBackendConfig(opts: BackendOptions = {}): BackendConfig {
   const r = backendConfigSchema.safeParse(opts);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ModelError('config', `backend config invalid: ${msg} (executionProviders: ${PROVIDERS.join(', ')})`);
+    throw new ModelError(
+      'config',
+      `backend config invalid: ${msg} (executionProviders: ${PROVIDERS.join(', ')})`,
+    );
   }
   return r.data;
 }
@@ -64,7 +67,11 @@ export function float32(data: Float32Array | readonly number[], dims: readonly n
 
 /** bool tensor (Optimum's merged decoder `use_cache_branch`). */
 export function bool(data: readonly boolean[], dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor('bool', Uint8Array.from(data, (b) => (b ? 1 : 0)), dims);
+  return new ort.Tensor(
+    'bool',
+    Uint8Array.from(data, (b) => (b ? 1 : 0)),
+    dims,
+  );
 }
 
 /** A tensor's data as Float32Array (throws when the output is not float32). */
@@ -104,7 +111,10 @@ interface WireTensor {
   dims: number[];
 }
 type WorkerMessage =
-  | { type: 'ready'; meta: Pick<SessionLike, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'> }
+  | {
+      type: 'ready';
+      meta: Pick<SessionLike, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>;
+    }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; outputs?: Record<string, WireTensor>; error?: string }
   | { type: 'released' };
@@ -126,7 +136,10 @@ class WorkerSession implements SessionLike {
   private constructor(
     private readonly path: string,
     private readonly options: ort.InferenceSession.SessionOptions,
-    private readonly meta: Pick<SessionLike, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>,
+    private readonly meta: Pick<
+      SessionLike,
+      'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'
+    >,
   ) {}
 
   get inputNames(): readonly string[] {
@@ -156,7 +169,8 @@ class WorkerSession implements SessionLike {
   ): Promise<{ worker: Worker; meta: Extract<WorkerMessage, { type: 'ready' }>['meta'] }> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(workerScript, { workerData: { path, options } });
-      const onExit = (code: number): void => reject(new Error(`session worker exited (code ${code}) before opening`));
+      const onExit = (code: number): void =>
+        reject(new Error(`session worker exited (code ${code}) before opening`));
       worker.once('error', reject);
       worker.once('exit', onExit);
       worker.once('message', (m: WorkerMessage) => {
@@ -184,7 +198,8 @@ class WorkerSession implements SessionLike {
       if (m.error !== undefined || !m.outputs) p.reject(new Error(m.error ?? 'no outputs'));
       else {
         const outs: Outputs = {};
-        for (const [name, t] of Object.entries(m.outputs)) outs[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+        for (const [name, t] of Object.entries(m.outputs))
+          outs[name] = new ort.Tensor(t.type, t.data as never, t.dims);
         p.resolve(outs);
       }
     });
@@ -227,7 +242,8 @@ class WorkerSession implements SessionLike {
 
   private post(worker: Worker, feeds: Feeds, fetches?: readonly string[]): Promise<Outputs> {
     const wire: Record<string, WireTensor> = {};
-    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, data: t.data, dims: [...t.dims] };
+    for (const [name, t] of Object.entries(feeds))
+      wire[name] = { type: t.type, data: t.data, dims: [...t.dims] };
     const id = this.nextId++;
     return new Promise<Outputs>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -288,7 +304,9 @@ export class ModelSession {
     const sessions: SessionLike[] = [];
     try {
       for (let i = 0; i < cfg.poolSize; i++)
-        sessions.push(cfg.worker ? await WorkerSession.create(path, so) : await ort.InferenceSession.create(path, so));
+        sessions.push(
+          cfg.worker ? await WorkerSession.create(path, so) : await ort.InferenceSession.create(path, so),
+        );
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
       throw new ModelError(
@@ -338,13 +356,20 @@ export class ModelSession {
     try {
       return outputNames ? await s.run(feeds, outputNames) : await s.run(feeds);
     } catch (e) {
-      throw new ModelError('runtime', `${stepId}: ONNX Runtime failed on ${this.path}: ${(e as Error).message}`, {
-        cause: e,
-        retriable: false,
-      });
+      throw new ModelError(
+        'runtime',
+        `${stepId}: ONNX Runtime failed on ${this.path}: ${(e as Error).message}`,
+        {
+          cause: e,
+          retriable: false,
+        },
+      );
     } finally {
       this.busy[k] = (this.busy[k] ?? 1) - 1;
-      metrics.batchCompute.observe({ step: stepId, provider: this.provider }, (performance.now() - t0) / 1000);
+      metrics.batchCompute.observe(
+        { step: stepId, provider: this.provider },
+        (performance.now() - t0) / 1000,
+      );
     }
   }
 

@@ -1,4 +1,10 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  Observable,
+  asyncScheduler,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { z } from 'zod';
 import { derive, type Envelope } from '../engine/envelope.ts';
 import { metrics } from '../obs/metrics.ts';
@@ -28,7 +34,9 @@ export type BatchConfig = z.input<typeof batchConfigSchema> & {
 };
 
 /** Validates a batch config merged over defaults; the error names the step and the bad fields. */
-export function resolveBatchConfig(cfg: z.input<typeof batchConfigSchema>): z.infer<typeof batchConfigSchema> {
+export function resolveBatchConfig(
+  cfg: z.input<typeof batchConfigSchema>,
+): z.infer<typeof batchConfigSchema> {
   const r = batchConfigSchema.safeParse(cfg);
   if (!r.success)
     throw new ModelError(
@@ -142,23 +150,24 @@ export function batchModel<A, B>(
             running--;
             if (!closed) pump();
           };
-          p.then(
-            (results) => {
-              if (results.length !== batch.length)
-                throw new ModelError(
-                  'runtime',
-                  `${step}: predict returned ${results.length} results for ${batch.length} inputs`,
-                  { retriable: false },
-                );
-              metrics.stepLatency.observe({ step }, (performance.now() - t0) / 1000);
-              // Start the next ready batch before emitting this one: a model on a worker thread runs it
-              // while these results go downstream on this thread.
-              free();
-              batch.forEach((it, k) => settle(it, derive(it.env, results[k] as B, it.env.ack)));
-            },
-          )
+          p.then((results) => {
+            if (results.length !== batch.length)
+              throw new ModelError(
+                'runtime',
+                `${step}: predict returned ${results.length} results for ${batch.length} inputs`,
+                { retriable: false },
+              );
+            metrics.stepLatency.observe({ step }, (performance.now() - t0) / 1000);
+            // Start the next ready batch before emitting this one: a model on a worker thread runs it
+            // while these results go downstream on this thread.
+            free();
+            batch.forEach((it, k) => settle(it, derive(it.env, results[k] as B, it.env.ack)));
+          })
             .catch((e: unknown) => {
-              const err = e instanceof ModelError ? e : new ModelError('runtime', `${step}: ${String((e as Error)?.message ?? e)}`, { cause: e });
+              const err =
+                e instanceof ModelError
+                  ? e
+                  : new ModelError('runtime', `${step}: ${String((e as Error)?.message ?? e)}`, { cause: e });
               metrics.errors.inc({ step, retriable: String(err.retriable) });
               // A broken bundle or config fails every record alike: stop the stream (records stay unacked and
               // replay once fixed) instead of dead-lettering the whole input.

@@ -118,4 +118,3 @@ export async function disposeBundle(b: Bundle): Promise<void> {
     await Promise.all([b.encoder.dispose(), b.decoder.dispose(), b.decoderWithPast?.dispose()]);
   } else await b.session.dispose();
 }
-

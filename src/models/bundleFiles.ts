@@ -36,7 +36,10 @@ export function need(dir: string, file: string, what: string): string {
 export function str(obj: Json, key: string, file: string, allowed?: readonly string[]): string {
   const v = obj[key];
   if (typeof v !== 'string' || (allowed && !allowed.includes(v)))
-    throw bundleError(file, `"${key}" must be ${allowed ? `one of ${allowed.join(', ')}` : 'a string'}, got ${JSON.stringify(v)}`);
+    throw bundleError(
+      file,
+      `"${key}" must be ${allowed ? `one of ${allowed.join(', ')}` : 'a string'}, got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
@@ -57,19 +60,36 @@ export function strRecord(v: unknown, file: string, key: string): Record<string,
 }
 
 /** Checks that the graph has the named inputs or outputs; the error lists what it has. */
-export function checkIo(session: ModelSession, names: Record<string, string>, side: 'input' | 'output', file: string): void {
+export function checkIo(
+  session: ModelSession,
+  names: Record<string, string>,
+  side: 'input' | 'output',
+  file: string,
+): void {
   const have = side === 'input' ? session.inputNames : session.outputNames;
   for (const [role, name] of Object.entries(names)) {
     if (!have.includes(name))
-      throw bundleError(file, `expected ${side} "${name}" (${role}); the graph has ${side}s: ${have.join(', ')}`);
+      throw bundleError(
+        file,
+        `expected ${side} "${name}" (${role}); the graph has ${side}s: ${have.join(', ')}`,
+      );
   }
 }
 
 /** Checks that an output has one class per label. */
-export function checkLabels(session: ModelSession, output: string, labels: string[], file: string, labelsFrom: string): void {
+export function checkLabels(
+  session: ModelSession,
+  output: string,
+  labels: string[],
+  file: string,
+  labelsFrom: string,
+): void {
   const d = session.outputLastDim(output);
   if (d !== undefined && d !== labels.length)
-    throw bundleError(file, `output "${output}" has ${d} classes but ${labelsFrom} lists ${labels.length} labels`);
+    throw bundleError(
+      file,
+      `output "${output}" has ${d} classes but ${labelsFrom} lists ${labels.length} labels`,
+    );
 }
 
 /** The labels of a Hugging Face config, in id order (ids must be 0..n-1). */
@@ -81,7 +101,10 @@ export function labelsFromId2Label(cfg: Json, file: string): string[] {
   for (let i = 0; i < entries.length; i++) {
     const v = (m as Record<string, unknown>)[String(i)];
     if (typeof v !== 'string')
-      throw bundleError(file, `id2label has a gap or a non-string at id ${i} (expected ids 0..${entries.length - 1})`);
+      throw bundleError(
+        file,
+        `id2label has a gap or a non-string at id ${i} (expected ids 0..${entries.length - 1})`,
+      );
     labels.push(v);
   }
   return labels;
@@ -105,7 +128,9 @@ export function readCrf(dir: string, file: string, n: number): CrfParams {
 /** A Hugging Face tokenizer from tokenizer.json (and tokenizer_config.json when present). */
 export function loadHfTokenizer(dir: string): { tok: Tokenizer; json: Json } {
   const json = readJson(dir, 'tokenizer.json', 'Hugging Face tokenizer');
-  const cfg = existsSync(join(dir, 'tokenizer_config.json')) ? readJson(dir, 'tokenizer_config.json', '') : {};
+  const cfg = existsSync(join(dir, 'tokenizer_config.json'))
+    ? readJson(dir, 'tokenizer_config.json', '')
+    : {};
   try {
     return { tok: new Tokenizer(json, cfg), json };
   } catch (e) {
@@ -114,7 +139,12 @@ export function loadHfTokenizer(dir: string): { tok: Tokenizer; json: Json } {
 }
 
 /** Opens an ONNX session on `dir/file`, which must exist. */
-export async function open(dir: string, file: string, what: string, backend?: BackendOptions): Promise<ModelSession> {
+export async function open(
+  dir: string,
+  file: string,
+  what: string,
+  backend?: BackendOptions,
+): Promise<ModelSession> {
   return ModelSession.open(need(dir, file, what), backend);
 }
 
@@ -122,4 +152,3 @@ export async function open(dir: string, file: string, what: string, backend?: Ba
 export function readChars(dir: string, file = 'chars.json'): CharVocab {
   return CharVocab.fromJson(readJson(dir, file, 'character vocabulary'), join(dir, file));
 }
-

@@ -9,7 +9,11 @@ import { basename, join } from 'node:path';
  * when both paths name one (`ncbi/dev.conll` is not `bc5cdr/dev.conll`).
  */
 function sameFile(a: string, b: string): boolean {
-  const tail = (p: string) => p.split(/[\\/]/).filter((s) => s !== '' && s !== '.').slice(-2);
+  const tail = (p: string) =>
+    p
+      .split(/[\\/]/)
+      .filter((s) => s !== '' && s !== '.')
+      .slice(-2);
   const [x, y] = [tail(a), tail(b)];
   if (x.at(-1) !== y.at(-1)) return false;
   const generic = /^(train|dev|test)\.[a-z]+$/.test(x.at(-1) ?? '');
@@ -23,10 +27,10 @@ function sameFile(a: string, b: string): boolean {
  */
 export function bundleSawData(dir: string, dataFile: string): string | null {
   let prov:
-    | { train?: unknown; dev?: unknown; dictionary?: unknown; training?: unknown; texts?: unknown }
-    | undefined;
+    { train?: unknown; dev?: unknown; dictionary?: unknown; training?: unknown; texts?: unknown } | undefined;
   try {
-    prov = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { provenance?: typeof prov }).provenance;
+    prov = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { provenance?: typeof prov })
+      .provenance;
   } catch {
     return null;
   }

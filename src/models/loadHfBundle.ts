@@ -53,4 +53,3 @@ export async function loadHfBundle(dir: string, opts: LoadOptions): Promise<Bund
     throw e;
   }
 }
-

@@ -94,7 +94,8 @@ export async function loadProjectBundle(dir: string, opts: LoadOptions): Promise
     };
     if (wordLevel) {
       b.inputs = { words: 'word_ids', mask: 'mask', ...inputs };
-      if (b.inputs.chars === undefined && session.inputNames.includes('char_ids')) b.inputs.chars = 'char_ids';
+      if (b.inputs.chars === undefined && session.inputNames.includes('char_ids'))
+        b.inputs.chars = 'char_ids';
       b.words = WordVocab.fromJson(tokJson, join(dir, tokFile));
       if (b.inputs.chars) b.chars = readChars(dir, files.chars);
     } else {
@@ -120,4 +121,3 @@ export async function loadProjectBundle(dir: string, opts: LoadOptions): Promise
     throw e;
   }
 }
-

@@ -24,7 +24,12 @@ export async function loadSeq2SeqBundle(
   const eos = pick('eos_token_id', 2);
   const config: Seq2SeqConfig = {
     vocabSize: int(cfg, 'vocab_size', cfgFile),
-    decoderLayers: int(cfg, 'decoder_layers', cfgFile, typeof cfg.num_layers === 'number' ? cfg.num_layers : undefined),
+    decoderLayers: int(
+      cfg,
+      'decoder_layers',
+      cfgFile,
+      typeof cfg.num_layers === 'number' ? cfg.num_layers : undefined,
+    ),
     padTokenId: pick('pad_token_id', 1),
     bosTokenId: pick('bos_token_id', 0),
     eosTokenId: eos,
@@ -53,7 +58,12 @@ export async function loadSeq2SeqBundle(
     checkIo(decoder, { logits: 'logits', cache: 'present.0.decoder.key' }, 'output', join(dir, decFile));
     let decoderWithPast: ModelSession | undefined;
     if (!merged && existsSync(join(dir, 'decoder_with_past_model.onnx'))) {
-      decoderWithPast = await open(dir, 'decoder_with_past_model.onnx', 'seq2seq decoder with past', opts.backend);
+      decoderWithPast = await open(
+        dir,
+        'decoder_with_past_model.onnx',
+        'seq2seq decoder with past',
+        opts.backend,
+      );
       sessions.push(decoderWithPast);
       checkIo(
         decoderWithPast,
@@ -73,7 +83,10 @@ export async function loadSeq2SeqBundle(
       : [];
     for (const t of labelTokens)
       if (tok.token_to_id(t) === undefined)
-        throw bundleError(join(dir, 'tokenizer.json'), `label token "${t}" from model.json is not in the vocabulary`);
+        throw bundleError(
+          join(dir, 'tokenizer.json'),
+          `label token "${t}" from model.json is not in the vocabulary`,
+        );
     return {
       task: 'seq2seq',
       dir,

@@ -38,7 +38,11 @@ export function fillKeywordColumn<S extends MaybeKeywords>(
           const todo = items.filter((s) => !s.keywords);
           const res = todo.length > 0 ? await (await get()).predict(todo) : [];
           let k = 0;
-          return items.map((s) => (s.keywords ? (s as S & { keywords: string[] }) : { ...s, keywords: keywordColumnOf(res[k++]!.tags) }));
+          return items.map((s) =>
+            s.keywords
+              ? (s as S & { keywords: string[] })
+              : { ...s, keywords: keywordColumnOf(res[k++]!.tags) },
+          );
         },
       ),
   );

@@ -113,7 +113,10 @@ export function balanceBracketsIn(
 }
 
 // The rule with a parsed config: the stream step parses once, not per document.
-function balanceBracketsWith(doc: NerDocument, c: BalanceBracketsConfig): { doc: NerDocument; counts: EditCounts } {
+function balanceBracketsWith(
+  doc: NerDocument,
+  c: BalanceBracketsConfig,
+): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const ed = new DocumentEditor(doc);

@@ -26,7 +26,9 @@ function constrained(labels: readonly string[], crf: CrfParams): Float64Array {
   const trans = new Float64Array(L * L);
   for (let i = 0; i < L; i++)
     for (let j = 0; j < L; j++)
-      trans[i * L + j] = bioAllowed(labels[i] ?? 'O', labels[j] ?? 'O') ? (crf.transitions[i]?.[j] ?? 0) : -Infinity;
+      trans[i * L + j] = bioAllowed(labels[i] ?? 'O', labels[j] ?? 'O')
+        ? (crf.transitions[i]?.[j] ?? 0)
+        : -Infinity;
   constrainedCache.set(crf, { labels, trans });
   return trans;
 }

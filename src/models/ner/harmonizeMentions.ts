@@ -98,7 +98,10 @@ export function harmonizeMentionsIn(
 }
 
 // The rule with a parsed config: the stream step parses once, not per document.
-function harmonizeMentionsWith(doc: NerDocument, c: HarmonizeMentionsConfig): { doc: NerDocument; counts: EditCounts } {
+function harmonizeMentionsWith(
+  doc: NerDocument,
+  c: HarmonizeMentionsConfig,
+): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const ed = new DocumentEditor(doc);
@@ -133,8 +136,7 @@ function harmonizeMentionsWith(doc: NerDocument, c: HarmonizeMentionsConfig): { 
           const v = votes.get('O') ?? { n: 0, sum: 0, max: 0 };
           votes.set('O', { n: v.n + 1, sum: v.sum + p, max: Math.max(v.max, p) });
         }
-      }
-      else if (over.every((e) => e.tokenStart >= span.tokenStart && e.tokenEnd <= span.tokenEnd))
+      } else if (over.every((e) => e.tokenStart >= span.tokenStart && e.tokenEnd <= span.tokenEnd))
         holding.push(span);
       // Occurrences inside or across another mention are that mention's business.
     }
@@ -172,4 +174,3 @@ export function harmonizeMentions(
   const c = HarmonizeMentionsConfig.parse(config);
   return documentRuleStep(c.stepId, (doc) => harmonizeMentionsWith(doc, c));
 }
-

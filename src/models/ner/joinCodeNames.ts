@@ -6,13 +6,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
-import {
-  count,
-  documentRuleStep,
-  DocumentEditor,
-  type EditCounts,
-  type NerDocument,
-} from './nerDocument.ts';
+import { count, documentRuleStep, DocumentEditor, type EditCounts, type NerDocument } from './nerDocument.ts';
 
 /** Config of {@link joinCodeNames}; defaults are what measured best on the CDR dev abstracts. */
 export const JoinCodeNamesConfig = z
@@ -65,7 +59,10 @@ export function joinCodeNamesIn(
 }
 
 // The rule with a parsed config: the stream step parses once, not per document.
-function joinCodeNamesWith(doc: NerDocument, c: JoinCodeNamesConfig): { doc: NerDocument; counts: EditCounts } {
+function joinCodeNamesWith(
+  doc: NerDocument,
+  c: JoinCodeNamesConfig,
+): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const types = new Set(c.types);

@@ -198,7 +198,8 @@ export function documentRuleStep(
 ): OperatorFunction<Envelope<NerDocument>, Envelope<NerDocument>> {
   return mapStep<NerDocument, NerDocument>(stepId, (d) => {
     const { doc, counts } = rule(d);
-    for (const [kind, n] of Object.entries(counts)) if (n > 0) metrics.documentEdits.inc({ step: stepId, rule: kind }, n);
+    for (const [kind, n] of Object.entries(counts))
+      if (n > 0) metrics.documentEdits.inc({ step: stepId, rule: kind }, n);
     return doc;
   });
 }

@@ -118,7 +118,11 @@ function longFormEntity(
  * names the concept whole where the definition's sentence got it cut ("idiopathic" of "idiopathic
  * generalized epilepsies (IGE)").
  */
-function sameNameEntity(ed: DocumentEditor, doc: NerDocument, def: AbbreviationDefinition): Entity | undefined {
+function sameNameEntity(
+  ed: DocumentEditor,
+  doc: NerDocument,
+  def: AbbreviationDefinition,
+): Entity | undefined {
   const name = def.longForm.text.toLowerCase();
   for (let si = 0; si < doc.sentences.length; si++)
     for (const e of ed.entities(si)) if (doc.text.slice(e.start, e.end).toLowerCase() === name) return e;
@@ -149,7 +153,10 @@ export function resolveAbbreviationsIn(
 }
 
 // The rule with a parsed config: the stream step parses once, not per document.
-function resolveAbbreviationsWith(doc: NerDocument, c: ResolveAbbreviationsConfig): { doc: NerDocument; counts: EditCounts } {
+function resolveAbbreviationsWith(
+  doc: NerDocument,
+  c: ResolveAbbreviationsConfig,
+): { doc: NerDocument; counts: EditCounts } {
   const counts: EditCounts = {};
   if (!c.enabled) return { doc, counts };
   const defs = definitionsByShortForm(
@@ -167,7 +174,9 @@ function resolveAbbreviationsWith(doc: NerDocument, c: ResolveAbbreviationsConfi
       .filter((f) => f.length >= c.minShortFormLength && (f === sf || !defs.has(f)))
       .flatMap((f) => freeOccurrences(ed, doc, f));
     if (occurrences.length === 0) continue;
-    const lf = longFormEntity(ed, doc, def, c.longForm) ?? (c.longFormElsewhere ? sameNameEntity(ed, doc, def) : undefined);
+    const lf =
+      longFormEntity(ed, doc, def, c.longForm) ??
+      (c.longFormElsewhere ? sameNameEntity(ed, doc, def) : undefined);
     if (lf) {
       for (const span of occurrences) {
         const had = ed.entityOn(span);

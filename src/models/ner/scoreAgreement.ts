@@ -26,7 +26,8 @@ export function scoreAgreement(
         { ...batch, stepId: step, bucketBy: (v) => (v as AugmentedSentence).tokens.length },
         async (items) => {
           const todo = items.filter((r) => r.valid && r.tokens.length > 0);
-          const res = todo.length > 0 ? await (await get()).predict(todo.map((r) => ({ tokens: r.tokens }))) : [];
+          const res =
+            todo.length > 0 ? await (await get()).predict(todo.map((r) => ({ tokens: r.tokens }))) : [];
           let k = 0;
           return items.map((r) =>
             r.valid && r.tokens.length > 0

@@ -2,7 +2,13 @@ import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel, type BatchConfig } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
-import { createTokenTagger, type TaggerInput, type TaggerOptions, type TaggerOutput, type TokenTagger } from './tokenTagger.ts';
+import {
+  createTokenTagger,
+  type TaggerInput,
+  type TaggerOptions,
+  type TaggerOutput,
+  type TokenTagger,
+} from './tokenTagger.ts';
 
 /** A sentence tagged by the model: the input plus tags, per-token confidences and entities. */
 export type Tagged<S> = S & { tags: string[]; tagScores: number[]; entities: TaggerOutput['entities'] };

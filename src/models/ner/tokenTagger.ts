@@ -4,7 +4,15 @@ import { disposeBundle, loadBundle, type TokenClassificationBundle } from '../bu
 import { ModelError } from '../errors.ts';
 import { planWindows, type Window } from '../windows.ts';
 import { repairBio } from '../../text/bio.ts';
-import { argmax, chosenProbs, decodeSpans, flattenSpans, scoredSpans, viterbi, type WordSpan } from './decode.ts';
+import {
+  argmax,
+  chosenProbs,
+  decodeSpans,
+  flattenSpans,
+  scoredSpans,
+  viterbi,
+  type WordSpan,
+} from './decode.ts';
 
 /** One pre-tokenized sentence; `offsets` are char [start, end) of each token in the source text. */
 export interface TaggerInput {
@@ -66,13 +74,19 @@ interface Row {
 export async function createTokenTagger(dir: string, opts: TaggerOptions = {}): Promise<TokenTagger> {
   const parsed = taggerOptionsSchema.safeParse(opts);
   if (!parsed.success)
-    throw new ModelError('config', `token tagger options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ModelError(
+      'config',
+      `token tagger options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const o = parsed.data;
   // Batched tagging runs its session on a worker thread unless told otherwise (backend option `worker`):
   // onnxruntime-node's run() blocks the JS thread, and on a worker the steps around the model overlap it.
   const backend: BackendOptions = { ...(o.backend as BackendOptions | undefined) };
   if (backend.worker === undefined) backend.worker = TAGGER_ON_WORKER;
-  const bundle = (await loadBundle(dir, { task: 'token-classification', backend })) as TokenClassificationBundle;
+  const bundle = (await loadBundle(dir, {
+    task: 'token-classification',
+    backend,
+  })) as TokenClassificationBundle;
   return new Tagger(bundle, o);
 }
 
@@ -93,17 +107,29 @@ class Tagger implements TokenTagger {
     this.labels = bundle.labels;
     this.decoder = o.decoder ?? bundle.decoder;
     if (this.decoder === 'crf' && !bundle.crf)
-      throw new ModelError('config', `${o.stepId}: decoder "crf" needs crf.json in ${bundle.dir}; valid here: argmax`);
+      throw new ModelError(
+        'config',
+        `${o.stepId}: decoder "crf" needs crf.json in ${bundle.dir}; valid here: argmax`,
+      );
     if (this.decoder === 'span' && bundle.decoder !== 'span')
-      throw new ModelError('config', `${o.stepId}: decoder "span" needs a span-head bundle; ${bundle.dir} has ${bundle.decoder}`);
+      throw new ModelError(
+        'config',
+        `${o.stepId}: decoder "span" needs a span-head bundle; ${bundle.dir} has ${bundle.decoder}`,
+      );
     if (this.decoder === 'span' && !bundle.words)
-      throw new ModelError('config', `${o.stepId}: the span decoder supports word-level (project) bundles only`);
+      throw new ModelError(
+        'config',
+        `${o.stepId}: the span decoder supports word-level (project) bundles only`,
+      );
     // Tags are read with the strict BIO reader of src/text/bio.ts: check the labels once here, so a
     // bundle with other labels fails when it is opened rather than on its first batch.
     if (this.decoder !== 'span') {
       const bad = this.labels.find((l) => l !== 'O' && !/^[BI]-\S/.test(l));
       if (bad !== undefined)
-        throw new ModelError('bundle', `${o.stepId}: label ${JSON.stringify(bad)} of ${bundle.dir} is not BIO; valid labels: O, B-<type>, I-<type>`);
+        throw new ModelError(
+          'bundle',
+          `${o.stepId}: label ${JSON.stringify(bad)} of ${bundle.dir} is not BIO; valid labels: O, B-<type>, I-<type>`,
+        );
     }
     this.window = Math.min(o.maxLength ?? bundle.maxLength, bundle.maxLength);
   }
@@ -113,7 +139,10 @@ class Tagger implements TokenTagger {
       if (!Array.isArray(s.tokens) || s.tokens.some((t) => typeof t !== 'string' || t.length === 0))
         throw new ModelError('input', `${this.o.stepId}: sentence ${i} must have non-empty string tokens`);
       if (s.offsets && s.offsets.length !== s.tokens.length)
-        throw new ModelError('input', `${this.o.stepId}: sentence ${i} has ${s.tokens.length} tokens but ${s.offsets.length} offsets`);
+        throw new ModelError(
+          'input',
+          `${this.o.stepId}: sentence ${i} has ${s.tokens.length} tokens but ${s.offsets.length} offsets`,
+        );
     }
     if (this.decoder === 'span') return this.predictSpans(batch);
     const ems = await this.emissions(batch);
@@ -122,7 +151,9 @@ class Tagger implements TokenTagger {
       const em = ems[b] ?? new Float32Array(0);
       const n = s.tokens.length;
       const path =
-        this.decoder === 'crf' && this.bundle.crf ? viterbi(em, n, this.labels, this.bundle.crf).path : argmax(em, n, L);
+        this.decoder === 'crf' && this.bundle.crf
+          ? viterbi(em, n, this.labels, this.bundle.crf).path
+          : argmax(em, n, L);
       let tags = path.map((j) => this.labels[j] ?? 'O');
       if (this.decoder === 'argmax') tags = repairBio(tags);
       const scores = chosenProbs(em, n, L, path);
@@ -147,7 +178,10 @@ class Tagger implements TokenTagger {
   }
 
   /** Project layout: word_ids [R,T], char_ids [R,T,C], mask [R,T] -> emissions [R,T,L]. */
-  private async wordRun(batch: TaggerInput[], rows: Row[]): Promise<{ T: number; out: Record<string, Float32Array> }> {
+  private async wordRun(
+    batch: TaggerInput[],
+    rows: Row[],
+  ): Promise<{ T: number; out: Record<string, Float32Array> }> {
     const b = this.bundle;
     const words = b.words;
     if (!words) throw new ModelError('runtime', `${this.o.stepId}: no word vocabulary`);
@@ -174,7 +208,8 @@ class Tagger implements TokenTagger {
     if (b.inputs.chars) feeds[b.inputs.chars] = int64(chars, [R, T, C]);
     const res = await b.session.run(feeds, this.o.stepId);
     const out: Record<string, Float32Array> = {};
-    for (const [role, name] of Object.entries(b.outputs)) out[role] = f32(res[name], `${this.o.stepId}: output ${name}`);
+    for (const [role, name] of Object.entries(b.outputs))
+      out[role] = f32(res[name], `${this.o.stepId}: output ${name}`);
     return { T, out };
   }
 
@@ -187,7 +222,10 @@ class Tagger implements TokenTagger {
     const em = out.emissions;
     if (!em) throw new ModelError('runtime', `${this.o.stepId}: no emissions output`);
     if (em.length !== rows.length * T * L)
-      throw new ModelError('bundle', `${this.o.stepId}: emissions have ${em.length} values, expected ${rows.length}x${T}x${L} (labels in model.json)`);
+      throw new ModelError(
+        'bundle',
+        `${this.o.stepId}: emissions have ${em.length} values, expected ${rows.length}x${T}x${L} (labels in model.json)`,
+      );
     rows.forEach((r, k) => {
       const dst = result[r.sentence];
       if (!dst) return;
@@ -248,7 +286,10 @@ class Tagger implements TokenTagger {
     const name = b.outputs.emissions ?? 'logits';
     const lg = f32(res[name], `${this.o.stepId}: output ${name}`);
     if (lg.length !== R * T * L)
-      throw new ModelError('bundle', `${this.o.stepId}: ${name} has ${lg.length} values, expected ${R}x${T}x${L} (labels)`);
+      throw new ModelError(
+        'bundle',
+        `${this.o.stepId}: ${name} has ${lg.length} values, expected ${R}x${T}x${L} (labels)`,
+      );
     rows.forEach((r, k) => {
       const dst = result[r.sentence];
       const starts = firstPos[k];
@@ -280,7 +321,10 @@ class Tagger implements TokenTagger {
       const en = out.end;
       const sp = out.span;
       if (!st || !en || !sp || sp.length !== rows.length * T * W * C)
-        throw new ModelError('bundle', `${this.o.stepId}: span outputs must be start [B,T], end [B,T], span [B,T,${W},${C}]`);
+        throw new ModelError(
+          'bundle',
+          `${this.o.stepId}: span outputs must be start [B,T], end [B,T], span [B,T,${W},${C}]`,
+        );
       rows.forEach((r, k) => {
         for (let t = r.window.ownStart; t < r.window.ownEnd; t++) {
           const i = k * T + (t - r.window.start);
@@ -294,7 +338,9 @@ class Tagger implements TokenTagger {
       const n = s.tokens.length;
       const found = decodeSpans(starts[b]!, ends[b]!, spans[b]!, n, W, this.labels, this.o.spanThreshold);
       const tags = flattenSpans(found, n);
-      const scores = tags.map((_, i) => Math.max(0, ...found.filter((e) => e.tokenStart <= i && i < e.tokenEnd).map((e) => e.score)));
+      const scores = tags.map((_, i) =>
+        Math.max(0, ...found.filter((e) => e.tokenStart <= i && i < e.tokenEnd).map((e) => e.score)),
+      );
       return { tags, scores, entities: toEntities(found, s) };
     });
   }

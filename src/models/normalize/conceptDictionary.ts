@@ -3,7 +3,15 @@
 // trigram similarity ranker as the last resort. Each answer carries a score in [0, 1]; the caller
 // turns answers below its threshold into "-1" (unsure), the CDR convention for "no concept".
 import { ModelError } from '../errors.ts';
-import { afterCause, bagKey, canonicalWords, foldCase, nameWords, stemKey, trigrams } from './conceptNames.ts';
+import {
+  afterCause,
+  bagKey,
+  canonicalWords,
+  foldCase,
+  nameWords,
+  stemKey,
+  trigrams,
+} from './conceptNames.ts';
 
 /** One dictionary name: a surface form of an entity type seen with a concept id `count` times. */
 export interface DictionaryEntry {
@@ -48,7 +56,9 @@ const TIER_WEIGHT: Record<LookupTier, number> = {
 type Votes = Map<string, number>;
 
 const SALT_WORDS = new Set(
-  'hydrochloride hcl sulfate sulphate maleate citrate tartrate mesylate acetate phosphate sodium potassium chloride bromide fumarate succinate besylate dihydrate monohydrate'.split(' '),
+  'hydrochloride hcl sulfate sulphate maleate citrate tartrate mesylate acetate phosphate sodium potassium chloride bromide fumarate succinate besylate dihydrate monohydrate'.split(
+    ' ',
+  ),
 );
 
 function vote(m: Map<string, Votes>, key: string, id: string, n: number): void {
@@ -281,7 +291,12 @@ export class ConceptDictionary {
       const v = ix.normalized.get(base.join(' '));
       if (v) {
         const b = best(v);
-        return { id: b.id, score: TIER_WEIGHT.bag * (0.5 + 0.5 * b.share), tier: 'bag', name: base.join(' ') };
+        return {
+          id: b.id,
+          score: TIER_WEIGHT.bag * (0.5 + 0.5 * b.share),
+          tier: 'bag',
+          name: base.join(' '),
+        };
       }
     }
     // Head words: drop leading modifiers ("severe acute hepatitis" -> "acute hepatitis" -> "hepatitis");
@@ -292,7 +307,12 @@ export class ConceptDictionary {
       if (v && !best(v).id.includes('|')) {
         const b = best(v);
         const kept = (words.length - i) / words.length;
-        return { id: b.id, score: TIER_WEIGHT.head * (0.5 + 0.5 * kept) * (0.5 + 0.5 * b.share), tier: 'head', name: key };
+        return {
+          id: b.id,
+          score: TIER_WEIGHT.head * (0.5 + 0.5 * kept) * (0.5 + 0.5 * b.share),
+          tier: 'head',
+          name: key,
+        };
       }
     }
     if (opts.similar === false || norm === '') return null;

@@ -189,7 +189,15 @@ export function stemWord(w: string): string {
 
 /** Order-free key of stemmed words without function words (the stem tier). */
 export function stemKey(s: string): string {
-  return [...new Set(nameWords(s).filter((w) => !BAG_STOP.has(w)).map(stemWord))].sort().join(' ');
+  return [
+    ...new Set(
+      nameWords(s)
+        .filter((w) => !BAG_STOP.has(w))
+        .map(stemWord),
+    ),
+  ]
+    .sort()
+    .join(' ');
 }
 
 /** The normalized name: {@link nameWords} joined by single spaces. */

@@ -85,11 +85,15 @@ export function normalizeDocumentMentions(
 ): NormalizedMention[] {
   const o = ConceptNormalizerConfig.parse(options);
   const threshold = options.threshold;
-  const defs = o.abbreviations && text !== '' ? definitionsByShortForm(findAbbreviationDefinitions(text)) : null;
+  const defs =
+    o.abbreviations && text !== '' ? definitionsByShortForm(findAbbreviationDefinitions(text)) : null;
   const raw: NormalizedMention[] = mentions.map((m) => {
-    if (typeof m.text !== 'string' || m.text.trim() === '') return { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
+    if (typeof m.text !== 'string' || m.text.trim() === '')
+      return { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
     const r = dict.lookup(m.text, m.type, { similar: o.similar });
-    let out: NormalizedMention = r ? { conceptId: r.id, conceptScore: r.score, via: r.tier } : { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
+    let out: NormalizedMention = r
+      ? { conceptId: r.id, conceptScore: r.score, via: r.tier }
+      : { conceptId: UNKNOWN_CONCEPT, conceptScore: 0, via: 'none' };
     // A plural short form ("NSAIDs") is defined as such or in the singular.
     const def = defs?.get(m.text.trim()) ?? defs?.get(m.text.trim().replace(/s$/u, ''));
     if (def && foldCase(def.longForm.text) !== foldCase(m.text)) {
@@ -165,12 +169,16 @@ export function createNormalizer(
     dictionary,
     threshold: t,
     modelId,
-    normalize: (text, mentions) => normalizeDocumentMentions(dictionary, text, mentions, { ...o, threshold: t }),
+    normalize: (text, mentions) =>
+      normalizeDocumentMentions(dictionary, text, mentions, { ...o, threshold: t }),
   };
 }
 
 /** Loads a normalization bundle folder (model.json + dictionary file); errors name the file. */
-export function loadNormalizer(dir: string, options: z.input<typeof ConceptNormalizerConfig> = {}): ConceptNormalizer {
+export function loadNormalizer(
+  dir: string,
+  options: z.input<typeof ConceptNormalizerConfig> = {},
+): ConceptNormalizer {
   const mjFile = join(dir, 'model.json');
   if (!existsSync(mjFile)) throw bundleError(mjFile, 'missing (bundle description)');
   let mj: z.output<typeof NormalizerBundleJson>;

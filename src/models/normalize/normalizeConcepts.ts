@@ -26,7 +26,9 @@ export interface ConceptFields {
 /** The document type after the step: the same document, entities with concept fields. */
 export type WithConcepts<D extends DocumentWithEntities> = Omit<D, 'sentences'> & {
   sentences: Array<
-    Omit<D['sentences'][number], 'entities'> & { entities: Array<D['sentences'][number]['entities'][number] & ConceptFields> }
+    Omit<D['sentences'][number], 'entities'> & {
+      entities: Array<D['sentences'][number]['entities'][number] & ConceptFields>;
+    }
   >;
 };
 
@@ -67,7 +69,10 @@ export function normalizeConcepts<D extends DocumentWithEntities>(
   const { normalizer: injected, ...rest } = config;
   const c = NormalizeConceptsConfig.parse(rest);
   if (c.enabled && !injected && !c.model)
-    throw new ModelError('config', `${c.stepId}: needs "model" (a normalization bundle folder) or an injected normalizer`);
+    throw new ModelError(
+      'config',
+      `${c.stepId}: needs "model" (a normalization bundle folder) or an injected normalizer`,
+    );
   return asStep(c.stepId, (source) =>
     defer(() => {
       const norm = c.enabled ? (injected ?? loadNormalizer(c.model!, c.options)) : null;
@@ -75,13 +80,21 @@ export function normalizeConcepts<D extends DocumentWithEntities>(
       return source.pipe(
         mapStep<D, WithConcepts<D>>(c.stepId, (d) => {
           if (typeof d?.text !== 'string' || !Array.isArray(d.sentences))
-            throw new ModelError('input', `${c.stepId}: abstract ${String(d?.pmid)}: expected text and sentences`);
+            throw new ModelError(
+              'input',
+              `${c.stepId}: abstract ${String(d?.pmid)}: expected text and sentences`,
+            );
           const all = d.sentences.flatMap((s) => s.entities);
           const wanted = all.filter((e) => types.has(e.type));
           const res = norm
             ? norm.normalize(
                 d.text,
-                wanted.map((e) => ({ start: e.start, end: e.end, type: e.type, text: d.text.slice(e.start, e.end) })),
+                wanted.map((e) => ({
+                  start: e.start,
+                  end: e.end,
+                  type: e.type,
+                  text: d.text.slice(e.start, e.end),
+                })),
               )
             : [];
           const byEntity = new Map(wanted.map((e, i) => [e, res[i]!]));

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { f32, float32, ModelSession, type BackendOptions } from '../backend.ts';
 import { bundleError, ModelError } from '../errors.ts';
-import { CID_FEATURES, cidCandidates, type CidCandidate, type CidDocument, type CidPrior } from './cidFeatures.ts';
+import {
+  CID_FEATURES,
+  cidCandidates,
+  type CidCandidate,
+  type CidDocument,
+  type CidPrior,
+} from './cidFeatures.ts';
 
 /** A scored candidate: the pair, its probability and evidence. */
 export interface CidRelation extends CidCandidate {
@@ -75,7 +81,10 @@ export async function createCidClassifier(
   const mjFile = join(dir, 'model.json');
   const parsed = CidBundleJson.safeParse(readJson(mjFile, 'bundle description'));
   if (!parsed.success)
-    throw bundleError(mjFile, `not a cid-relations bundle: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw bundleError(
+      mjFile,
+      `not a cid-relations bundle: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const mj = parsed.data;
   if (mj.features.join(',') !== CID_FEATURES.join(','))
     throw bundleError(
@@ -83,10 +92,18 @@ export async function createCidClassifier(
       `features differ from the engine's (${mj.features.length} vs ${CID_FEATURES.length}): retrain with npm run train -- cid`,
     );
   const prior = readJson(join(dir, mj.files.prior), 'pair prior') as CidPrior;
-  if (!prior || typeof prior.pairs !== 'object' || typeof prior.chemicals !== 'object' || typeof prior.diseases !== 'object')
+  if (
+    !prior ||
+    typeof prior.pairs !== 'object' ||
+    typeof prior.chemicals !== 'object' ||
+    typeof prior.diseases !== 'object'
+  )
     throw bundleError(join(dir, mj.files.prior), 'expected {pairs, chemicals, diseases}');
   const session = await ModelSession.open(join(dir, mj.files.model), (o.backend ?? {}) as BackendOptions);
-  if (!session.inputNames.includes(mj.inputs.features) || !session.outputNames.includes(mj.outputs.probability)) {
+  if (
+    !session.inputNames.includes(mj.inputs.features) ||
+    !session.outputNames.includes(mj.outputs.probability)
+  ) {
     await session.dispose();
     throw bundleError(
       join(dir, mj.files.model),
@@ -112,7 +129,10 @@ export async function createCidClassifier(
       const res = await session.run({ [mj.inputs.features]: float32(x, [rows, F]) }, o.stepId);
       const prob = f32(res[mj.outputs.probability], `${o.stepId}: output ${mj.outputs.probability}`);
       if (prob.length !== rows)
-        throw new ModelError('bundle', `${o.stepId}: ${mj.outputs.probability} has ${prob.length} values for ${rows} pairs`);
+        throw new ModelError(
+          'bundle',
+          `${o.stepId}: ${mj.outputs.probability} has ${prob.length} values for ${rows} pairs`,
+        );
       r = 0;
       return per.map((p) => ({
         relations: p.candidates.map((c) => ({ ...c, probability: prob[r++]! })),

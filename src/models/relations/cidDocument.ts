@@ -42,7 +42,13 @@ export function cidDocumentFromPredictions(
     text: text ?? textFromPredictions(sorted),
     sentences: sorted.map((p) => ({ start: p.sentenceStart, end: p.sentenceEnd })),
     mentions: sorted.flatMap((p) =>
-      p.entities.map((e) => ({ start: e.start, end: e.end, text: e.text, type: e.type, conceptId: e.conceptId ?? null })),
+      p.entities.map((e) => ({
+        start: e.start,
+        end: e.end,
+        text: e.text,
+        type: e.type,
+        conceptId: e.conceptId ?? null,
+      })),
     ),
   };
 }

@@ -251,9 +251,18 @@ export function cidCandidates(
           if (chemStarts.some((s) => s >= lo && s < hi)) otherChem = 1;
           if (disStarts.some((s) => s >= lo && s < hi)) otherDis = 1;
           // "cocaine-induced seizures", "seizures induced by cocaine"
-          if (a.start < b.start && bw.length <= 3 && bw[0] !== undefined && /^(?:induc|associat|relat)/.test(bw[0]))
+          if (
+            a.start < b.start &&
+            bw.length <= 3 &&
+            bw[0] !== undefined &&
+            /^(?:induc|associat|relat)/.test(bw[0])
+          )
             patInduced = 1;
-          if (b.start < a.start && bw.length <= 4 && bw.some((w) => /^(?:induc|caus|after|following|due)/.test(w)))
+          if (
+            b.start < a.start &&
+            bw.length <= 4 &&
+            bw.some((w) => /^(?:induc|caus|after|following|due)/.test(w))
+          )
             patAfter = 1;
           const sw = sentenceWords(a.sentence);
           TRIGGERS.forEach(([, re], k) => {
@@ -261,14 +270,24 @@ export function cidCandidates(
           });
           if (sw.some((w) => NEGATION.test(w))) negSentence = 1;
         }
-      f.push(Math.min(minDist, 10) / 10, minDist === 0 ? 1 : 0, minDist === 1 ? 1 : 0, Math.log1p(sameSent.size));
+      f.push(
+        Math.min(minDist, 10) / 10,
+        minDist === 0 ? 1 : 0,
+        minDist === 1 ? 1 : 0,
+        Math.log1p(sameSent.size),
+      );
       f.push(minBetween === Infinity ? 1 : Math.min(minBetween, 30) / 30, chemFirst, patInduced, patAfter);
       f.push(...between, ...sentence, negBetween, negSentence, otherChem, otherDis);
       const pp = prior.pairs[`${c}\t${d}`] ?? [0, 0];
       const pc = prior.chemicals[c] ?? [0, 0];
       const pd = prior.diseases[d] ?? [0, 0];
       f.push(Math.log1p(pp[0]), Math.log1p(pp[1]), pp[1] > 0 ? pp[0] / pp[1] : 0);
-      f.push(pc[1] > 0 ? pc[0] / pc[1] : 0, pd[1] > 0 ? pd[0] / pd[1] : 0, pc[1] > 0 ? 1 : 0, pd[1] > 0 ? 1 : 0);
+      f.push(
+        pc[1] > 0 ? pc[0] / pc[1] : 0,
+        pd[1] > 0 ? pd[0] / pd[1] : 0,
+        pc[1] > 0 ? 1 : 0,
+        pd[1] > 0 ? 1 : 0,
+      );
       ev.sort((x, y) => x.key - y.key);
       out.push({
         pmid: doc.pmid,
@@ -286,13 +305,13 @@ export function cidCandidates(
 }
 
 /** Builds the prior from gold abstracts: CID pairs and co-occurring concept pairs per abstract. */
-export function buildCidPrior(
-  docs: Array<{ doc: CidDocument; cid: Array<[string, string]> }>,
-): CidPrior {
+export function buildCidPrior(docs: Array<{ doc: CidDocument; cid: Array<[string, string]> }>): CidPrior {
   const prior: CidPrior = { pairs: {}, chemicals: {}, diseases: {} };
   for (const { doc, cid } of docs) {
     const gold = new Set(cid.map(([c, d]) => `${c}\t${d}`));
-    const chems = new Set(doc.mentions.filter((m) => m.type === 'Chemical').flatMap((m) => parts(m.conceptId)));
+    const chems = new Set(
+      doc.mentions.filter((m) => m.type === 'Chemical').flatMap((m) => parts(m.conceptId)),
+    );
     const diss = new Set(doc.mentions.filter((m) => m.type === 'Disease').flatMap((m) => parts(m.conceptId)));
     for (const c of chems)
       for (const d of diss) {

@@ -71,7 +71,10 @@ export function extractCidRelations<D extends DocumentWithConcepts>(
       batchModel<D, D & { cid: CidOutput }>({ ...batch, stepId: step }, async (docs) => {
         const cls = await get();
         const res = await cls.predict(docs.map(cidDocumentOf));
-        return docs.map((d, i) => ({ ...d, cid: { ...res[i]!, threshold: cls.threshold, modelId: cls.modelId } }));
+        return docs.map((d, i) => ({
+          ...d,
+          cid: { ...res[i]!, threshold: cls.threshold, modelId: cls.modelId },
+        }));
       }),
   );
 }

@@ -70,7 +70,10 @@ async function predict(
     it.pairs.forEach((p, k) => {
       for (const [s, e] of [p.head, p.tail])
         if (!(Number.isInteger(s) && Number.isInteger(e) && 0 <= s && s < e && e <= n))
-          throw new ModelError('input', `${o.stepId}: sentence ${i} pair ${k}: span [${s}, ${e}) is not inside 0..${n}`);
+          throw new ModelError(
+            'input',
+            `${o.stepId}: sentence ${i} pair ${k}: span [${s}, ${e}) is not inside 0..${n}`,
+          );
       if (k >= o.maxPairsPerSentence) {
         out[i]![k] = { label: null, probability: 0, skipped: 'cap' };
         return;
@@ -82,7 +85,10 @@ async function predict(
         out[i]![k] = { label: null, probability: 0, skipped: 'window' };
         return;
       }
-      const lo = n <= b.maxLength ? 0 : Math.max(0, Math.min(a - Math.floor((b.maxLength - (z2 - a)) / 2), n - b.maxLength));
+      const lo =
+        n <= b.maxLength
+          ? 0
+          : Math.max(0, Math.min(a - Math.floor((b.maxLength - (z2 - a)) / 2), n - b.maxLength));
       rows.push({ item: i, pair: k, lo, hi: Math.min(n, lo + b.maxLength) });
     });
   });
@@ -120,7 +126,10 @@ async function predict(
   const lg = f32(res[name], `${o.stepId}: output ${name}`);
   const L = b.labels.length;
   if (lg.length !== R * L)
-    throw new ModelError('bundle', `${o.stepId}: ${name} has ${lg.length} values, expected ${R}x${L} (labels in model.json)`);
+    throw new ModelError(
+      'bundle',
+      `${o.stepId}: ${name} has ${lg.length} values, expected ${R}x${L} (labels in model.json)`,
+    );
   rows.forEach((r, k) => {
     let m = -Infinity;
     let arg = 0;

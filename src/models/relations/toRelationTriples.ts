@@ -45,7 +45,13 @@ function argument(s: RelatedSentence, span: [number, number], phrases: Phrase[])
   const p = phrases.find((x) => x.start === span[0] && x.end === span[1]);
   const start = s.offsets[span[0]]![0];
   const end = s.offsets[span[1] - 1]![1];
-  return { text: s.text.slice(start - s.start, end - s.start), type: p?.type ?? 'phrase', start, end, conceptId: null };
+  return {
+    text: s.text.slice(start - s.start, end - s.start),
+    type: p?.type ?? 'phrase',
+    start,
+    end,
+    conceptId: null,
+  };
 }
 
 /** The RelationTriple records of a sentence (document offsets), in classification order. */

@@ -132,7 +132,11 @@ export function generateFromCorruptions(
     () => createGenerator(model, { stepId: c.stepId, backend: backend(c.generator) }),
     (get) => {
       const generated = batchModel<CorruptedSentence, AugmentedSentence>(
-        { stepId: c.stepId, ...batching(c.generator), bucketBy: (v) => (v as CorruptedSentence).input.length },
+        {
+          stepId: c.stepId,
+          ...batching(c.generator),
+          bucketBy: (v) => (v as CorruptedSentence).input.length,
+        },
         async (items) => {
           const g = await get();
           // Inputs beyond the encoder's positions cannot be generated from: they become invalid records
@@ -163,7 +167,11 @@ export function generateFromCorruptions(
                     numBeams: c.numBeams,
                     maxNewTokens: c.maxNewTokens,
                     numReturnSequences:
-                      c.strategy === 'greedy' ? 1 : c.strategy === 'sample' ? c.samples : Math.min(c.samples, c.numBeams),
+                      c.strategy === 'greedy'
+                        ? 1
+                        : c.strategy === 'sample'
+                          ? c.samples
+                          : Math.min(c.samples, c.numBeams),
                     seeds: runnable.map((x) => x.seed),
                     allowedLabelTokensOnly: true,
                     ...(c.constrainEntities

@@ -31,7 +31,10 @@ export function sampleToken(
   rng: Rng,
 ): number {
   const V = lp.length;
-  const order = o.topK > 0 && o.topK < V ? topIndices(lp, V, o.topK) : Array.from({ length: V }, (_, j) => j).sort((a, b) => (lp[b] ?? 0) - (lp[a] ?? 0) || a - b);
+  const order =
+    o.topK > 0 && o.topK < V
+      ? topIndices(lp, V, o.topK)
+      : Array.from({ length: V }, (_, j) => j).sort((a, b) => (lp[b] ?? 0) - (lp[a] ?? 0) || a - b);
   const w = order.map((j) => Math.exp(((lp[j] ?? -Infinity) - (lp[order[0]!] ?? 0)) / o.temperature));
   let z = w.reduce((a, b) => a + b, 0);
   let keep = w.length;

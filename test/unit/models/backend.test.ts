@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelSession, float32, int64, intraOpThreadsFor, resolveBackendConfig } from '../../../src/models/backend.ts';
+import {
+  ModelSession,
+  float32,
+  int64,
+  intraOpThreadsFor,
+  resolveBackendConfig,
+} from '../../../src/models/backend.ts';
 import { metrics } from '../../../src/obs/metrics.ts';
 
 const model = join(import.meta.dirname, '../../fixtures/models/crf-tagger/model.onnx');
@@ -18,23 +24,34 @@ describe('ORT backend', () => {
       poolSize: 1,
       allowSpinning: false,
     });
-    expect(() => resolveBackendConfig({ executionProviders: ['tpu' as 'cpu'] })).toThrow(/executionProviders: cpu, cuda, webgpu/);
+    expect(() => resolveBackendConfig({ executionProviders: ['tpu' as 'cpu'] })).toThrow(
+      /executionProviders: cpu, cuda, webgpu/,
+    );
     expect(() => resolveBackendConfig({ threads: 2 } as never)).toThrow(/backend config invalid/);
   });
 
   it('opens a pool, runs on it, records batch compute time per provider, and refuses runs after dispose', async () => {
-    const s = await ModelSession.open(model, { poolSize: 2, intraOpNumThreads: 1, graphOptimizationLevel: 'basic' });
+    const s = await ModelSession.open(model, {
+      poolSize: 2,
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'basic',
+    });
     expect(s.inputNames).toEqual(['word_ids', 'char_ids', 'mask']);
     expect(s.outputLastDim('emissions')).toBe(5);
     await s.warmup(feeds());
-    const before = (await metrics.batchCompute.get()).values.find(
-      (v) => v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
-    )?.value ?? 0;
+    const before =
+      (await metrics.batchCompute.get()).values.find(
+        (v) =>
+          v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
+      )?.value ?? 0;
     const outs = await Promise.all([s.run(feeds(), 'backend-test'), s.run(feeds(), 'backend-test')]);
     expect(outs[0]!.emissions!.dims).toEqual([1, 2, 5]);
-    expect(Array.from(outs[0]!.emissions!.data as Float32Array)).toEqual(Array.from(outs[1]!.emissions!.data as Float32Array));
+    expect(Array.from(outs[0]!.emissions!.data as Float32Array)).toEqual(
+      Array.from(outs[1]!.emissions!.data as Float32Array),
+    );
     const after = (await metrics.batchCompute.get()).values.find(
-      (v) => v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
+      (v) =>
+        v.metricName?.endsWith('_count') && v.labels.step === 'backend-test' && v.labels.provider === 'cpu',
     )?.value;
     expect(after).toBe(before + 2);
     await s.dispose();
@@ -50,7 +67,9 @@ describe('ORT backend', () => {
   it('a run with a wrong input fails with the step and the model path', async () => {
     const s = await ModelSession.open(model);
     try {
-      await expect(s.run({ word_ids: int64([1], [1, 1]) }, 'step-x')).rejects.toThrow(/step-x: ONNX Runtime failed on .*model\.onnx/);
+      await expect(s.run({ word_ids: int64([1], [1, 1]) }, 'step-x')).rejects.toThrow(
+        /step-x: ONNX Runtime failed on .*model\.onnx/,
+      );
     } finally {
       await s.dispose();
     }
@@ -60,7 +79,10 @@ describe('ORT backend', () => {
 describe('ORT backend on a worker thread (worker: true)', () => {
   const batch = () => ({
     word_ids: int64([2, 3, 4, 1, 2, 0], [2, 3]),
-    char_ids: int64(Array.from({ length: 72 }, (_, i) => 2 + (i % 7)), [2, 3, 12]),
+    char_ids: int64(
+      Array.from({ length: 72 }, (_, i) => 2 + (i % 7)),
+      [2, 3, 12],
+    ),
     mask: float32([1, 1, 1, 1, 1, 0], [2, 3]),
   });
 
@@ -110,14 +132,17 @@ describe('ORT backend on a worker thread (worker: true)', () => {
     await s.dispose();
     await expect(s.run(feeds(), 'step-x')).rejects.toThrow(/step-x: session .* is disposed/);
     const bad = join(import.meta.dirname, '../../fixtures/models/crf-tagger/crf.json');
-    await expect(ModelSession.open(bad, { worker: true })).rejects.toThrow(/crf\.json: ONNX Runtime could not open it/);
+    await expect(ModelSession.open(bad, { worker: true })).rejects.toThrow(
+      /crf\.json: ONNX Runtime could not open it/,
+    );
   });
 
   it('a worker that dies fails its pending runs, and the next run starts a fresh one', async () => {
     const s = await ModelSession.open(model, { worker: true });
     try {
       // The thread behind the session, reached through the private field for the test.
-      const inner = (s as unknown as { sessions: { worker: import('node:worker_threads').Worker | null }[] }).sessions[0]!;
+      const inner = (s as unknown as { sessions: { worker: import('node:worker_threads').Worker | null }[] })
+        .sessions[0]!;
       const pending = s.run(feeds(), 'worker-test');
       await inner.worker!.terminate();
       await expect(pending).rejects.toThrow(/worker-test: ONNX Runtime failed on .*session worker exited/);

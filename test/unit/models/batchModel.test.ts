@@ -7,7 +7,11 @@ type V = { id: number; len: number };
 function env(id: number, key: string | null, len = 1, onSettle?: (s: Settlement) => void): Envelope<V> {
   return envelope(
     { id, len },
-    { key, origin: { kind: 'memory', source: 't', index: id }, ack: AckToken.root(onSettle ?? (() => undefined)) },
+    {
+      key,
+      origin: { kind: 'memory', source: 't', index: id },
+      ack: AckToken.root(onSettle ?? (() => undefined)),
+    },
   );
 }
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -184,12 +188,18 @@ describe('batchModel', () => {
     const never = new Promise<number[]>(() => undefined);
     const src = from(Array.from({ length: 5 }, (_, i) => env(i, null)));
     await expect(
-      firstValueFrom(src.pipe(batchModel<V, number>({ stepId: 't7', maxBatch: 1, maxWaitMs: 0, maxBuffered: 3 }, () => never))),
+      firstValueFrom(
+        src.pipe(
+          batchModel<V, number>({ stepId: 't7', maxBatch: 1, maxWaitMs: 0, maxBuffered: 3 }, () => never),
+        ),
+      ),
     ).rejects.toThrow(/t7: more than maxBuffered=3/);
   });
 
   it('rejects an invalid config naming the step', () => {
-    expect(() => batchModel({ stepId: 'bad', maxBatch: 0 }, async () => [])).toThrow(/bad: batch config invalid: maxBatch/);
+    expect(() => batchModel({ stepId: 'bad', maxBatch: 0 }, async () => [])).toThrow(
+      /bad: batch config invalid: maxBatch/,
+    );
   });
 });
 

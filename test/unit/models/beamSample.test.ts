@@ -15,7 +15,14 @@ describe('beam-sample, meanLogProb and forcedIds (seq2seq fixture)', () => {
   afterAll(() => gen.dispose());
 
   const beamSample = (inputs: string[], seeds: number[], extra: object = {}) =>
-    gen.generate(inputs, { strategy: 'beam-sample', numBeams: 3, topK: 5, maxNewTokens: 12, seeds, ...extra });
+    gen.generate(inputs, {
+      strategy: 'beam-sample',
+      numBeams: 3,
+      topK: 5,
+      maxNewTokens: 12,
+      seeds,
+      ...extra,
+    });
 
   it('is reproducible by seed, whatever the batch, and varies with the seed', async () => {
     const a = await beamSample(texts, [1, 2, 3]);
@@ -23,12 +30,19 @@ describe('beam-sample, meanLogProb and forcedIds (seq2seq fixture)', () => {
     expect(a).toEqual(b);
     const alone = await beamSample([texts[1]!], [2]);
     expect(alone[0]).toEqual(a[1]);
-    const bySeed = await Promise.all([1, 2, 3, 4, 5, 6].map((s) => beamSample([texts[0]!], [s], { temperature: 100 })));
+    const bySeed = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((s) => beamSample([texts[0]!], [s], { temperature: 100 })),
+    );
     expect(new Set(bySeed.map((r) => r[0]![0]!.tokenIds.join(' '))).size).toBeGreaterThan(1);
   });
 
   it('at a vanishing temperature it is beam search', async () => {
-    const beam = await gen.generate(texts, { strategy: 'beam', numBeams: 3, maxNewTokens: 12, numReturnSequences: 2 });
+    const beam = await gen.generate(texts, {
+      strategy: 'beam',
+      numBeams: 3,
+      maxNewTokens: 12,
+      numReturnSequences: 2,
+    });
     const cold = await beamSample(texts, [1, 2, 3], { temperature: 1e-9, numReturnSequences: 2 });
     expect(cold.map((r) => r.map((x) => x.tokenIds))).toEqual(beam.map((r) => r.map((x) => x.tokenIds)));
   });
@@ -38,7 +52,12 @@ describe('beam-sample, meanLogProb and forcedIds (seq2seq fixture)', () => {
     const x = s![0]!;
     const scored = x.tokenIds.length + (x.tokenIds.length < 12 ? 1 : 0);
     expect(x.meanLogProb).toBeCloseTo(x.score / scored, 12);
-    const [b] = await gen.generate([texts[0]!], { strategy: 'beam', numBeams: 3, maxNewTokens: 12, lengthPenalty: 1 });
+    const [b] = await gen.generate([texts[0]!], {
+      strategy: 'beam',
+      numBeams: 3,
+      maxNewTokens: 12,
+      lengthPenalty: 1,
+    });
     expect(b![0]!.meanLogProb).toBeCloseTo(b![0]!.score, 12);
     expect(b![0]!.meanLogProb).toBeLessThanOrEqual(0);
   });

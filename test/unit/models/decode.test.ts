@@ -12,10 +12,15 @@ import { planWindows } from '../../../src/models/windows.ts';
 
 const LABELS = ['O', 'B-A', 'I-A', 'B-B', 'I-B'];
 
-function pathScore(path: number[], em: Float32Array, crf: { transitions: number[][]; start: number[]; end: number[] }): number {
+function pathScore(
+  path: number[],
+  em: Float32Array,
+  crf: { transitions: number[][]; start: number[]; end: number[] },
+): number {
   const L = LABELS.length;
   let s = crf.start[path[0]!]! + em[path[0]!]!;
-  for (let t = 1; t < path.length; t++) s += crf.transitions[path[t - 1]!]![path[t]!]! + em[t * L + path[t]!]!;
+  for (let t = 1; t < path.length; t++)
+    s += crf.transitions[path[t - 1]!]![path[t]!]! + em[t * L + path[t]!]!;
   return s + crf.end[path[path.length - 1]!]!;
 }
 
@@ -45,7 +50,8 @@ describe('Viterbi with BIO constraints', () => {
           const crf = { transitions: tr, start: st, end: en };
           const e = Float32Array.from(em);
           const { path, score } = viterbi(e, n, LABELS, crf);
-          const valid = (p: number[]): boolean => p.every((j, t) => bioAllowed(t === 0 ? null : LABELS[p[t - 1]!]!, LABELS[j]!));
+          const valid = (p: number[]): boolean =>
+            p.every((j, t) => bioAllowed(t === 0 ? null : LABELS[p[t - 1]!]!, LABELS[j]!));
           expect(valid(path)).toBe(true);
           let best = -Infinity;
           for (const p of allPaths(n, 5)) if (valid(p)) best = Math.max(best, pathScore(p, e, crf));

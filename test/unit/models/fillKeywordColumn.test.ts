@@ -19,7 +19,10 @@ describe('fillKeywordColumn (models/keywords)', () => {
       { tokens: 'The drug caused severe liver damage .'.split(' '), keywords: own },
     ];
     const out = await lastValueFrom(
-      from(inputs.map(env)).pipe(fillKeywordColumn({ model: defaultModel('keywords'), maxBatch: 8 }), toArray()),
+      from(inputs.map(env)).pipe(
+        fillKeywordColumn({ model: defaultModel('keywords'), maxBatch: 8 }),
+        toArray(),
+      ),
     );
     expect(out.map((e) => e.value.keywords.length)).toEqual([8, 7]);
     expect(out[1]!.value.keywords).toBe(own);

@@ -110,7 +110,12 @@ describe('generateFromCorruptions (tiny real seq2seq model)', () => {
       Array.from({ length: 12 }, () => 'cancer'),
       Array.from({ length: 12 }, () => 'B-Disease'),
     );
-    const { out, settled } = await run([chemical, long], { constrainEntities: true, maxNewTokens: 4 }, gen, 1);
+    const { out, settled } = await run(
+      [chemical, long],
+      { constrainEntities: true, maxNewTokens: 4 },
+      gen,
+      1,
+    );
     const byId = new Map(out.map((e) => [e.value.id, e.value]));
     expect(byId.get('c:0:bioaug:0')).toMatchObject({
       valid: false,

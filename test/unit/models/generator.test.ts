@@ -5,7 +5,13 @@ import { createGenerator, type Generator } from '../../../src/models/seq2seq/gen
 
 const dir = join(import.meta.dirname, '../../fixtures/models/seq2seq');
 type Seq = { tokenIds: number[]; score: number };
-type BeamCfg = { numBeams: number; lengthPenalty: number; earlyStopping: boolean; numReturnSequences: number; maxNewTokens: number };
+type BeamCfg = {
+  numBeams: number;
+  lengthPenalty: number;
+  earlyStopping: boolean;
+  numReturnSequences: number;
+  maxNewTokens: number;
+};
 type Ref = {
   maxNewTokens: number;
   beam4: BeamCfg;
@@ -58,8 +64,19 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
 
   it('beam without cache equals beam with cache', async () => {
     const texts = ref.cases.map((c) => c.text);
-    const a = await gen.generate(texts, { strategy: 'beam', numBeams: 3, maxNewTokens: 8, numReturnSequences: 2 });
-    const b = await gen.generate(texts, { strategy: 'beam', numBeams: 3, maxNewTokens: 8, numReturnSequences: 2, useCache: false });
+    const a = await gen.generate(texts, {
+      strategy: 'beam',
+      numBeams: 3,
+      maxNewTokens: 8,
+      numReturnSequences: 2,
+    });
+    const b = await gen.generate(texts, {
+      strategy: 'beam',
+      numBeams: 3,
+      maxNewTokens: 8,
+      numReturnSequences: 2,
+      useCache: false,
+    });
     expect(b.map((o) => o.map((x) => x.tokenIds))).toEqual(a.map((o) => o.map((x) => x.tokenIds)));
   });
 
@@ -70,7 +87,14 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
 
   it('sampling is reproducible by seed and varies with it', async () => {
     const texts = ref.cases.map((c) => c.text);
-    const opts = { strategy: 'sample' as const, topK: 5, topP: 0.95, temperature: 2.5, numReturnSequences: 3, maxNewTokens: 10 };
+    const opts = {
+      strategy: 'sample' as const,
+      topK: 5,
+      topP: 0.95,
+      temperature: 2.5,
+      numReturnSequences: 3,
+      maxNewTokens: 10,
+    };
     const a = await gen.generate(texts, { ...opts, seed: 7 });
     const b = await gen.generate(texts, { ...opts, seed: 7 });
     const c = await gen.generate(texts, { ...opts, seed: 8 });
@@ -99,7 +123,14 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
     const blocked = ['<s>', '<pad>', '<unk>', '<mask>'].map((t) => tok.token_to_id(t)!);
     const out = await gen.generate(
       ref.cases.map((c) => c.text),
-      { strategy: 'sample', temperature: 5, seed: 1, numReturnSequences: 4, maxNewTokens: 12, allowedLabelTokensOnly: true },
+      {
+        strategy: 'sample',
+        temperature: 5,
+        seed: 1,
+        numReturnSequences: 4,
+        maxNewTokens: 12,
+        allowedLabelTokensOnly: true,
+      },
     );
     for (const o of out) for (const x of o) for (const id of x.tokenIds) expect(blocked).not.toContain(id);
   });
@@ -148,15 +179,19 @@ describe('seq2seq generator (bart.py fixture, Optimum layout)', () => {
     }
     const word = strip(gen.encode('treated'));
     expect(labels.has(word[0]!)).toBe(false);
-    await expect(gen.generate(['a'], { requiredSpans: [[word]] })).rejects.toThrow(/must start with a label token/);
+    await expect(gen.generate(['a'], { requiredSpans: [[word]] })).rejects.toThrow(
+      /must start with a label token/,
+    );
     await expect(gen.generate(['a', 'b'], { requiredSpans: [[]] })).rejects.toThrow(/1 entries for 2 inputs/);
   });
 
   it('rejects bad options and inputs naming the step', async () => {
-    await expect(gen.generate(['a'], { strategy: 'nucleus' as 'greedy' })).rejects.toThrow(/test-gen.*strategy/);
-    await expect(gen.generate(['a'], { strategy: 'beam', numBeams: 2, numReturnSequences: 3 })).rejects.toThrow(
-      /numReturnSequences/,
+    await expect(gen.generate(['a'], { strategy: 'nucleus' as 'greedy' })).rejects.toThrow(
+      /test-gen.*strategy/,
     );
+    await expect(
+      gen.generate(['a'], { strategy: 'beam', numBeams: 2, numReturnSequences: 3 }),
+    ).rejects.toThrow(/numReturnSequences/);
     await expect(gen.generateIds([[]])).rejects.toThrow(/test-gen: input 0 is empty/);
     // the fixture decoder has 32 positions: generation stops after 31 new tokens
     const long = await gen.generate(['a'], { maxNewTokens: 100, ignoreEos: true });
@@ -173,7 +208,9 @@ describe('merged decoder (decoder_model_merged.onnx with use_cache_branch)', () 
       const g = await gen.generate(texts, { maxNewTokens: ref.maxNewTokens });
       g.forEach((o, i) => expect(o[0]!.tokenIds).toEqual(noEos(ref.cases[i]!.greedy.tokenIds)));
       const b = await gen.generate(texts, { strategy: 'beam', ...ref.beam4 });
-      b.forEach((o, i) => expect(o.map((x) => x.tokenIds)).toEqual(ref.cases[i]!.beam4.map((x) => noEos(x.tokenIds))));
+      b.forEach((o, i) =>
+        expect(o.map((x) => x.tokenIds)).toEqual(ref.cases[i]!.beam4.map((x) => noEos(x.tokenIds))),
+      );
     } finally {
       await gen.dispose();
     }
@@ -188,7 +225,9 @@ describe('broken seq2seq bundles', () => {
     try {
       cpSync(dir, d, { recursive: true });
       rmSync(join(d, 'decoder_model.onnx'));
-      await expect(createGenerator(d)).rejects.toThrow(/decoder_model\.onnx: missing \(expected decoder_model\.onnx/);
+      await expect(createGenerator(d)).rejects.toThrow(
+        /decoder_model\.onnx: missing \(expected decoder_model\.onnx/,
+      );
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -20,8 +20,11 @@ import { envelopes } from '../../helpers/setup.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
 
-const envs = <T>(values: T[], settled: Settlement[] = [], keyOf?: (v: T, i: number) => string): Envelope<T>[] =>
-  envelopes(values, { settled, ...(keyOf ? { keyOf } : {}) });
+const envs = <T>(
+  values: T[],
+  settled: Settlement[] = [],
+  keyOf?: (v: T, i: number) => string,
+): Envelope<T>[] => envelopes(values, { settled, ...(keyOf ? { keyOf } : {}) });
 
 describe('ModelStepConfig', () => {
   it('has defaults, rejects unknown fields, and splits into batching and backend parts', () => {
@@ -69,7 +72,16 @@ describe('bridgeHyphens', () => {
 
   it('joins the parts around a glued hyphen into one entity; a spaced hyphen stays', () => {
     const r = bridgeHyphenTags(tokens, offsets, tags, scores, entities);
-    expect(r.tags).toEqual(['B-Chemical', 'I-Chemical', 'I-Chemical', 'O', 'O', 'B-Chemical', 'O', 'B-Chemical']);
+    expect(r.tags).toEqual([
+      'B-Chemical',
+      'I-Chemical',
+      'I-Chemical',
+      'O',
+      'O',
+      'B-Chemical',
+      'O',
+      'B-Chemical',
+    ]);
     // One entity over the three tokens, scored by their mean tag score.
     expect(r.entities[0]).toEqual({
       start: 0,
@@ -170,12 +182,17 @@ describe('toTaggerInput and toPrediction', () => {
       ['pain', 'Disease', 38, 42],
     ]);
     const doc = 'x'.repeat(20) + 'CISPLATIN induced PAIN.';
-    expect(predictionOf(sentence, 'ner-x', () => doc).entities.map((e) => e.text)).toEqual(['CISPLATIN', 'PAIN']);
+    expect(predictionOf(sentence, 'ner-x', () => doc).entities.map((e) => e.text)).toEqual([
+      'CISPLATIN',
+      'PAIN',
+    ]);
   });
 
   it('toPrediction keeps key and ack token, and needs a model id', async () => {
     const settled: Settlement[] = [];
-    const out = await lastValueFrom(from(envs([sentence], settled)).pipe(toPrediction({ modelId: 'm' }), toArray()));
+    const out = await lastValueFrom(
+      from(envs([sentence], settled)).pipe(toPrediction({ modelId: 'm' }), toArray()),
+    );
     expect(out[0]!.key).toBe('k0');
     expect(out[0]!.value.modelId).toBe('m');
     out[0]!.ack.ack();
@@ -188,7 +205,11 @@ describe('the NER steps chained on a real CRF bundle', () => {
   it('article -> sentences -> words -> tags -> predictions with document offsets; a bad article is dead-lettered', async () => {
     const settled: Settlement[] = [];
     const articles = [
-      { pmid: '1', title: 'Cisplatin induced nephrotoxicity in rats.', abstract: 'Cisplatin induced nephrotoxicity in rats.' },
+      {
+        pmid: '1',
+        title: 'Cisplatin induced nephrotoxicity in rats.',
+        abstract: 'Cisplatin induced nephrotoxicity in rats.',
+      },
       { pmid: '', title: 'no id', abstract: 'text' },
     ];
     const out = await lastValueFrom(

@@ -7,7 +7,10 @@ import { extractKeywords } from '../../../src/models/keywords/extractKeywords.ts
 import { tagEntities } from '../../../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../../../src/models/ner/tokenTagger.ts';
 import { classifyRelations } from '../../../src/models/relations/classifyRelations.ts';
-import { createRelationClassifier, type RelationClassifier } from '../../../src/models/relations/relationClassifier.ts';
+import {
+  createRelationClassifier,
+  type RelationClassifier,
+} from '../../../src/models/relations/relationClassifier.ts';
 import { envelopes } from '../../helpers/setup.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
@@ -15,7 +18,10 @@ const crfRef = JSON.parse(readFileSync(join(fx, 'crf-tagger/reference.json'), 'u
   sentences: { tokens: string[]; tags: string[] }[];
 };
 const relRef = JSON.parse(readFileSync(join(fx, 'relations/reference.json'), 'utf8')) as {
-  items: { tokens: string[]; pairs: { head: [number, number]; tail: [number, number]; label: string; probs: number[] }[] }[];
+  items: {
+    tokens: string[];
+    pairs: { head: [number, number]; tail: [number, number]; label: string; probs: number[] }[];
+  }[];
 };
 
 const envs = <T>(values: T[]): Envelope<T>[] => envelopes(values, { keyOf: (_v, i) => `doc:${i}` });
@@ -49,7 +55,10 @@ describe('model operators over envelopes', () => {
   it('the Hugging Face bundle runs through the same operator and equals its direct predict', async () => {
     const sents = crfRef.sentences.map((s) => ({ tokens: s.tokens, id: s.tokens.length }));
     const out = await lastValueFrom(
-      from(envs(sents)).pipe(tagEntities({ model: join(fx, 'hf-token-cls'), maxBatch: 2, maxWaitMs: 1 }), toArray()),
+      from(envs(sents)).pipe(
+        tagEntities({ model: join(fx, 'hf-token-cls'), maxBatch: 2, maxWaitMs: 1 }),
+        toArray(),
+      ),
     );
     const direct = await hf.predict(sents);
     for (const e of out) {
@@ -61,7 +70,9 @@ describe('model operators over envelopes', () => {
 
   it('extractKeywords returns phrases and can exclude gold entity spans', async () => {
     const sents = crfRef.sentences.map((s) => ({ tokens: s.tokens }));
-    const all = await lastValueFrom(from(envs(sents)).pipe(extractKeywords({ tagger: crf, maxBatch: 4 }), toArray()));
+    const all = await lastValueFrom(
+      from(envs(sents)).pipe(extractKeywords({ tagger: crf, maxBatch: 4 }), toArray()),
+    );
     const first = all[0]!.value.keywords;
     expect(first.length).toBeGreaterThan(0);
     expect(first[0]!.text).toBe(sents[0]!.tokens.slice(first[0]!.tokenStart, first[0]!.tokenEnd).join(' '));
@@ -83,10 +94,14 @@ describe('model operators over envelopes', () => {
 
     it('classifies pairs like PyTorch (probabilities within 1e-4), capping pairs per sentence', async () => {
       const out = await lastValueFrom(
-        from(envs(relRef.items.map((it) => ({ tokens: it.tokens, pairs: it.pairs.map(({ head, tail }) => ({ head, tail })) })))).pipe(
-          classifyRelations({ classifier: rel, maxBatch: 8 }),
-          toArray(),
-        ),
+        from(
+          envs(
+            relRef.items.map((it) => ({
+              tokens: it.tokens,
+              pairs: it.pairs.map(({ head, tail }) => ({ head, tail })),
+            })),
+          ),
+        ).pipe(classifyRelations({ classifier: rel, maxBatch: 8 }), toArray()),
       );
       out.forEach((e, i) =>
         e.value.relations.forEach((r, k) => {
@@ -103,9 +118,9 @@ describe('model operators over envelopes', () => {
     });
 
     it('rejects a span outside the sentence, naming it', async () => {
-      await expect(rel.predict([{ tokens: ['a', 'b'], pairs: [{ head: [0, 1], tail: [1, 3] }] }])).rejects.toThrow(
-        /relations: sentence 0 pair 0: span \[1, 3\)/,
-      );
+      await expect(
+        rel.predict([{ tokens: ['a', 'b'], pairs: [{ head: [0, 1], tail: [1, 3] }] }]),
+      ).rejects.toThrow(/relations: sentence 0 pair 0: span \[1, 3\)/);
     });
   });
 });

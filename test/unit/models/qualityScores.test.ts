@@ -15,13 +15,41 @@ import { scoreTargets } from '../../../src/models/seq2seq/scoreTargets.ts';
 
 // bc5cdr/100 train: "Pneumonitis with pleural and pericardial effusion and neuropathy during amiodarone therapy ."
 const source = {
-  tokens: 'Pneumonitis with pleural and pericardial effusion and neuropathy during amiodarone therapy .'.split(' '),
-  tags: ['O', 'O', 'B-Disease', 'I-Disease', 'I-Disease', 'I-Disease', 'O', 'B-Disease', 'O', 'B-Chemical', 'O', 'O'],
+  tokens:
+    'Pneumonitis with pleural and pericardial effusion and neuropathy during amiodarone therapy .'.split(' '),
+  tags: [
+    'O',
+    'O',
+    'B-Disease',
+    'I-Disease',
+    'I-Disease',
+    'I-Disease',
+    'O',
+    'B-Disease',
+    'O',
+    'B-Chemical',
+    'O',
+    'O',
+  ],
 };
 // The same entities in shuffled, ungrammatical context (the demo's garbled outputs look like this).
 const garbled = {
-  tokens: 'pleural and pericardial effusion neuropathy During amiodarone with therapy Pneumonitis .'.split(' '),
-  tags: ['B-Disease', 'I-Disease', 'I-Disease', 'I-Disease', 'B-Disease', 'O', 'B-Chemical', 'O', 'O', 'O', 'O'],
+  tokens: 'pleural and pericardial effusion neuropathy During amiodarone with therapy Pneumonitis .'.split(
+    ' ',
+  ),
+  tags: [
+    'B-Disease',
+    'I-Disease',
+    'I-Disease',
+    'I-Disease',
+    'B-Disease',
+    'O',
+    'B-Chemical',
+    'O',
+    'O',
+    'O',
+    'O',
+  ],
 };
 // BioAug's corruption of the source: entities kept, everything else masked (no keywords kept).
 const corruption = [
@@ -34,7 +62,11 @@ const corruption = [
   '<mask>',
 ].join(' ');
 
-const record = (id: string, s: { tokens: string[]; tags: string[] }, meanLogProb: number): AugmentedSentence => ({
+const record = (
+  id: string,
+  s: { tokens: string[]; tags: string[] },
+  meanLogProb: number,
+): AugmentedSentence => ({
   id,
   sourceId: 'bc5cdr:0',
   method: 'bioaug',
@@ -66,7 +98,14 @@ describe('quality scores with the shipped generator and tagger', () => {
   });
 
   it('teacher-forced scoring gives the log-likelihood the generator reported for its own sample', async () => {
-    const [sample] = (await g.generate([corruption], { strategy: 'sample', topK: 10, seeds: [3], allowedLabelTokensOnly: true }))[0]!;
+    const [sample] = (
+      await g.generate([corruption], {
+        strategy: 'sample',
+        topK: 10,
+        seeds: [3],
+        allowedLabelTokensOnly: true,
+      })
+    )[0]!;
     const [row] = await g.generate([corruption], {
       strategy: 'greedy',
       forcedIds: [sample!.tokenIds],

@@ -78,7 +78,9 @@ describe('toRelationTriples', () => {
   it('keeps labelled relations at or above the probability, with argument text, type and offsets', () => {
     expect(isRelation(related.relations[1]!, 0)).toBe(false);
     const triples = relationTriplesOf(related, 'rel-x', 0.5);
-    expect(triples.map((t) => [t.sourceId, t.head.text, t.head.type, t.relation, t.tail.text, t.tail.type])).toEqual([
+    expect(
+      triples.map((t) => [t.sourceId, t.head.text, t.head.type, t.relation, t.tail.text, t.tail.type]),
+    ).toEqual([
       ['1:0', 'Cisplatin', 'Chemical', 'induces', 'nephrotoxicity', 'Disease'],
       // A span that is neither an entity nor a keyword is a plain phrase.
       ['1:0', 'Cisplatin induced', 'phrase', 'treats', 'rats', 'keyword'],

@@ -8,7 +8,9 @@ import { ModelError } from '../../../src/models/errors.ts';
 
 const fx = join(import.meta.dirname, '../../fixtures/models');
 type CrfRef = { sentences: { tokens: string[]; wordIds: number[]; emissions: number[][]; tags: string[] }[] };
-type HfRef = { sentences: { tokens: string[]; inputIds: number[]; logits: number[][]; tagsFirst: string[] }[] };
+type HfRef = {
+  sentences: { tokens: string[]; inputIds: number[]; logits: number[][]; tagsFirst: string[] }[];
+};
 
 function maxDiff(a: Float32Array, b: number[][]): number {
   const flat = b.flat();
@@ -67,7 +69,8 @@ describe('project-layout CRF tagger', () => {
   it('the same sentence gives the same tags alone or in a batch (padding does not leak)', async () => {
     const s = ref.sentences.map((x) => ({ tokens: x.tokens }));
     const batched = await tagger.predict(s);
-    for (let i = 0; i < s.length; i++) expect((await tagger.predict([s[i]!]))[0]!.tags).toEqual(batched[i]!.tags);
+    for (let i = 0; i < s.length; i++)
+      expect((await tagger.predict([s[i]!]))[0]!.tags).toEqual(batched[i]!.tags);
   });
 
   it('rejects bad input with a typed error naming the step', async () => {
@@ -174,7 +177,9 @@ describe('broken bundles', () => {
     writeFileSync(join(d, 'model.json'), JSON.stringify({ ...mj, labels }));
     const err = await createTokenTagger(d, { stepId: 'test-ner' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
-    expect((err as ModelError).message).toMatch(/test-ner: label "E-Chemical" .* is not BIO; valid labels: O, B-<type>, I-<type>/);
+    expect((err as ModelError).message).toMatch(
+      /test-ner: label "E-Chemical" .* is not BIO; valid labels: O, B-<type>, I-<type>/,
+    );
   });
 
   it('unexpected output name lists the graph outputs', async () => {
@@ -205,7 +210,9 @@ describe('broken bundles', () => {
   });
 
   it('task mismatch', async () => {
-    await expect(loadBundle(join(fx, 'crf-tagger'), { task: 'seq2seq' })).rejects.toThrow(/expected a seq2seq bundle/);
+    await expect(loadBundle(join(fx, 'crf-tagger'), { task: 'seq2seq' })).rejects.toThrow(
+      /expected a seq2seq bundle/,
+    );
     const b = await loadBundle(join(fx, 'relations'));
     expect(b.task).toBe('relation-classification');
     await disposeBundle(b);
@@ -223,12 +230,16 @@ describe('span-head bundle (nested entities)', () => {
       const out = await tagger.predict(ref.sentences.map((s) => ({ tokens: s.tokens })));
       out.forEach((o, i) => {
         const want = ref.sentences[i]!.entities;
-        expect(o.entities.map((e) => [e.tokenStart, e.tokenEnd, e.type])).toEqual(want.map((e) => e.slice(0, 3)));
+        expect(o.entities.map((e) => [e.tokenStart, e.tokenEnd, e.type])).toEqual(
+          want.map((e) => e.slice(0, 3)),
+        );
         o.entities.forEach((e, k) => expect(e.score).toBeCloseTo(want[k]![3], 4));
         expect(o.tags).toHaveLength(ref.sentences[i]!.tokens.length);
       });
       const nested = out.flatMap((o) =>
-        o.entities.filter((a) => o.entities.some((b) => b !== a && b.tokenStart <= a.tokenStart && a.tokenEnd <= b.tokenEnd)),
+        o.entities.filter((a) =>
+          o.entities.some((b) => b !== a && b.tokenStart <= a.tokenStart && a.tokenEnd <= b.tokenEnd),
+        ),
       );
       expect(nested.length).toBeGreaterThan(0);
     } finally {
@@ -239,9 +250,26 @@ describe('span-head bundle (nested entities)', () => {
 
 describe('tagger session on a worker thread (the default) or in-thread', () => {
   const bundles: [string, string[][]][] = [
-    ['crf-tagger', (JSON.parse(readFileSync(join(fx, 'crf-tagger/reference.json'), 'utf8')) as CrfRef).sentences.map((s) => s.tokens)],
-    ['hf-token-cls', (JSON.parse(readFileSync(join(fx, 'hf-token-cls/reference.json'), 'utf8')) as HfRef).sentences.map((s) => s.tokens)],
-    ['span-tagger', (JSON.parse(readFileSync(join(fx, 'span-tagger/reference.json'), 'utf8')) as { sentences: { tokens: string[] }[] }).sentences.map((s) => s.tokens)],
+    [
+      'crf-tagger',
+      (JSON.parse(readFileSync(join(fx, 'crf-tagger/reference.json'), 'utf8')) as CrfRef).sentences.map(
+        (s) => s.tokens,
+      ),
+    ],
+    [
+      'hf-token-cls',
+      (JSON.parse(readFileSync(join(fx, 'hf-token-cls/reference.json'), 'utf8')) as HfRef).sentences.map(
+        (s) => s.tokens,
+      ),
+    ],
+    [
+      'span-tagger',
+      (
+        JSON.parse(readFileSync(join(fx, 'span-tagger/reference.json'), 'utf8')) as {
+          sentences: { tokens: string[] }[];
+        }
+      ).sentences.map((s) => s.tokens),
+    ],
   ];
 
   it.each(bundles)('%s: same emissions bit for bit and same predictions', async (name, sentences) => {
@@ -253,7 +281,11 @@ describe('tagger session on a worker thread (the default) or in-thread', () => {
       const batch = sentences.map((tokens) => ({ tokens }));
       if (name !== 'span-tagger') {
         const [a, b] = await Promise.all([onWorker.emissions(batch), inThread.emissions(batch)]);
-        a.forEach((em, i) => expect(Buffer.from(em.buffer, em.byteOffset, em.byteLength)).toEqual(Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength)));
+        a.forEach((em, i) =>
+          expect(Buffer.from(em.buffer, em.byteOffset, em.byteLength)).toEqual(
+            Buffer.from(b[i]!.buffer, b[i]!.byteOffset, b[i]!.byteLength),
+          ),
+        );
       }
       expect(await onWorker.predict(batch)).toEqual(await inThread.predict(batch));
     } finally {

@@ -105,10 +105,9 @@ describe('resolveAbbreviations', () => {
     expect(mentions(resolveAbbreviationsIn(doc, { longForm: 'exact' }).doc)).toEqual([
       'anthracycline doxorubicin/Chemical',
     ]);
-    expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'keep', longForm: 'exact' }).doc)).toEqual([
-      'anthracycline doxorubicin/Chemical',
-      'PPI/Chemical',
-    ]);
+    expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'keep', longForm: 'exact' }).doc)).toEqual(
+      ['anthracycline doxorubicin/Chemical', 'PPI/Chemical'],
+    );
     // `majority`: one of two occurrences tagged is no majority, so both end untagged.
     expect(mentions(resolveAbbreviationsIn(doc, { untypedLongForm: 'majority' }).doc)).toContain(
       'DOX/Chemical',
@@ -136,9 +135,14 @@ describe('resolveAbbreviations', () => {
       'T/Chemical',
       'T/Chemical',
     ]);
-    expect(mentions(resolveAbbreviationsIn(doc, { numberVariants: false, minShortFormLength: 2 }).doc)).toEqual(
-      ['NSAIDs/Chemical', 'Nonsteroidal anti-inflammatory drugs/Chemical', 'NSAIDs/Chemical', 'testosterone/Chemical'],
-    );
+    expect(
+      mentions(resolveAbbreviationsIn(doc, { numberVariants: false, minShortFormLength: 2 }).doc),
+    ).toEqual([
+      'NSAIDs/Chemical',
+      'Nonsteroidal anti-inflammatory drugs/Chemical',
+      'NSAIDs/Chemical',
+      'testosterone/Chemical',
+    ]);
   });
 
   it('leaves a short form inside a longer mention to that mention, and does nothing when disabled', () => {
@@ -189,7 +193,12 @@ describe('harmonizeMentions', () => {
       ['Lead', 'Chemical', 1, 0.55],
     ]);
     expect(mentions(harmonizeMentionsIn(doc, { untagged: 'vote' }).doc)).toEqual([]);
-    expect(mentions(harmonizeMentionsIn(doc).doc)).toEqual(['Lead/Chemical', 'Lead/Chemical', 'Lead/Chemical', 'lead/Chemical']);
+    expect(mentions(harmonizeMentionsIn(doc).doc)).toEqual([
+      'Lead/Chemical',
+      'Lead/Chemical',
+      'Lead/Chemical',
+      'lead/Chemical',
+    ]);
     expect(mentions(harmonizeMentionsIn(doc, { minScore: 0.6 }).doc)).toEqual(['Lead/Chemical']);
     const split = docWith('Ethambutol', 'Ethambutol toxicity. Ethambutol was stopped. Ethambutol helps.', [
       ['Ethambutol', 'Disease', 0, 0.6],
@@ -208,11 +217,15 @@ describe('harmonizeMentions', () => {
 });
 
 describe('balanceBrackets', () => {
-  const doc = docWith('Binding', 'The density of L-[3H]nicotine sites and hepatitis B virus (HBV) infection were studied.', [
-    ['L-[3H', 'Chemical'],
-    ['HBV) infection', 'Disease'],
-    ['hepatitis B virus', 'Disease'],
-  ]);
+  const doc = docWith(
+    'Binding',
+    'The density of L-[3H]nicotine sites and hepatitis B virus (HBV) infection were studied.',
+    [
+      ['L-[3H', 'Chemical'],
+      ['HBV) infection', 'Disease'],
+      ['hepatitis B virus', 'Disease'],
+    ],
+  );
   it('drops mentions with an unbalanced bracket by default', () => {
     const { doc: out, counts } = balanceBracketsIn(doc);
     expect(mentions(out)).toEqual(['hepatitis B virus/Disease']);
@@ -220,7 +233,11 @@ describe('balanceBrackets', () => {
   });
   it('can extend them over the matching bracket to the word boundary instead', () => {
     const { doc: out, counts } = balanceBracketsIn(doc, { unbalanced: 'extend' });
-    expect(mentions(out)).toEqual(['L-[3H]nicotine/Chemical', 'hepatitis B virus/Disease', '(HBV) infection/Disease']);
+    expect(mentions(out)).toEqual([
+      'L-[3H]nicotine/Chemical',
+      'hepatitis B virus/Disease',
+      '(HBV) infection/Disease',
+    ]);
     expect(counts).toEqual({ extended: 2 });
   });
 });

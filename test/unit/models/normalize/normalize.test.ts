@@ -4,14 +4,28 @@ import { describe, expect, it } from 'vitest';
 import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
 import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
 import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
-import { ConceptDictionary, entriesFromMentions } from '../../../../src/models/normalize/conceptDictionary.ts';
-import { bagKey, coordinatedNames, foldCase, nameWords, normalizeName, singular, stemWord } from '../../../../src/models/normalize/conceptNames.ts';
+import {
+  ConceptDictionary,
+  entriesFromMentions,
+} from '../../../../src/models/normalize/conceptDictionary.ts';
+import {
+  bagKey,
+  coordinatedNames,
+  foldCase,
+  nameWords,
+  normalizeName,
+  singular,
+  stemWord,
+} from '../../../../src/models/normalize/conceptNames.ts';
 import {
   createNormalizer,
   loadNormalizer,
   normalizeDocumentMentions,
 } from '../../../../src/models/normalize/conceptNormalizer.ts';
-import { normalizeConcepts, type DocumentWithEntities } from '../../../../src/models/normalize/normalizeConcepts.ts';
+import {
+  normalizeConcepts,
+  type DocumentWithEntities,
+} from '../../../../src/models/normalize/normalizeConcepts.ts';
 import { ModelError } from '../../../../src/models/errors.ts';
 
 const dict = new ConceptDictionary(
@@ -34,7 +48,12 @@ const dict = new ConceptDictionary(
     { text: 'epilepsy', type: 'Disease', id: 'D004827' },
     { text: 'hypotension', type: 'Disease', id: 'D007022' },
     { text: 'cleft palate', type: 'Disease', id: 'D002972' },
-    { text: 'Ocular and auditory toxicity', type: 'Disease', id: 'D014786|D006311', parts: 'Ocular toxicity|auditory toxicity' },
+    {
+      text: 'Ocular and auditory toxicity',
+      type: 'Disease',
+      id: 'D014786|D006311',
+      parts: 'Ocular toxicity|auditory toxicity',
+    },
   ]),
 );
 const at = (text: string, type = 'Chemical') => ({ start: 0, end: text.length, text, type });
@@ -78,7 +97,10 @@ describe('coordinated (composite) names', () => {
     ]);
     expect(coordinatedNames('cocaine or amphetamine abuse')).toEqual(['cocaine abuse', 'amphetamine abuse']);
     expect(coordinatedNames('cleft lip and palate')).toEqual(['cleft lip', 'cleft palate']);
-    expect(coordinatedNames('hematologic/oncologic disorder')).toEqual(['hematologic disorder', 'oncologic disorder']);
+    expect(coordinatedNames('hematologic/oncologic disorder')).toEqual([
+      'hematologic disorder',
+      'oncologic disorder',
+    ]);
     expect(coordinatedNames('nausea and vomiting')).toEqual(['nausea', 'vomiting']);
   });
 
@@ -90,7 +112,9 @@ describe('coordinated (composite) names', () => {
     expect(coordinatedNames('')).toBeNull();
     expect(coordinatedNames(', and ,')).toBeNull();
     // A list longer than any CDR composite is not read as one.
-    expect(coordinatedNames(Array.from({ length: 12 }, (_, i) => `x${i}`).join(', ') + ' and y toxicity')).toBeNull();
+    expect(
+      coordinatedNames(Array.from({ length: 12 }, (_, i) => `x${i}`).join(', ') + ' and y toxicity'),
+    ).toBeNull();
   });
 });
 
@@ -134,8 +158,21 @@ describe('dictionary lookup', () => {
   });
 
   it('the trigram ranker weighs rare trigrams (TF-IDF): a shared rare stem beats shared common endings', () => {
-    const names = ['xylazine', 'pyridine', 'guanidine', 'quinidine', 'pethidine', 'clonidine', 'amidine', 'azidine', 'oxidine', 'tolidine'];
-    const d = new ConceptDictionary(entriesFromMentions(names.map((text, i) => ({ text, type: 'Chemical', id: `D${i}` }))));
+    const names = [
+      'xylazine',
+      'pyridine',
+      'guanidine',
+      'quinidine',
+      'pethidine',
+      'clonidine',
+      'amidine',
+      'azidine',
+      'oxidine',
+      'tolidine',
+    ];
+    const d = new ConceptDictionary(
+      entriesFromMentions(names.map((text, i) => ({ text, type: 'Chemical', id: `D${i}` }))),
+    );
     // Plain trigram counts pick tolidine (more shared "-idine" trigrams); the rare "xyl" stem decides here.
     expect(d.lookup('xylidine', 'Chemical')).toMatchObject({ name: 'xylazine', tier: 'similar' });
   });
@@ -143,7 +180,12 @@ describe('dictionary lookup', () => {
   it('caches lookups by (type, text), bounded: the same answers, never more than cacheSize kept', () => {
     const small = new ConceptDictionary(dict.entries, { cacheSize: 10 });
     const uncached = new ConceptDictionary(dict.entries, { cacheSize: 0 });
-    const names = ['hepatitis', 'puromycin aminonucleosid', 'qqq', ...Array.from({ length: 30 }, (_, i) => `anemia ${i}`)];
+    const names = [
+      'hepatitis',
+      'puromycin aminonucleosid',
+      'qqq',
+      ...Array.from({ length: 30 }, (_, i) => `anemia ${i}`),
+    ];
     for (const round of [1, 2])
       for (const n of names) {
         expect(small.lookup(n, 'Disease'), `${n} (round ${round})`).toEqual(uncached.lookup(n, 'Disease'));
@@ -158,7 +200,9 @@ describe('dictionary lookup', () => {
     const back = ConceptDictionary.fromJson(JSON.parse(JSON.stringify(dict.toJson())));
     expect(back.lookup('PAN', 'Chemical')?.id).toBe('D010000');
     expect(() => ConceptDictionary.fromJson({ format: 'x' })).toThrow(ModelError);
-    expect(() => ConceptDictionary.fromJson({ format: 'bioaug-concept-dictionary', entries: [[1]] })).toThrow(/entry 0/);
+    expect(() => ConceptDictionary.fromJson({ format: 'bioaug-concept-dictionary', entries: [[1]] })).toThrow(
+      /entry 0/,
+    );
   });
 });
 
@@ -166,17 +210,27 @@ describe('per-abstract normalization', () => {
   it('resolves a short form through its definition in the abstract, over the dictionary abbreviation', () => {
     const text = 'Rats were given puromycin aminonucleoside (PAN). PAN caused proteinuria.';
     const pan = text.lastIndexOf('PAN');
-    const res = normalizeDocumentMentions(dict, text, [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }], {
-      threshold: 0.5,
-    });
+    const res = normalizeDocumentMentions(
+      dict,
+      text,
+      [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }],
+      {
+        threshold: 0.5,
+      },
+    );
     expect(res[0]).toMatchObject({ conceptId: 'D011692', via: 'abbreviation' });
     // Without a definition in the abstract, the dictionary's own entry answers.
     const plain = normalizeDocumentMentions(dict, 'PAN was given.', [at('PAN')], { threshold: 0.5 });
     expect(plain[0]!.conceptId).toBe('D010000');
-    const off = normalizeDocumentMentions(dict, text, [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }], {
-      threshold: 0.5,
-      abbreviations: false,
-    });
+    const off = normalizeDocumentMentions(
+      dict,
+      text,
+      [{ start: pan, end: pan + 3, text: 'PAN', type: 'Chemical' }],
+      {
+        threshold: 0.5,
+        abbreviations: false,
+      },
+    );
     expect(off[0]!.conceptId).toBe('D010000');
   });
 
@@ -190,16 +244,20 @@ describe('per-abstract normalization', () => {
     expect(res.map((r) => r.conceptId)).toEqual(['-1', '-1', '-1', '-1']);
     expect(res[2]!.conceptScore).toBe(0);
     // A lower threshold admits the similar name.
-    expect(normalizeDocumentMentions(dict, '', [at('puromycin aminonucleosid')], { threshold: 0.5 })[0]!.conceptId).toBe(
-      'D011692',
-    );
+    expect(
+      normalizeDocumentMentions(dict, '', [at('puromycin aminonucleosid')], { threshold: 0.5 })[0]!.conceptId,
+    ).toBe('D011692');
   });
 
   it('a coordinated mention the dictionary lacks whole gets the ids of its known parts, joined by |', () => {
     const res = normalizeDocumentMentions(
       dict,
       '',
-      [at('breast and ovarian cancers', 'Disease'), at('cleft lip and palate', 'Disease'), at('breast and zzqx cancer', 'Disease')],
+      [
+        at('breast and ovarian cancers', 'Disease'),
+        at('cleft lip and palate', 'Disease'),
+        at('breast and zzqx cancer', 'Disease'),
+      ],
       { threshold: 0.6 },
     );
     expect(res.map((r) => [r.conceptId, r.via])).toEqual([
@@ -208,25 +266,42 @@ describe('per-abstract normalization', () => {
       ['D001943', 'composite'],
     ]);
     // Known whole, the dictionary's answer stands; switched off, the whole mention is looked up alone.
-    expect(normalizeDocumentMentions(dict, '', [at('ocular and auditory toxicity', 'Disease')], { threshold: 0.6 })[0]).toMatchObject({
+    expect(
+      normalizeDocumentMentions(dict, '', [at('ocular and auditory toxicity', 'Disease')], {
+        threshold: 0.6,
+      })[0],
+    ).toMatchObject({
       conceptId: 'D014786|D006311',
       via: 'exact',
     });
-    const off = normalizeDocumentMentions(dict, '', [at('cleft lip and palate', 'Disease')], { threshold: 0.6, composites: false });
+    const off = normalizeDocumentMentions(dict, '', [at('cleft lip and palate', 'Disease')], {
+      threshold: 0.6,
+      composites: false,
+    });
     expect(off[0]!.via).not.toBe('composite');
   });
 
   it('one normalized name gets one answer per abstract: the most confident, across case and plural', () => {
     // "Ovarian cancers" alone would be a weaker (normalized) answer; "ovarian cancer" is exact.
-    const t = normalizeDocumentMentions(dict, '', [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')], {
-      threshold: 0.5,
-    });
+    const t = normalizeDocumentMentions(
+      dict,
+      '',
+      [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')],
+      {
+        threshold: 0.5,
+      },
+    );
     expect(t[0]).toEqual(t[1]);
     expect(t[0]!.via).toBe('exact');
-    const off = normalizeDocumentMentions(dict, '', [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')], {
-      threshold: 0.5,
-      consistency: false,
-    });
+    const off = normalizeDocumentMentions(
+      dict,
+      '',
+      [at('Ovarian Cancers', 'Disease'), at('ovarian cancer', 'Disease')],
+      {
+        threshold: 0.5,
+        consistency: false,
+      },
+    );
     expect(off[0]!.via).toBe('normalized');
   });
 
@@ -286,10 +361,15 @@ describe('normalizeConcepts operator', () => {
       ]),
     ];
     const out = await lastValueFrom(
-      from(input.map((v, i) => envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }))).pipe(
-        normalizeConcepts({ model: bundle, options: { threshold: 0.6 } }),
-        toArray(),
-      ),
+      from(
+        input.map((v, i) =>
+          envelope(v, {
+            key: v.pmid,
+            origin: { kind: 'memory', source: 't', index: i },
+            ack: AckToken.noop(),
+          }),
+        ),
+      ).pipe(normalizeConcepts({ model: bundle, options: { threshold: 0.6 } }), toArray()),
     );
     const ents = out[0]!.value.sentences[0]!.entities;
     expect(ents.map((e) => e.conceptId)).toEqual(['D002945', 'D002945', 'D051437', 'D002945', '-1', null]);
@@ -301,12 +381,18 @@ describe('normalizeConcepts operator', () => {
   it('a malformed abstract goes to the dead letters and the stream goes on', async () => {
     const dlq = new MemoryDeadLetters();
     const good = doc('2', 'hepatitis', [[0, 9, 'Disease']]);
-    const src = new MemorySource<DocumentWithEntities>('docs', [{ pmid: 'bad' } as DocumentWithEntities, good], {
-      deadLetters: dlq,
-    });
+    const src = new MemorySource<DocumentWithEntities>(
+      'docs',
+      [{ pmid: 'bad' } as DocumentWithEntities, good],
+      {
+        deadLetters: dlq,
+      },
+    );
     const sink = new MemorySink<unknown>('out');
     await lastValueFrom(
-      src.open().pipe(normalizeConcepts({ normalizer: createNormalizer(dict, 0.5) }), sink.write(), toArray()),
+      src
+        .open()
+        .pipe(normalizeConcepts({ normalizer: createNormalizer(dict, 0.5) }), sink.write(), toArray()),
     );
     expect(sink.items).toHaveLength(1);
     expect(src.failed.map((f) => f.index)).toEqual([0]);
@@ -318,4 +404,3 @@ describe('normalizeConcepts operator', () => {
     expect(() => loadNormalizer('/nonexistent/bundle')).toThrow(/model.json/);
   });
 });
-

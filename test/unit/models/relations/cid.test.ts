@@ -25,7 +25,11 @@ const fixtures = join(import.meta.dirname, '../../../fixtures');
 const bundle = join(fixtures, 'models/cid-relations');
 const docs = parsePubtator(readFileSync(join(fixtures, 'io/cid-tiny.pubtator'), 'utf8'));
 
-function doc(text: string, mentions: Array<[string, string, string]>, sentences?: Array<[number, number]>): CidDocument {
+function doc(
+  text: string,
+  mentions: Array<[string, string, string]>,
+  sentences?: Array<[number, number]>,
+): CidDocument {
   let from = 0;
   return {
     pmid: '1',
@@ -70,7 +74,12 @@ describe('CID candidates', () => {
     const c1 = candidates.find((x) => x.chemical === 'C1')!;
     expect(c1.features).toHaveLength(CID_FEATURES.length);
     // Closest evidence first: the title's "Cocaine-induced seizures".
-    expect(c1.evidence[0]).toMatchObject({ chemicalSentence: 0, diseaseSentence: 0, chemicalStart: 0, diseaseStart: 16 });
+    expect(c1.evidence[0]).toMatchObject({
+      chemicalSentence: 0,
+      diseaseSentence: 0,
+      chemicalStart: 0,
+      diseaseStart: 16,
+    });
   });
 
   it('composite ids count for each part; -1 and missing ids make no candidate; one entity type only gives none', () => {
@@ -129,7 +138,11 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     const out = await lastValueFrom(
       from(
         input.map((v, i) =>
-          envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+          envelope(v, {
+            key: v.pmid,
+            origin: { kind: 'memory', source: 't', index: i },
+            ack: AckToken.noop(),
+          }),
         ),
       ).pipe(extractCidRelations({ model: bundle, maxBatch: 4, maxWaitMs: 1 }), toArray()),
     );
@@ -152,8 +165,12 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     const gold = new Set(docs.flatMap((d) => goldCid(d).map(([c, x]) => `${d.pmid}\t${c}\t${x}`)));
     const all = out.flatMap((e) => e.value.cid.relations);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const pos = all.filter((r) => gold.has(`${r.pmid}\t${r.chemical}\t${r.disease}`)).map((r) => r.probability);
-    const neg = all.filter((r) => !gold.has(`${r.pmid}\t${r.chemical}\t${r.disease}`)).map((r) => r.probability);
+    const pos = all
+      .filter((r) => gold.has(`${r.pmid}\t${r.chemical}\t${r.disease}`))
+      .map((r) => r.probability);
+    const neg = all
+      .filter((r) => !gold.has(`${r.pmid}\t${r.chemical}\t${r.disease}`))
+      .map((r) => r.probability);
     expect(mean(pos)).toBeGreaterThan(mean(neg));
   });
 
@@ -167,7 +184,9 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     );
     const sink = new MemorySink<unknown>('out');
     await lastValueFrom(
-      src.open().pipe(extractCidRelations({ model: bundle, maxBatch: 8, maxWaitMs: 1 }), sink.write(), toArray()),
+      src
+        .open()
+        .pipe(extractCidRelations({ model: bundle, maxBatch: 8, maxWaitMs: 1 }), sink.write(), toArray()),
     );
     expect(sink.items).toHaveLength(2);
     expect(src.failed.map((f) => f.index)).toEqual([1]);
@@ -178,13 +197,22 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     const records = await lastValueFrom(
       from(
         input.map((v, i) =>
-          envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+          envelope(v, {
+            key: v.pmid,
+            origin: { kind: 'memory', source: 't', index: i },
+            ack: AckToken.noop(),
+          }),
         ),
       ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0 }), toArray()),
     );
     const texts = new Map(input.map((d) => [d.pmid, d.text]));
     const candidates = input.reduce(
-      (n, d) => n + cidCandidates({ ...d, mentions: d.sentences.flatMap((s) => s.entities.map((e) => ({ ...e, text: '' }))) }).candidates.length,
+      (n, d) =>
+        n +
+        cidCandidates({
+          ...d,
+          mentions: d.sentences.flatMap((s) => s.entities.map((e) => ({ ...e, text: '' }))),
+        }).candidates.length,
       0,
     );
     expect(records).toHaveLength(candidates);
@@ -198,7 +226,11 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
     const strict = await lastValueFrom(
       from(
         input.map((v, i) =>
-          envelope(v, { key: v.pmid, origin: { kind: 'memory', source: 't', index: i }, ack: AckToken.noop() }),
+          envelope(v, {
+            key: v.pmid,
+            origin: { kind: 'memory', source: 't', index: i },
+            ack: AckToken.noop(),
+          }),
         ),
       ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0.999999 }), toArray()),
     );
@@ -206,6 +238,8 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
   });
 
   it('a bundle whose feature list differs from the engine is refused', async () => {
-    await expect(createCidClassifier(join(fixtures, 'models/relations'))).rejects.toThrow(/cid-relations bundle/);
+    await expect(createCidClassifier(join(fixtures, 'models/relations'))).rejects.toThrow(
+      /cid-relations bundle/,
+    );
   });
 });
