@@ -109,8 +109,11 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
     await expect(dead.first().textContent()).resolves.toContain('validate-article');
     await expect(dead.first().textContent()).resolves.toContain('91000000');
     await expect(page.locator('#total-dead').textContent()).resolves.toBe('1');
-    // The model step is on the graph with its batches.
-    await expect(page.locator('.node.step[data-step="ner"]').textContent()).resolves.toMatch(/model.*batch/s);
+    // The model step is on the graph with its batches (step figures come with the next sampling period,
+    // which can follow the first predictions: wait for it).
+    await expect
+      .poll(() => page.locator('.node.step[data-step="ner"]').textContent(), { timeout: 15_000 })
+      .toMatch(/model.*batch/s);
 
     // Feed an abstract every 400 ms and watch the page for ~25 updates (one a second).
     const others = [...blocks.entries()];
