@@ -6,10 +6,11 @@ import { ModelError } from '../errors.ts';
 import {
   afterCause,
   bagKey,
+  bagKeyOfWords,
   canonicalWords,
   foldCase,
-  nameWords,
-  stemKey,
+  foldedWords,
+  stemKeyOfWords,
   trigrams,
 } from './conceptNames.ts';
 
@@ -83,6 +84,37 @@ function best(v: Votes): { id: string; share: number } {
   return { id, share: total > 0 ? top / total : 0 };
 }
 
+/**
+ * The similarity ranker's index over a type's distinct names: TF-IDF weighted trigram vectors stored
+ * as postings (trigram id -> the names having it, with the trigram's weight in each name) in flat typed
+ * arrays, built once when the dictionary loads. A query walks the postings of its own trigrams only and
+ * gets, in one pass, every touched name's shared-trigram count and dot product.
+ */
+interface RankerIndex {
+  /** Distinct normalized names (composites left out), by index. */
+  names: string[];
+  /** L2 norm of each name's weighted trigram vector. */
+  norms: Float64Array;
+  /** The best id of each name and that id's share of the name's votes (as {@link best} gives them). */
+  bestIds: string[];
+  bestShares: Float64Array;
+  /** trigram -> its id (an index into idf and postStart). */
+  gramIds: Map<string, number>;
+  /** Inverse document frequency of each trigram over the names (rare trigrams weigh more). */
+  idf: Float64Array;
+  /** The idf of a trigram no name has (the query's own unmatched trigrams still count in its norm). */
+  unseenIdf: number;
+  /** Postings of trigram g: names postName[postStart[g] .. postStart[g + 1]) (ascending), weights postWeight. */
+  postStart: Int32Array;
+  postName: Int32Array;
+  postWeight: Float64Array;
+  /** Per-name scratch of a query, left zeroed between queries: shared-trigram counts and dot products. */
+  shared: Int32Array;
+  dot: Float64Array;
+  /** The names a query touched, in first-touch order (scratch). */
+  touched: Int32Array;
+}
+
 interface TypeIndex {
   exact: Map<string, Votes>;
   normalized: Map<string, Votes>;
@@ -91,35 +123,15 @@ interface TypeIndex {
   canonical: Map<string, Votes>;
   /** Stemmed words, order-free: the stem tier ("necrotic" meets "necrosis"). */
   stem: Map<string, Votes>;
-  /** Distinct normalized names with their TF-IDF weighted trigram vectors, for the similarity ranker. */
-  names: Array<{ name: string; norm: number; grams: Map<string, number> }>;
-  /** Inverse document frequency of each trigram over the names (rare trigrams weigh more). */
-  idf: Map<string, number>;
-  /** The idf of a trigram no name has (the query's own unmatched trigrams still count in its norm). */
-  unseenIdf: number;
-  /** trigram -> indexes into names (candidate generation without scanning every name). */
-  postings: Map<string, number[]>;
-  /** Per-name shared-trigram counters of the ranker, allocated on first use and left zeroed. */
-  scratch?: Int32Array;
+  /** The similarity ranker's index (built after every entry is added). */
+  ranker?: RankerIndex;
 }
 
+/** Trigram counts of a normalized name, in first-occurrence order. */
 function gramCounts(norm: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const g of trigrams(norm)) m.set(g, (m.get(g) ?? 0) + 1);
   return m;
-}
-
-/** Trigram counts weighted by their idf over the type's names (TF-IDF). */
-function weigh(counts: Map<string, number>, ix: TypeIndex): Map<string, number> {
-  const w = new Map<string, number>();
-  for (const [g, c] of counts) w.set(g, c * (ix.idf.get(g) ?? ix.unseenIdf));
-  return w;
-}
-
-function l2(m: Map<string, number>): number {
-  let s = 0;
-  for (const v of m.values()) s += v * v;
-  return Math.sqrt(s);
 }
 
 const STOP = new Set(['of', 'the', 'and', 'in', 'a', 'an', 'to', 'with', 'by', 'on', 'for']);
@@ -141,7 +153,8 @@ export interface LookupOptions {
 export class ConceptDictionary {
   private readonly byType = new Map<string, TypeIndex>();
   // Mention strings repeat across abstracts: lookups are cached by (type, text, options), bounded (the
-  // oldest entry goes first), so the trigram ranker runs once per distinct string while memory stays flat.
+  // least recently used entry goes first), so the trigram ranker runs once per distinct string while
+  // memory stays flat.
   private readonly cache = new Map<string, LookupResult | null>();
 
   private readonly cacheSize: number;
@@ -200,10 +213,6 @@ export class ConceptDictionary {
           bag: new Map(),
           canonical: new Map(),
           stem: new Map(),
-          names: [],
-          postings: new Map(),
-          idf: new Map(),
-          unseenIdf: 1,
         }),
       );
     return ix;
@@ -211,38 +220,87 @@ export class ConceptDictionary {
 
   private add(e: DictionaryEntry): void {
     const ix = this.index(e.type);
-    vote(ix.exact, foldCase(e.name), e.id, e.count);
-    vote(ix.normalized, nameWords(e.name).join(' '), e.id, e.count);
-    vote(ix.bag, bagKey(e.name), e.id, e.count);
-    vote(ix.canonical, canonicalKey(nameWords(e.name)), e.id, e.count);
-    if (!e.id.includes('|')) vote(ix.stem, stemKey(e.name), e.id, e.count);
+    const folded = foldCase(e.name);
+    const words = foldedWords(folded);
+    vote(ix.exact, folded, e.id, e.count);
+    vote(ix.normalized, words.join(' '), e.id, e.count);
+    vote(ix.bag, bagKeyOfWords(words), e.id, e.count);
+    vote(ix.canonical, canonicalKey(words), e.id, e.count);
+    if (!e.id.includes('|')) vote(ix.stem, stemKeyOfWords(words), e.id, e.count);
   }
 
   private indexNames(ix: TypeIndex): void {
     // Names annotated as composites ("ocular and auditory toxicity": two ids) answer only when matched
     // whole; as a loose candidate they would hand both ids to a mention that names one of them.
-    const keys = [...ix.normalized.entries()].filter(([, v]) => !best(v).id.includes('|')).map(([k]) => k);
-    const counts = keys.map(gramCounts);
-    const df = new Map<string, number>();
-    for (const c of counts) for (const g of c.keys()) df.set(g, (df.get(g) ?? 0) + 1);
-    for (const [g, n] of df) ix.idf.set(g, Math.log((1 + keys.length) / (1 + n)) + 1);
-    ix.unseenIdf = Math.log(1 + keys.length) + 1;
-    keys.forEach((name, k) => {
-      const grams = weigh(counts[k]!, ix);
-      ix.names.push({ name, norm: l2(grams), grams });
-      for (const g of grams.keys()) {
-        let p = ix.postings.get(g);
-        if (!p) ix.postings.set(g, (p = []));
-        p.push(k);
+    const names: string[] = [];
+    const bestIds: string[] = [];
+    const shares: number[] = [];
+    for (const [k, v] of ix.normalized) {
+      const b = best(v);
+      if (b.id.includes('|')) continue;
+      names.push(k);
+      bestIds.push(b.id);
+      shares.push(b.share);
+    }
+    const counts = names.map(gramCounts);
+    const gramIds = new Map<string, number>();
+    const df: number[] = [];
+    let total = 0;
+    for (const c of counts)
+      for (const g of c.keys()) {
+        let id = gramIds.get(g);
+        if (id === undefined) gramIds.set(g, (id = df.push(0) - 1));
+        df[id]!++;
+        total++;
       }
+    const idf = new Float64Array(df.length);
+    for (let g = 0; g < df.length; g++) idf[g] = Math.log((1 + names.length) / (1 + df[g]!)) + 1;
+    // Postings laid out by trigram id; names are visited in index order, so each list is ascending.
+    const postStart = new Int32Array(df.length + 1);
+    for (let g = 0; g < df.length; g++) postStart[g + 1] = postStart[g]! + df[g]!;
+    const fill = postStart.slice(0, df.length);
+    const postName = new Int32Array(total);
+    const postWeight = new Float64Array(total);
+    const norms = new Float64Array(names.length);
+    counts.forEach((c, k) => {
+      let s = 0;
+      for (const [g, n] of c) {
+        const id = gramIds.get(g)!;
+        const w = n * idf[id]!;
+        s += w * w;
+        const p = fill[id]!++;
+        postName[p] = k;
+        postWeight[p] = w;
+      }
+      norms[k] = Math.sqrt(s);
     });
+    ix.ranker = {
+      names,
+      norms,
+      bestIds,
+      bestShares: Float64Array.from(shares),
+      gramIds,
+      idf,
+      unseenIdf: Math.log(1 + names.length) + 1,
+      postStart,
+      postName,
+      postWeight,
+      shared: new Int32Array(names.length),
+      dot: new Float64Array(names.length),
+      touched: new Int32Array(names.length),
+    };
   }
 
   /** Looks a name of `type` up, strict tiers first; null when nothing matches at all. */
   lookup(text: string, type: string, opts: LookupOptions = {}): LookupResult | null {
     const key = `${type}\t${opts.similar === false ? 0 : 1}\t${opts.maxCandidates ?? 200}\t${text}`;
     const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      // Least recently used goes first: a hit moves to the back.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
     const r = this.lookupUncached(text, type, opts);
     if (this.cacheSize === 0) return r;
     if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
@@ -259,16 +317,18 @@ export class ConceptDictionary {
     const ix = this.byType.get(type);
     if (!ix) return null;
     const folded = foldCase(text);
-    const words = nameWords(text);
+    const words = foldedWords(folded);
     const norm = words.join(' ');
-    const tiers: Array<[LookupTier, Map<string, Votes>, string]> = [
-      ['exact', ix.exact, folded],
-      ['normalized', ix.normalized, norm],
-      ['bag', ix.bag, bagKey(text)],
-      ['bag', ix.canonical, canonicalKey(words)],
-      ['stem', ix.stem, stemKey(text)],
+    // Strict to loose; each key is computed only when the tiers before it missed.
+    const tiers: Array<[LookupTier, Map<string, Votes>, () => string]> = [
+      ['exact', ix.exact, () => folded],
+      ['normalized', ix.normalized, () => norm],
+      ['bag', ix.bag, () => bagKeyOfWords(words)],
+      ['bag', ix.canonical, () => canonicalKey(words)],
+      ['stem', ix.stem, () => stemKeyOfWords(words)],
     ];
-    for (const [tier, map, key] of tiers) {
+    for (const [tier, map, keyOf] of tiers) {
+      const key = keyOf();
       const v = map.get(key);
       if (v) {
         const b = best(v);
@@ -319,32 +379,90 @@ export class ConceptDictionary {
     return this.similar(ix, norm, opts.maxCandidates ?? 200);
   }
 
-  /** Cosine similarity of trigram counts against the names sharing the most trigrams. */
+  /**
+   * Cosine similarity of TF-IDF trigram vectors against the names sharing the most trigrams: the
+   * `maxCandidates` names with the most shared trigrams (ties: the lower index) are the candidates, and
+   * the best cosine among them answers (ties: the earlier candidate in that order).
+   */
   private similar(ix: TypeIndex, norm: string, maxCandidates: number): LookupResult | null {
-    const q = weigh(gramCounts(norm), ix);
-    const qn = l2(q);
-    // Shared-trigram counts in a typed array reused across lookups (a Map per lookup was the ranker's
-    // main cost: common trigrams post to thousands of names); `touched` lists the entries to reset.
-    const shared = (ix.scratch ??= new Int32Array(ix.names.length));
-    const touched: number[] = [];
-    for (const g of q.keys())
-      for (const k of ix.postings.get(g) ?? []) if (shared[k]!++ === 0) touched.push(k);
-    if (touched.length === 0) return null;
-    touched.sort((a, b) => shared[b]! - shared[a]! || a - b);
-    const cands = touched.length > maxCandidates ? touched.slice(0, maxCandidates) : touched;
-    let top: { k: number; cos: number } | null = null;
-    for (const k of cands) {
-      const n = ix.names[k]!;
-      let dot = 0;
-      for (const [g, c] of q) dot += c * (n.grams.get(g) ?? 0);
-      const cos = dot / (qn * n.norm || 1);
-      if (!top || cos > top.cos) top = { k, cos };
+    const r = ix.ranker;
+    if (!r) return null;
+    const { shared, dot, touched, postStart, postName, postWeight } = r;
+    // The query's weighted trigrams, summed in first-occurrence order (the dot products and the norm
+    // add their terms in this order, so the floating-point results do not depend on the layout).
+    let qss = 0;
+    let nTouched = 0;
+    let maxShared = 0;
+    for (const [g, c] of gramCounts(norm)) {
+      const id = r.gramIds.get(g);
+      const w = c * (id === undefined ? r.unseenIdf : r.idf[id]!);
+      qss += w * w;
+      if (id === undefined) continue;
+      for (let p = postStart[id]!, end = postStart[id + 1]!; p < end; p++) {
+        const k = postName[p]!;
+        const s = ++shared[k]!;
+        if (s === 1) touched[nTouched++] = k;
+        if (s > maxShared) maxShared = s;
+        dot[k]! += w * postWeight[p]!;
+      }
     }
-    for (const k of touched) shared[k] = 0;
-    if (!top) return null;
-    const name = ix.names[top.k]!.name;
-    const b = best(ix.normalized.get(name)!);
-    return { id: b.id, score: TIER_WEIGHT.similar * top.cos * (0.5 + 0.5 * b.share), tier: 'similar', name };
+    if (nTouched === 0) return null;
+    const qn = Math.sqrt(qss);
+    const limit = maxCandidates >= 1 ? Math.floor(maxCandidates) : 0;
+    // The candidates: every name with more shared trigrams than `cut`, and the first `atCut` (by index)
+    // of those with exactly `cut`; all touched names when they are no more than `limit`.
+    let cut = 0;
+    let atCut = 0;
+    let wholeCut = true;
+    if (nTouched > limit) {
+      const hist = new Int32Array(maxShared + 1);
+      for (let i = 0; i < nTouched; i++) hist[shared[touched[i]!]!]!++;
+      let above = 0;
+      cut = maxShared;
+      while (cut > 1 && above + hist[cut]! < limit) above += hist[cut--]!;
+      atCut = limit - above;
+      wholeCut = atCut >= hist[cut]!;
+    }
+    let topK = -1;
+    let topCos = 0;
+    let topShared = 0;
+    const consider = (k: number, s: number): void => {
+      const cos = dot[k]! / (qn * r.norms[k]! || 1);
+      if (topK < 0 || cos > topCos || (cos === topCos && (s > topShared || (s === topShared && k < topK)))) {
+        topK = k;
+        topCos = cos;
+        topShared = s;
+      }
+    };
+    if (wholeCut) {
+      for (let i = 0; i < nTouched; i++) {
+        const k = touched[i]!;
+        if (shared[k]! >= cut) consider(k, shared[k]!);
+      }
+    } else {
+      // Only some of the names at the cut are candidates: the lowest indexes, so walk them in index order.
+      for (let i = 0; i < nTouched; i++) {
+        const k = touched[i]!;
+        if (shared[k]! > cut) consider(k, shared[k]!);
+      }
+      for (let k = 0; atCut > 0 && k < shared.length; k++)
+        if (shared[k] === cut) {
+          consider(k, cut);
+          atCut--;
+        }
+    }
+    for (let i = 0; i < nTouched; i++) {
+      const k = touched[i]!;
+      shared[k] = 0;
+      dot[k] = 0;
+    }
+    if (topK < 0) return null;
+    return {
+      id: r.bestIds[topK]!,
+      score: TIER_WEIGHT.similar * topCos * (0.5 + 0.5 * r.bestShares[topK]!),
+      tier: 'similar',
+      name: r.names[topK]!,
+    };
   }
 }
 

@@ -105,7 +105,12 @@ export function foldCase(s: string): string {
  * split apart ("5FU" and "5-FU" both give 5 fu), plurals made singular.
  */
 export function nameWords(s: string): string[] {
-  return foldCase(s)
+  return foldedWords(foldCase(s));
+}
+
+/** {@link nameWords} of a string already through {@link foldCase} (callers that need both fold once). */
+export function foldedWords(folded: string): string[] {
+  return folded
     .replace(/'s\b/gu, '')
     .replace(/(\p{L})(\p{N})|(\p{N})(\p{L})/gu, (_m, a, b, c, d) => (a ? `${a} ${b}` : `${c} ${d}`))
     .split(/[^\p{L}\p{N}]+/u)
@@ -189,15 +194,12 @@ export function stemWord(w: string): string {
 
 /** Order-free key of stemmed words without function words (the stem tier). */
 export function stemKey(s: string): string {
-  return [
-    ...new Set(
-      nameWords(s)
-        .filter((w) => !BAG_STOP.has(w))
-        .map(stemWord),
-    ),
-  ]
-    .sort()
-    .join(' ');
+  return stemKeyOfWords(nameWords(s));
+}
+
+/** {@link stemKey} of a name's {@link nameWords}. */
+export function stemKeyOfWords(words: readonly string[]): string {
+  return [...new Set(words.filter((w) => !BAG_STOP.has(w)).map(stemWord))].sort().join(' ');
 }
 
 /** The normalized name: {@link nameWords} joined by single spaces. */
@@ -210,7 +212,12 @@ const BAG_STOP = new Set(['of', 'the', 'and', 'in', 'a', 'an', 'to', 'with', 'by
 
 /** Order-free key: the sorted distinct words without function words. */
 export function bagKey(s: string): string {
-  const ws = [...new Set(nameWords(s).filter((w) => !BAG_STOP.has(w)))];
+  return bagKeyOfWords(nameWords(s));
+}
+
+/** {@link bagKey} of a name's {@link nameWords}. */
+export function bagKeyOfWords(words: readonly string[]): string {
+  const ws = [...new Set(words.filter((w) => !BAG_STOP.has(w)))];
   return ws.sort().join(' ');
 }
 

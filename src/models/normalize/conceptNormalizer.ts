@@ -110,13 +110,20 @@ export function normalizeDocumentMentions(
   });
   if (o.consistency) {
     const bestOf = new Map<string, NormalizedMention>();
-    mentions.forEach((m, i) => {
-      const k = `${m.type}\t${normalizeName(m.text ?? '')}`;
+    // Names repeat within an abstract: each distinct text is normalized once.
+    const names = new Map<string, string>();
+    const keys = mentions.map((m) => {
+      const t = m.text ?? '';
+      let n = names.get(t);
+      if (n === undefined) names.set(t, (n = normalizeName(t)));
+      return `${m.type}\t${n}`;
+    });
+    keys.forEach((k, i) => {
       const b = bestOf.get(k);
       if (!b || raw[i]!.conceptScore > b.conceptScore) bestOf.set(k, raw[i]!);
     });
-    mentions.forEach((m, i) => {
-      raw[i] = bestOf.get(`${m.type}\t${normalizeName(m.text ?? '')}`)!;
+    keys.forEach((k, i) => {
+      raw[i] = bestOf.get(k)!;
     });
   }
   return raw.map((r) => (r.conceptScore >= threshold ? { ...r } : { ...r, conceptId: UNKNOWN_CONCEPT }));

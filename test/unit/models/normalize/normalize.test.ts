@@ -196,6 +196,19 @@ describe('dictionary lookup', () => {
     expect(small.lookup('hepatitis', 'Chemical')?.id).not.toBe('D056486');
   });
 
+  it('the cache drops the least recently used lookup first', () => {
+    const d = new ConceptDictionary(dict.entries, { cacheSize: 2 });
+    const a = d.lookup('hepatitis', 'Disease');
+    const b = d.lookup('anemia', 'Disease');
+    expect(d.lookup('hepatitis', 'Disease')).toBe(a); // a hit: hepatitis is now the most recent
+    d.lookup('seizure', 'Disease'); // evicts anemia, not hepatitis
+    expect(d.cachedLookups).toBe(2);
+    expect(d.lookup('hepatitis', 'Disease')).toBe(a);
+    const b2 = d.lookup('anemia', 'Disease');
+    expect(b2).toEqual(b);
+    expect(b2).not.toBe(b); // looked up again
+  });
+
   it('round-trips through its JSON and rejects a malformed file', () => {
     const back = ConceptDictionary.fromJson(JSON.parse(JSON.stringify(dict.toJson())));
     expect(back.lookup('PAN', 'Chemical')?.id).toBe('D010000');
