@@ -1,14 +1,29 @@
 // The only module that imports onnxruntime-node (with its worker script, sessionWorker.mjs): everything
-// else sees ModelSession and plain tensors.
+// else sees ModelSession and plain tensors. It loads onnxruntime-node when first used (a session opened, a
+// tensor made), not when it is imported, so commands that only read a topology (`describe`) do not load it.
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { metrics } from '../obs/metrics.ts';
 import { ModelError } from './errors.ts';
 
-export type Tensor = ort.Tensor;
-export type Feeds = Record<string, ort.Tensor>;
-export type Outputs = Record<string, ort.Tensor>;
+export type Tensor = Ort.Tensor;
+export type Feeds = Record<string, Ort.Tensor>;
+export type Outputs = Record<string, Ort.Tensor>;
+
+type OrtModule = typeof Ort;
+let ortModule: OrtModule | undefined;
+
+/** onnxruntime-node, imported when a session is opened. */
+async function loadOrt(): Promise<OrtModule> {
+  return (ortModule ??= await import('onnxruntime-node'));
+}
+
+/** onnxruntime-node for the synchronous tensor helpers: the loaded module, or required now (same instance). */
+function ortNow(): OrtModule {
+  return (ortModule ??= createRequire(import.meta.url)('onnxruntime-node') as OrtModule);
+}
 
 export const PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -55,19 +70,23 @@ export function resolveBackendConfig(opts: BackendOptions = {}): BackendConfig {
 }
 
 /** int64 tensor from numbers or a BigInt64Array. */
-export function int64(data: BigInt64Array | readonly number[], dims: readonly number[]): ort.Tensor {
+export function int64(data: BigInt64Array | readonly number[], dims: readonly number[]): Ort.Tensor {
   const arr = data instanceof BigInt64Array ? data : BigInt64Array.from(data, (x) => BigInt(x));
-  return new ort.Tensor('int64', arr, dims);
+  return new (ortNow().Tensor)('int64', arr, dims);
 }
 
 /** float32 tensor. */
-export function float32(data: Float32Array | readonly number[], dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor('float32', data instanceof Float32Array ? data : Float32Array.from(data), dims);
+export function float32(data: Float32Array | readonly number[], dims: readonly number[]): Ort.Tensor {
+  return new (ortNow().Tensor)(
+    'float32',
+    data instanceof Float32Array ? data : Float32Array.from(data),
+    dims,
+  );
 }
 
 /** bool tensor (Optimum's merged decoder `use_cache_branch`). */
-export function bool(data: readonly boolean[], dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor(
+export function bool(data: readonly boolean[], dims: readonly number[]): Ort.Tensor {
+  return new (ortNow().Tensor)(
     'bool',
     Uint8Array.from(data, (b) => (b ? 1 : 0)),
     dims,
@@ -75,7 +94,7 @@ export function bool(data: readonly boolean[], dims: readonly number[]): ort.Ten
 }
 
 /** A tensor's data as Float32Array (throws when the output is not float32). */
-export function f32(t: ort.Tensor | undefined, what: string): Float32Array {
+export function f32(t: Ort.Tensor | undefined, what: string): Float32Array {
   if (!t || !(t.data instanceof Float32Array))
     throw new ModelError('runtime', `${what}: expected a float32 output, got ${t ? t.type : 'nothing'}`, {
       retriable: false,
@@ -98,16 +117,16 @@ export function intraOpThreadsFor(cfg: Pick<BackendConfig, 'intraOpNumThreads'>)
 interface SessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
-  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly inputMetadata: readonly Ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly Ort.InferenceSession.ValueMetadata[];
   run(feeds: Feeds): Promise<Outputs>;
   run(feeds: Feeds, fetches: readonly string[]): Promise<Outputs>;
   release(): Promise<void>;
 }
 
 interface WireTensor {
-  type: ort.Tensor.Type;
-  data: ort.Tensor.DataType;
+  type: Ort.Tensor.Type;
+  data: Ort.Tensor.DataType;
   dims: number[];
 }
 type WorkerMessage =
@@ -135,7 +154,7 @@ class WorkerSession implements SessionLike {
 
   private constructor(
     private readonly path: string,
-    private readonly options: ort.InferenceSession.SessionOptions,
+    private readonly options: Ort.InferenceSession.SessionOptions,
     private readonly meta: Pick<
       SessionLike,
       'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'
@@ -148,14 +167,14 @@ class WorkerSession implements SessionLike {
   get outputNames(): readonly string[] {
     return this.meta.outputNames;
   }
-  get inputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+  get inputMetadata(): readonly Ort.InferenceSession.ValueMetadata[] {
     return this.meta.inputMetadata;
   }
-  get outputMetadata(): readonly ort.InferenceSession.ValueMetadata[] {
+  get outputMetadata(): readonly Ort.InferenceSession.ValueMetadata[] {
     return this.meta.outputMetadata;
   }
 
-  static async create(path: string, options: ort.InferenceSession.SessionOptions): Promise<WorkerSession> {
+  static async create(path: string, options: Ort.InferenceSession.SessionOptions): Promise<WorkerSession> {
     const { worker, meta } = await WorkerSession.spawn(path, options);
     const s = new WorkerSession(path, options, meta);
     s.adopt(worker);
@@ -165,7 +184,7 @@ class WorkerSession implements SessionLike {
   /** Starts a worker and waits for its session to open (rejects with ORT's message when it cannot). */
   private static spawn(
     path: string,
-    options: ort.InferenceSession.SessionOptions,
+    options: Ort.InferenceSession.SessionOptions,
   ): Promise<{ worker: Worker; meta: Extract<WorkerMessage, { type: 'ready' }>['meta'] }> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(workerScript, { workerData: { path, options } });
@@ -199,7 +218,7 @@ class WorkerSession implements SessionLike {
       else {
         const outs: Outputs = {};
         for (const [name, t] of Object.entries(m.outputs))
-          outs[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+          outs[name] = new (ortNow().Tensor)(t.type, t.data as never, t.dims);
         p.resolve(outs);
       }
     });
@@ -294,7 +313,8 @@ export class ModelSession {
   static async open(path: string, opts: BackendOptions = {}): Promise<ModelSession> {
     const cfg = resolveBackendConfig(opts);
     const intra = intraOpThreadsFor(cfg);
-    const so: ort.InferenceSession.SessionOptions = {
+    const ort = await loadOrt();
+    const so: Ort.InferenceSession.SessionOptions = {
       executionProviders: [...cfg.executionProviders],
       graphOptimizationLevel: cfg.graphOptimizationLevel,
       ...(intra > 0 ? { intraOpNumThreads: intra } : {}),

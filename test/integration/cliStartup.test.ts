@@ -3,7 +3,7 @@
 // ONNX Runtime, kafkajs, Avro, zod or the mock cluster; a command imports those when it runs.
 // Every module the spawned CLI loads is recorded by a loader hook (test/helpers/recordImports.mjs).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -43,11 +43,25 @@ const HEAVY = [
 ];
 const heavyIn = (modules: string[]): string[] => modules.filter((m) => HEAVY.some((re) => re.test(m)));
 
+const loadsOrt = (modules: string[]): boolean =>
+  modules.some((m) => /\/node_modules\/onnxruntime-node\//.test(m));
+
 describe('CLI start', () => {
-  it('the hook sees a heavy import: describe <topology> loads the topology and onnxruntime-node', () => {
+  it('the hook sees a heavy import: eval ner runs a model and loads onnxruntime-node', () => {
+    const data = join(tmp, 'one.conll');
+    writeFileSync(data, 'Aspirin\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n\n');
+    const model = join(root, 'test/fixtures/models/crf-tagger');
+    const r = modulesLoaded('eval', 'ner', '--model', model, '--data', data);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ sentences: 1, tokens: 4 });
+    expect(loadsOrt(r.modules)).toBe(true);
+  });
+
+  it('describe <topology> loads the topology but not onnxruntime-node (backend.ts imports it lazily)', () => {
     const r = modulesLoaded('describe', 'ner-tagging');
     expect(r.stdout).toContain('predictions (NerPrediction)');
-    expect(r.modules.some((m) => /\/node_modules\/onnxruntime-node\//.test(m))).toBe(true);
+    expect(r.modules.some((m) => m.endsWith('/topologies/ner-tagging.ts'))).toBe(true);
+    expect(r.modules.some((m) => m.endsWith('/src/models/backend.ts'))).toBe(true);
+    expect(loadsOrt(r.modules)).toBe(false);
   });
 
   it.each(['--help', 'run --help', 'broker --help', 'eval pubtator --help'])(
