@@ -6,12 +6,13 @@ import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 
 // The commands deploy/ and docs/operations.md run must be ones the CLI really has, with flags it accepts.
-// The program is built the way src/cli/main.ts builds it: every module under src/cli/commands registers itself.
+// The program is built the way src/cli/main.ts builds it: every command module under src/cli/commands registers
+// itself. The `*Action.ts` files are what a command runs (imported when it runs) and register nothing.
 let program: Command;
 beforeAll(async () => {
   program = new Command('bioaug-stream');
   const dir = join(projectRoot, 'src/cli/commands');
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('Action.ts'))) {
     const mod = (await import(join(dir, f))) as { register?: (p: Command) => void };
     mod.register?.(program);
   }
