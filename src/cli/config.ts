@@ -19,7 +19,7 @@ import { ConfigError, formatProblems } from './config/configError.ts';
 import { coerce, ENV_VARS, FLAG_OPTIONS } from './config/configOptions.ts';
 import { describeIssue } from './config/describeIssue.ts';
 import { parseScalar, readYaml } from './config/readYaml.ts';
-import { configSchema, type Config } from './config/schema.ts';
+import { Config } from './config/schema.ts';
 import { mergeInto, setPath, type Tree } from './config/tree.ts';
 
 export { ConfigError } from './config/configError.ts';
@@ -113,7 +113,7 @@ export function parseConfig(input: unknown, origin = 'input'): Config {
 }
 
 function validate(input: unknown, origins: Map<string, string>): Config {
-  const result = configSchema.safeParse(input);
+  const result = Config.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => describeIssue(issue, input, origins));
   throw new ConfigError(formatProblems(problems), problems);

@@ -43,7 +43,7 @@ export const ConsoleConfig = z
     busyThreshold: z.number().min(0).max(1).default(0.7),
   })
   .strict();
-export type ConsoleConfig = z.input<typeof ConsoleConfig>;
+export type ConsoleConfig = z.output<typeof ConsoleConfig>;
 
 /** An invalid console configuration. */
 export class ConsoleConfigError extends StreamError {
@@ -170,7 +170,7 @@ const MAX_REASON_KEYS = 100;
 
 /** A console over one run: feed it outputs and dead letters, read snapshots. */
 export class LiveConsole {
-  readonly config: z.output<typeof ConsoleConfig>;
+  readonly config: ConsoleConfig;
   private readonly started = Date.now();
   private readonly predictions: Ring<NerPrediction>;
   private readonly augmented: Ring<{ a: AugmentedSentence; source: SourceSentence | undefined }>;
@@ -203,7 +203,7 @@ export class LiveConsole {
 
   private readonly inputs: ConsoleInputs;
 
-  constructor(inputs: ConsoleInputs, config: ConsoleConfig = {}) {
+  constructor(inputs: ConsoleInputs, config: Partial<z.input<typeof ConsoleConfig>> = {}) {
     this.inputs = { ...inputs };
     const parsed = ConsoleConfig.safeParse(config);
     if (!parsed.success)

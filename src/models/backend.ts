@@ -28,7 +28,7 @@ function ortNow(): OrtModule {
 export const PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export const backendConfigSchema = z
+export const BackendConfig = z
   .object({
     /** Tried in order; ORT falls back to the next for nodes a provider cannot run. */
     executionProviders: z.array(z.enum(PROVIDERS)).min(1).default(['cpu']),
@@ -53,12 +53,12 @@ export const backendConfigSchema = z
     worker: z.boolean().default(false),
   })
   .strict();
-export type BackendConfig = z.infer<typeof backendConfigSchema>;
-export type BackendOptions = z.input<typeof backendConfigSchema>;
+export type BackendConfig = z.output<typeof BackendConfig>;
+export type BackendOptions = z.input<typeof BackendConfig>;
 
 /** Validates backend options merged over the defaults; errors list the valid choices. */
 export function resolveBackendConfig(opts: BackendOptions = {}): BackendConfig {
-  const r = backendConfigSchema.safeParse(opts);
+  const r = BackendConfig.safeParse(opts);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ModelError(

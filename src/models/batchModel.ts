@@ -10,7 +10,7 @@ import { derive, type Envelope } from '../engine/envelope.ts';
 import { metrics } from '../obs/metrics.ts';
 import { ModelError } from './errors.ts';
 
-export const batchConfigSchema = z
+export const BatchConfig = z
   .object({
     stepId: z.string().min(1),
     maxBatch: z.number().int().min(1).max(4096).default(32),
@@ -26,7 +26,10 @@ export const batchConfigSchema = z
     maxBuffered: z.number().int().min(1).default(10_000),
   })
   .strict();
-export type BatchConfig = z.input<typeof batchConfigSchema> & {
+export type BatchConfig = z.output<typeof BatchConfig>;
+
+/** batchModel's argument: the input of BatchConfig and what is injected beside it. */
+export type BatchInit = z.input<typeof BatchConfig> & {
   /** Length of an item for bucketing (e.g. token count); omitted: one bucket. */
   bucketBy?: (value: unknown) => number;
   /** Timer scheduler (tests inject a virtual one). */
@@ -34,10 +37,8 @@ export type BatchConfig = z.input<typeof batchConfigSchema> & {
 };
 
 /** Validates a batch config merged over defaults; the error names the step and the bad fields. */
-export function resolveBatchConfig(
-  cfg: z.input<typeof batchConfigSchema>,
-): z.infer<typeof batchConfigSchema> {
-  const r = batchConfigSchema.safeParse(cfg);
+export function resolveBatchConfig(cfg: z.input<typeof BatchConfig>): BatchConfig {
+  const r = BatchConfig.safeParse(cfg);
   if (!r.success)
     throw new ModelError(
       'config',
@@ -63,7 +64,7 @@ interface Item<A> {
  * credit-based source: every held item is an unacked envelope, and the source stops at maxInFlight.
  */
 export function batchModel<A, B>(
-  config: BatchConfig,
+  config: BatchInit,
   predict: (batch: A[]) => Promise<B[]>,
 ): OperatorFunction<Envelope<A>, Envelope<B>> {
   const { bucketBy: by, scheduler: sch, ...plain } = config;

@@ -1,7 +1,7 @@
 /** Readable validation problems: the key, its value (redacted), where it came from, what is valid. */
 import { z } from 'zod';
 import { redactValue } from './redact.ts';
-import { configSchema } from './schema.ts';
+import { Config } from './schema.ts';
 import { getPath } from './tree.ts';
 
 export function describeIssue(
@@ -45,7 +45,7 @@ function originOf(key: string, origins: Map<string, string>): string {
 
 // Walks the zod schema to list the keys an object accepts at a path (for "valid keys" hints).
 function validKeysAt(path: string[]): string[] {
-  let schema: unknown = configSchema;
+  let schema: unknown = Config;
   for (const part of [...path, null]) {
     for (let i = 0; i < 5; i++) {
       const def = (schema as { _zod?: { def?: { innerType?: unknown } } })._zod?.def;

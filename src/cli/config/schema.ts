@@ -5,7 +5,7 @@ import { logLevels, saslMechanisms } from './choices.ts';
 export { logLevels, saslMechanisms } from './choices.ts';
 
 // prefault (not default) so the nested defaults are applied when a whole section is missing.
-const kafkaSchema = z
+const KafkaSectionConfig = z
   .strictObject({
     brokers: z
       .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port'))
@@ -54,8 +54,8 @@ const kafkaSchema = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  kafka: kafkaSchema,
+export const Config = z.strictObject({
+  kafka: KafkaSectionConfig,
   schemaRegistry: z
     .strictObject({
       url: z.url().optional(),
@@ -102,4 +102,4 @@ export const configSchema = z.strictObject({
 });
 
 /** The validated, defaulted configuration. */
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.output<typeof Config>;

@@ -1,24 +1,25 @@
 import type { OperatorFunction } from 'rxjs';
+import type { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
-import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { batchModel, type BatchInit } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
 import {
   createTokenTagger,
   type TaggerInput,
-  type TaggerOptions,
   type TaggerOutput,
   type TokenTagger,
+  type TokenTaggerConfig,
 } from './tokenTagger.ts';
 
 /** A sentence tagged by the model: the input plus tags, per-token confidences and entities. */
 export type Tagged<S> = S & { tags: string[]; tagScores: number[]; entities: TaggerOutput['entities'] };
 
-export type TagEntitiesConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
+export type TagEntitiesConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An already created tagger (injected; the caller disposes it) or a bundle folder loaded on first use. */
   tagger?: TokenTagger | Promise<TokenTagger>;
   model?: string;
-  taggerOptions?: TaggerOptions;
+  taggerOptions?: Partial<z.input<typeof TokenTaggerConfig>>;
 };
 
 /**

@@ -47,7 +47,7 @@ export interface TokenTagger {
   dispose(): Promise<void>;
 }
 
-export const taggerOptionsSchema = z
+export const TokenTaggerConfig = z
   .object({
     stepId: z.string().default('ner'),
     backend: z.record(z.string(), z.unknown()).optional(),
@@ -60,7 +60,7 @@ export const taggerOptionsSchema = z
     spanThreshold: z.number().min(0).max(1).default(0.5),
   })
   .strict();
-export type TaggerOptions = z.input<typeof taggerOptionsSchema>;
+export type TokenTaggerConfig = z.output<typeof TokenTaggerConfig>;
 
 /** Default of the backend option `worker` for token taggers (see createTokenTagger). */
 export const TAGGER_ON_WORKER = true;
@@ -71,8 +71,11 @@ interface Row {
 }
 
 /** Loads a token-classification bundle (project or HF layout) and returns a batched tagger. */
-export async function createTokenTagger(dir: string, opts: TaggerOptions = {}): Promise<TokenTagger> {
-  const parsed = taggerOptionsSchema.safeParse(opts);
+export async function createTokenTagger(
+  dir: string,
+  opts: Partial<z.input<typeof TokenTaggerConfig>> = {},
+): Promise<TokenTagger> {
+  const parsed = TokenTaggerConfig.safeParse(opts);
   if (!parsed.success)
     throw new ModelError(
       'config',
@@ -87,22 +90,26 @@ export async function createTokenTagger(dir: string, opts: TaggerOptions = {}): 
     task: 'token-classification',
     backend,
   })) as TokenClassificationBundle;
-  return new Tagger(bundle, o);
+  return new BundleTokenTagger(bundle, o);
 }
 
 /** Wraps an already loaded bundle (the caller keeps ownership of disposal through the tagger). */
-export function taggerFromBundle(bundle: TokenClassificationBundle, opts: TaggerOptions = {}): TokenTagger {
-  return new Tagger(bundle, taggerOptionsSchema.parse(opts));
+export function taggerFromBundle(
+  bundle: TokenClassificationBundle,
+  opts: Partial<z.input<typeof TokenTaggerConfig>> = {},
+): TokenTagger {
+  return new BundleTokenTagger(bundle, TokenTaggerConfig.parse(opts));
 }
 
-class Tagger implements TokenTagger {
+/** The TokenTagger of a loaded bundle (ONNX session, tokenizer, decoder). */
+class BundleTokenTagger implements TokenTagger {
   readonly labels: readonly string[];
   private readonly decoder: 'crf' | 'argmax' | 'span';
   private readonly window: number;
 
   constructor(
     readonly bundle: TokenClassificationBundle,
-    private readonly o: z.infer<typeof taggerOptionsSchema>,
+    private readonly o: TokenTaggerConfig,
   ) {
     this.labels = bundle.labels;
     this.decoder = o.decoder ?? bundle.decoder;

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
-import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { batchModel, type BatchInit } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
 import {
   createRelationClassifier,
@@ -15,7 +15,7 @@ import {
 /** A phrase pair with the classifier's label and probability (toRelationTriples makes the RelationTriple record of it). */
 export type ClassifiedPair = PhrasePair & RelationOutput;
 
-export type ClassifyRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
+export type ClassifyRelationsConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: RelationClassifier | Promise<RelationClassifier>;

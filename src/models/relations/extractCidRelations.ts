@@ -4,7 +4,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
-import { batchModel, type BatchConfig } from '../batchModel.ts';
+import { batchModel, type BatchInit } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
 import {
   createCidClassifier,
@@ -31,7 +31,7 @@ export interface CidOutput extends CidResult {
   modelId: string;
 }
 
-export type ExtractCidRelationsConfig = Omit<BatchConfig, 'stepId' | 'bucketBy'> & {
+export type ExtractCidRelationsConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: CidClassifier | Promise<CidClassifier>;
