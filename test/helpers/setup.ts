@@ -140,3 +140,10 @@ export function sliceConll(src: string, n: number, dst: string, opts: { crlf?: b
   );
   return dst;
 }
+
+/** A bundle folder in a temp dir whose model.json holds only `provenance` (what bundleSawData reads). */
+export function bundleWithProvenance(provenance: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-prov-'));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'x', provenance }));
+  return dir;
+}

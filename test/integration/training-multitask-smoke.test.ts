@@ -4,13 +4,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { evalNer } from '../../src/eval/evalNer.ts';
 import { runTrain, TrainUsageError } from '../../training/run.ts';
 import { sliceConll, tempDir } from '../helpers/setup.ts';
+import { onnxVsReference } from '../helpers/onnxReference.ts';
 
 const skip = skipWithoutSharedData('training-multitask-smoke');
 
@@ -127,33 +127,8 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
     it(`${head} head: ONNX matches PyTorch emissions; the engine loads and evaluates the bundle`, async () => {
       const out = heads[head];
       const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as Meta;
-      const ref = JSON.parse(readFileSync(join(dir, 'verify', `ner-${head}-mt.json`), 'utf8')) as {
-        word_ids: number[][];
-        char_ids: number[][][];
-        mask: number[][];
-        emissions: number[][][];
-      };
-      const B = ref.word_ids.length;
-      const T = ref.word_ids[0]!.length;
-      const C = ref.char_ids[0]![0]!.length;
-      const i64 = (a: number[], dims: number[]) =>
-        new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
-      const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
-      const res = await session.run({
-        word_ids: i64(ref.word_ids.flat(), [B, T]),
-        char_ids: i64(ref.char_ids.flat(2), [B, T, C]),
-        mask: new ort.Tensor('float32', Float32Array.from(ref.mask.flat()), [B, T]),
-      });
-      await session.release();
-      const L = meta.labels.length;
-      expect(res.emissions!.dims).toEqual([B, T, L]);
-      const em = res.emissions!.data as Float32Array;
-      let maxDiff = 0;
-      for (let b = 0; b < B; b++)
-        for (let t = 0; t < T; t++)
-          if (ref.mask[b]![t])
-            for (let l = 0; l < L; l++)
-              maxDiff = Math.max(maxDiff, Math.abs(em[(b * T + t) * L + l]! - ref.emissions[b]![t]![l]!));
+      const { dims, batch, maxDiff } = await onnxVsReference(out, join(dir, 'verify', `ner-${head}-mt.json`));
+      expect(dims).toEqual([...batch, meta.labels.length]);
       expect(maxDiff).toBeLessThan(1e-2);
 
       const tagger = await loadTagger(out);

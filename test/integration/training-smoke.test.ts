@@ -3,7 +3,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
@@ -11,6 +10,7 @@ import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
 import { bundleSawData } from '../../src/models/bundleProvenance.ts';
 import { sliceConll, tempDir } from '../helpers/setup.ts';
+import { onnxVsReference } from '../helpers/onnxReference.ts';
 
 const skip = skipWithoutSharedData('training-smoke');
 
@@ -124,33 +124,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(enc.ids[i]).toBe(tokenizer.model.vocab[t] ?? tokenizer.model.vocab['[UNK]']);
 
       // The ONNX export reproduces PyTorch's emissions (fp16 embeddings: small tolerance).
-      const ref = JSON.parse(readFileSync(join(dir, `${recipe}.verify.json`), 'utf8')) as {
-        word_ids: number[][];
-        char_ids: number[][][];
-        mask: number[][];
-        emissions: number[][][];
-      };
-      const B = ref.word_ids.length;
-      const T = ref.word_ids[0]!.length;
-      const C = ref.char_ids[0]![0]!.length;
-      const i64 = (a: number[], dims: number[]) =>
-        new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), dims);
-      const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
-      const res = await session.run({
-        word_ids: i64(ref.word_ids.flat(), [B, T]),
-        char_ids: i64(ref.char_ids.flat(2), [B, T, C]),
-        mask: new ort.Tensor('float32', Float32Array.from(ref.mask.flat()), [B, T]),
-      });
-      const em = res.emissions!.data as Float32Array;
-      const L = meta.labels.length;
-      let maxDiff = 0;
-      for (let b = 0; b < B; b++)
-        for (let t = 0; t < T; t++)
-          if (ref.mask[b]![t])
-            for (let l = 0; l < L; l++)
-              maxDiff = Math.max(maxDiff, Math.abs(em[(b * T + t) * L + l]! - ref.emissions[b]![t]![l]!));
+      const { maxDiff } = await onnxVsReference(out, join(dir, `${recipe}.verify.json`));
       expect(maxDiff).toBeLessThan(1e-2);
-      await session.release();
 
       const tagger = await loadTagger(out);
       try {

@@ -1,9 +1,8 @@
 // eval relations over the stream operators, on the synthetic CDR-style fixture: gold entities with the
 // tiny CID model made by the recipe, and end to end with the shipped bundles (NER, normalization, CID).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleWithProvenance } from '../../helpers/setup.ts';
 import { evalRelations, goldDocument, notHeldOut } from '../../../src/cli/commands/evalRelations.ts';
 import { readGoldArticles, scorePredictions } from '../../../src/eval/evalPubtator.ts';
 import { goldCidPairs, scoreCidRecords } from '../../../src/eval/evalRelations.ts';
@@ -107,11 +106,7 @@ describe('eval relations', () => {
   });
 });
 
-const bundle = (provenance: unknown): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'bundle-prov-'));
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'x', provenance }));
-  return dir;
-};
+const bundle = bundleWithProvenance;
 const prov = {
   train: '../shared/data/pubtator/cdr_train.pubtator',
   dev: '../shared/data/pubtator/cdr_dev.pubtator',

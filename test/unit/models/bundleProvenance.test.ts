@@ -1,14 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleWithProvenance } from '../../helpers/setup.ts';
 import { bundleSawData } from '../../../src/models/bundleProvenance.ts';
 
-const bundle = (provenance: unknown): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'bundle-prov-'));
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ task: 'x', provenance }));
-  return dir;
-};
+const bundle = bundleWithProvenance;
 const prov = {
   train: '../shared/data/pubtator/cdr_train.pubtator',
   dev: '../shared/data/pubtator/cdr_dev.pubtator',
