@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 import time
 
@@ -29,7 +28,7 @@ from lib.metrics import entity_prf
 from lib.export import export_bundle
 from lib.tagger import (
     Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab, constraint_masks,
-    encode, predict,
+    encode, predict, seeded,
 )
 
 SHARED = ("wemb", "cemb", "conv", "fwd", "bwd", "drop")
@@ -95,10 +94,7 @@ def main(argv=None):
     p.add_argument("--data-desc", default="", help='JSON {corpus: {"data": ..., "dev": ...}} recorded in provenance')
     a = p.parse_args(argv)
 
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    torch.manual_seed(a.seed)
-    rng = random.Random(a.seed)
+    rng = seeded(a.seed, a.threads)
     t0 = time.time()
 
     tasks = {}

@@ -9,7 +9,6 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ from lib.metrics import entity_prf
 from lib.export import export_bundle
 from lib.tagger import (  # noqa: F401  (re-exported: keywords.py and older callers use ner.<name>)
     NEG, PAD, UNK, Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab,
-    constraint_masks, crf_nll, encode, label_list, predict, viterbi,
+    constraint_masks, crf_nll, encode, label_list, predict, seeded, viterbi,
 )
 
 
@@ -65,10 +64,7 @@ def main(argv=None):
     p.add_argument("--data-desc", default="", help="data description recorded in provenance")
     a = p.parse_args(argv)
 
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    torch.manual_seed(a.seed)
-    rng = random.Random(a.seed)
+    rng = seeded(a.seed, a.threads)
     t0 = time.time()
 
     train = []

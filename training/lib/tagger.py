@@ -4,6 +4,7 @@ Word emb + char CNN -> forward/backward LSTMs -> linear emissions; linear-chain 
 BIO constraint; vocabularies, encoding, batching and Viterbi prediction. Moved out of ner.py
 unchanged so the multi-task recipe reuses them.
 """
+import random
 from collections import Counter
 
 import torch
@@ -13,6 +14,14 @@ from lib.text import normalize_word
 
 PAD, UNK = 0, 1
 NEG = -10000.0
+
+
+def seeded(seed, threads):
+    """Torch threads and every seed of a tagger run; returns the run's own random.Random(seed)."""
+    torch.set_num_threads(threads)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return random.Random(seed)
 
 
 def build_word_vocab(train_sents, kv, cap):
