@@ -11,12 +11,14 @@ export class PartitionOffsets {
   private head = 0;
   private committable: bigint | null = null;
   private lastCommitted: bigint | null = null;
+  private first: bigint | null = null;
 
   /** Registers an emitted offset; it must exceed every previously registered one. */
   register(offset: bigint): number {
     const last = this.offsets[this.offsets.length - 1];
     if (last !== undefined && offset <= last)
       throw new Error(`PartitionOffsets.register: offset ${offset} not above last registered ${last}`);
+    this.first ??= offset;
     this.offsets.push(offset);
     this.acked.push(false);
     return this.offsets.length - 1 + this.base;
@@ -56,6 +58,17 @@ export class PartitionOffsets {
   get next(): bigint | null {
     const last = this.offsets[this.offsets.length - 1];
     return last === undefined ? null : last + 1n;
+  }
+
+  /**
+   * Registered offsets at or above the last commit (all of them before the first commit): what
+   * replays when this partition's generation ends now. Counted by offset, so gaps make it an upper bound.
+   */
+  get uncommitted(): number {
+    const next = this.next;
+    const from = this.lastCommitted ?? this.first;
+    if (next === null || from === null || next <= from) return 0;
+    return Number(next - from);
   }
 
   /** Registered offsets not yet acked. */

@@ -56,6 +56,12 @@ export const metrics = {
     labelNames: ['group', 'topic'] as const,
     registers: [registry],
   }),
+  replayable: new Counter({
+    name: 'bioaug_replayable_records_total',
+    help: 'Records emitted but not committed when a consumer generation ended (rebalance, fencing, stop): at most this many replay',
+    labelNames: ['group'] as const,
+    registers: [registry],
+  }),
   stepLatency: new Histogram({
     name: 'bioaug_step_latency_seconds',
     help: 'Time an item or batch spends in a step',

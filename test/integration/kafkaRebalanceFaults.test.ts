@@ -99,16 +99,24 @@ describe('rebalance: a second consumer joins and later leaves mid-run', () => {
     );
     await a.run.stop();
     const r = await missingKeys('reb.out', N);
-    // Every join after a member's first ends one of its generations: each may replay up to the bound.
+    // Every join after a member's first ends one of its generations: each may replay what the member
+    // emitted and had not committed then. The sources count exactly that (at each rejoin and at stop),
+    // so every duplicate must be one of those records: a duplicate from anywhere else (a sink resend,
+    // a record emitted twice, a commit that went backwards) breaks the bound. The time-based model
+    // (in flight plus two commit intervals at full rate per generation end) is printed beside it; it
+    // assumes commits on schedule, which a loaded machine does not keep, so it is not asserted.
     const generationEnds = a.source.stats.rebalances - 1 + (b.source.stats.rebalances - 1) + 1;
-    const bound = generationEnds * replayBound(2);
+    const model = generationEnds * replayBound(2);
+    const replayable = a.source.stats.replayable + b.source.stats.replayable;
     console.log(
-      `rebalance: A acked=${a.source.stats.acked} (joins=${a.source.stats.rebalances}) B acked=${b.source.stats.acked} (joins=${b.source.stats.rebalances}) committed-when-B-left=${committedBeforeLeave} outputs=${r.outputs} lost=${r.missing} duplicates=${r.duplicates} (bound ${bound}: ${generationEnds} generation ends x ${replayBound(2)})`,
+      `rebalance: A acked=${a.source.stats.acked} (joins=${a.source.stats.rebalances}, replayable=${a.source.stats.replayable}) B acked=${b.source.stats.acked} (joins=${b.source.stats.rebalances}, replayable=${b.source.stats.replayable}) committed-when-B-left=${committedBeforeLeave} outputs=${r.outputs} lost=${r.missing} duplicates=${r.duplicates} (bound: replayable ${replayable}; model ${model} = ${generationEnds} generation ends x ${replayBound(2)})`,
     );
     expect(b.source.stats.acked).toBeGreaterThan(0);
     expect(committedBeforeLeave).toBeLessThan(N);
     expect(r.missing).toBe(0);
-    expect(r.duplicates).toBeLessThanOrEqual(bound);
+    expect(r.duplicates).toBeLessThanOrEqual(replayable);
+    // A rebalance replays what was uncommitted when it began, not the bulk of the topic.
+    expect(replayable).toBeLessThan(N / 2);
   }, 300_000);
 });
 
@@ -203,7 +211,7 @@ describe('broker faults injected through the mock cluster', () => {
     // Each rejoin after the first ends a generation; the final stop drains and commits.
     const bound = Math.max(1, m.source.stats.rebalances - 1) * replayBound(DELAY_MS);
     console.log(
-      `faults: acked=${m.source.stats.acked} (at broker down ${ackedAtDown}) sink retries=${m.sink.stats.retries} group joins=${m.source.stats.rebalances} outputs=${r.outputs} lost=${r.missing} duplicates=${r.duplicates} (bound ${bound})`,
+      `faults: acked=${m.source.stats.acked} (at broker down ${ackedAtDown}) sink retries=${m.sink.stats.retries} group joins=${m.source.stats.rebalances} replayable=${m.source.stats.replayable} outputs=${r.outputs} lost=${r.missing} duplicates=${r.duplicates} (bound ${bound})`,
     );
     expect(r.missing).toBe(0);
     expect(r.duplicates).toBeLessThanOrEqual(bound);

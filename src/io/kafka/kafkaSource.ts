@@ -122,7 +122,24 @@ export class KafkaSource<T> implements Source<T> {
   private committing: Promise<void> = Promise.resolve();
   private readonly log;
   /** Counters for tests and the CLI summary. */
-  readonly stats = { consumed: 0, acked: 0, deadLettered: 0, commits: 0, rebalances: 0 };
+  readonly stats = {
+    consumed: 0,
+    acked: 0,
+    deadLettered: 0,
+    commits: 0,
+    rebalances: 0,
+    /**
+     * Records emitted but not committed when a generation of this member ended (a rebalance, a
+     * fault that made it rejoin, or stop): the most that can replay, here or on another member.
+     */
+    replayable: 0,
+  };
+  /**
+   * Set when the coordinator rejects a commit because the generation is ending (a rebalance is under
+   * way, or this member was fenced): nothing more is emitted until the member rejoins, since
+   * records acked now cannot commit and would only replay on the partition's next owner.
+   */
+  private generationEnding = false;
 
   constructor(private readonly init: KafkaSourceInit<T>) {
     const { decode: _d, prepare: _p, deadLetters: _dl, kafka, brokers, clientId, ssl, sasl, ...rest } = init;
@@ -255,9 +272,21 @@ export class KafkaSource<T> implements Source<T> {
         const epoch = this.epoch;
         const key = `${batch.topic}:${batch.partition}`;
         const live = (): boolean =>
-          isRunning() && !isStale() && !this.stopping && epoch === this.epoch && this.assigned.has(key);
+          isRunning() &&
+          !isStale() &&
+          !this.stopping &&
+          !this.generationEnding &&
+          epoch === this.epoch &&
+          this.assigned.has(key);
         // Emission is synchronous between awaits, so liveness only needs checking after one; and
         // kafkajs' fetch position only needs the last emitted offset, resolved before each await.
+        if (this.generationEnding) {
+          // Nothing resolved: kafkajs refetches this batch; the heartbeat tells it to rejoin, and
+          // the short wait keeps the refetch from spinning until it does.
+          await heartbeat();
+          await new Promise((r) => setTimeout(r, Math.min(50, o.heartbeatIntervalMs)));
+          return;
+        }
         if (!live()) return;
         // Per-partition state is looked up once per batch: a rebalance replaces it, but it also
         // bumps the epoch, which live() checks after every await.
@@ -307,11 +336,21 @@ export class KafkaSource<T> implements Source<T> {
     // kafkajs refetches from the committed offsets, so unacked records of lost partitions replay elsewhere.
     this.epoch += 1;
     this.stats.rebalances += 1;
+    this.countReplayable();
+    this.generationEnding = false;
     this.trackers = new Map();
     this.assigned = new Set(
       Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)),
     );
     this.log.info({ epoch: this.epoch, assigned: [...this.assigned] }, 'group assignment');
+  }
+
+  /** Adds what this generation emitted and did not commit, over all partitions, to the replay counts. */
+  private countReplayable(): void {
+    let n = 0;
+    for (const t of this.trackers.values()) n += t.offsets.uncommitted;
+    this.stats.replayable += n;
+    if (n > 0) metrics.replayable.labels(this.opts.groupId).inc(n);
   }
 
   private trackerFor(topic: string, partition: number): Tracker {
@@ -503,9 +542,17 @@ export class KafkaSource<T> implements Source<T> {
           metrics.committed.labels(this.opts.groupId, p.topic).inc();
         }
         this.stats.commits += 1;
+        this.generationEnding = false;
       } catch (e) {
         // A rebalance or coordinator move: the next tick (or the next owner) commits instead.
-        this.log.warn({ err: e }, 'offset commit failed; will retry');
+        if (endsGeneration(e)) {
+          if (!this.generationEnding)
+            this.log.info(
+              { reason: errorType(e) },
+              'generation ending: emission held until the member rejoins',
+            );
+          this.generationEnding = true;
+        } else this.log.warn({ err: e }, 'offset commit failed; will retry');
       }
     });
     return this.committing;
@@ -527,6 +574,7 @@ export class KafkaSource<T> implements Source<T> {
         if (!drained)
           this.log.warn({ inFlight: this.gate.current }, 'drain timed out; unacked records will replay');
         await this.commit();
+        this.countReplayable();
         if (this.commitTimer) clearInterval(this.commitTimer);
         if (this.pauseTimer) clearTimeout(this.pauseTimer);
         this.flushMetrics();
@@ -537,4 +585,17 @@ export class KafkaSource<T> implements Source<T> {
     })();
     return this.stopPromise;
   }
+}
+
+/** The kafkajs error's protocol type, also when wrapped by its retrier (`cause`). */
+function errorType(e: unknown): string | undefined {
+  const err = e as { type?: unknown; cause?: { type?: unknown } } | null;
+  const t = err?.type ?? err?.cause?.type;
+  return typeof t === 'string' ? t : undefined;
+}
+
+/** Commit errors that mean this member's generation is over: it must rejoin before anything commits. */
+function endsGeneration(e: unknown): boolean {
+  const t = errorType(e);
+  return t === 'REBALANCE_IN_PROGRESS' || t === 'ILLEGAL_GENERATION' || t === 'UNKNOWN_MEMBER_ID';
 }

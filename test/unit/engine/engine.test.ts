@@ -45,6 +45,23 @@ describe('PartitionOffsets', () => {
     );
   });
 
+  it('counts what would replay if the generation ended now: emitted at or above the last commit', () => {
+    const p = new PartitionOffsets();
+    expect(p.uncommitted).toBe(0);
+    const slots = [10n, 11n, 12n, 13n].map((o) => p.register(o));
+    // Nothing committed yet: every emitted record replays, acked or not.
+    p.ack(slots[0]!);
+    p.ack(slots[1]!);
+    expect(p.uncommitted).toBe(4);
+    p.markCommitted(p.pendingCommit()!);
+    expect(p.uncommitted).toBe(2);
+    p.ack(slots[3]!);
+    expect(p.uncommitted).toBe(2);
+    p.ack(slots[2]!);
+    p.markCommitted(p.pendingCommit()!);
+    expect(p.uncommitted).toBe(0);
+  });
+
   it('rejects offsets that do not increase', () => {
     const t = new PartitionOffsets();
     t.register(5n);
