@@ -16,7 +16,7 @@ import { makeCopy, METHODS, type AugmentedCopy, type SentenceToAugment, type Met
 import type { Synonyms } from './wordnet.ts';
 
 /** Everything any augmenter may need; each method reads what it uses. */
-export interface AugmenterConfig {
+export interface AugmenterInit {
   method: string;
   n: number;
   seed: number;
@@ -44,7 +44,7 @@ export function parseMethod(name: string): Method {
 
 /** The operator of a method: `n` augmented copies per labeled sentence. */
 export function augmenter(
-  config: AugmenterConfig,
+  config: AugmenterInit,
 ): OperatorFunction<Envelope<SentenceToAugment>, Envelope<AugmentedCopy>> {
   const method = parseMethod(config.method);
   const base = { n: config.n, seed: config.seed, stepId: config.stepId ?? method };

@@ -1,7 +1,7 @@
 // Wires the live console (src/console) to a run: its routes on the observability server, its
 // sampling started, and one line telling where the page is. cli composes the two because obs sits
 // below console in the layers and may not import it.
-import { LiveConsole, type ConsoleInputs } from '../console/liveConsole.ts';
+import { LiveConsole, type LiveConsoleInit } from '../console/liveConsole.ts';
 import { consoleRoutes } from '../console/routes.ts';
 import type { ObservabilityServer } from '../obs/server.ts';
 
@@ -13,8 +13,8 @@ export interface MountedConsole {
 }
 
 /** Creates the console of a run (not yet mounted: dead letters and outputs can be wired to it first). */
-export function createConsole(inputs: ConsoleInputs): LiveConsole {
-  return new LiveConsole(inputs);
+export function createConsole(init: LiveConsoleInit): LiveConsole {
+  return new LiveConsole(init);
 }
 
 /** Mounts `live` at / of `server`, starts its sampling and prints the page's address to stderr. */

@@ -66,7 +66,7 @@ export interface ConsoleKafka {
 }
 
 /** What the console is told about the run it shows. */
-export interface ConsoleInputs {
+export interface ConsoleRun {
   topology: string;
   /** Records read by the sources so far. */
   recordsIn: () => number;
@@ -82,6 +82,9 @@ export interface ConsoleInputs {
   graph?: () => GraphDescription;
   kafka?: ConsoleKafka;
 }
+
+/** The console's constructor argument: the run it shows and the input of {@link ConsoleConfig}. */
+export type LiveConsoleInit = ConsoleRun & Partial<z.input<typeof ConsoleConfig>>;
 
 /** One step of the graph, as sampled over the last period. */
 export interface StepView {
@@ -201,10 +204,11 @@ export class LiveConsole {
   private lagTimer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(s: ConsoleSnapshot) => void>();
 
-  private readonly inputs: ConsoleInputs;
+  private readonly inputs: ConsoleRun;
 
-  constructor(inputs: ConsoleInputs, config: Partial<z.input<typeof ConsoleConfig>> = {}) {
-    this.inputs = { ...inputs };
+  constructor(init: LiveConsoleInit) {
+    const { topology, recordsIn, sinks, sources, graph, kafka, ...config } = init;
+    this.inputs = { topology, recordsIn, sinks, sources, graph, kafka };
     const parsed = ConsoleConfig.safeParse(config);
     if (!parsed.success)
       throw new ConsoleConfigError(
@@ -220,7 +224,7 @@ export class LiveConsole {
   }
 
   /** Adds what is known once the run is wired (graph ends, Kafka); call before start(). */
-  attach(more: Partial<Pick<ConsoleInputs, 'recordsIn' | 'sources' | 'sinks' | 'graph' | 'kafka'>>): this {
+  attach(more: Partial<Pick<ConsoleRun, 'recordsIn' | 'sources' | 'sinks' | 'graph' | 'kafka'>>): this {
     Object.assign(this.inputs, more);
     return this;
   }

@@ -54,10 +54,9 @@ export const BackendConfig = z
   })
   .strict();
 export type BackendConfig = z.output<typeof BackendConfig>;
-export type BackendOptions = z.input<typeof BackendConfig>;
 
 /** Validates backend options merged over the defaults; errors list the valid choices. */
-export function resolveBackendConfig(opts: BackendOptions = {}): BackendConfig {
+export function resolveBackendConfig(opts: z.input<typeof BackendConfig> = {}): BackendConfig {
   const r = BackendConfig.safeParse(opts);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -310,7 +309,7 @@ export class ModelSession {
   }
 
   /** Opens `path` with the given options (poolSize sessions). */
-  static async open(path: string, opts: BackendOptions = {}): Promise<ModelSession> {
+  static async open(path: string, opts: z.input<typeof BackendConfig> = {}): Promise<ModelSession> {
     const cfg = resolveBackendConfig(opts);
     const intra = intraOpThreadsFor(cfg);
     const ort = await loadOrt();

@@ -1,10 +1,11 @@
+import type { z } from 'zod';
 // Model bundles: the types of the three kinds (token classifier, relation classifier, seq2seq) and
 // the one entry point, loadBundle, which picks the loader by layout (loadProjectBundle for model.json,
 // loadHfBundle for a plain Optimum export; both use loadSeq2SeqBundle for encoder-decoders).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
-import type { BackendOptions, ModelSession } from './backend.ts';
+import type { BackendConfig, ModelSession } from './backend.ts';
 import type { Json } from './bundleFiles.ts';
 import { bundleError } from './errors.ts';
 import { loadHfBundle } from './loadHfBundle.ts';
@@ -95,7 +96,7 @@ export interface Seq2SeqBundle extends BundleBase {
 export type Bundle = TokenClassificationBundle | RelationBundle | Seq2SeqBundle;
 
 export interface LoadOptions {
-  backend?: BackendOptions;
+  backend?: z.input<typeof BackendConfig>;
   /** Fail unless the bundle is of this task. */
   task?: Task;
 }

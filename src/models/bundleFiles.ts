@@ -1,10 +1,11 @@
+import type { z } from 'zod';
 // The file-level checks shared by the bundle loaders: JSON descriptions, required files, graph inputs
 // and outputs against the description, labels, CRF parameters and tokenizers. Every failure is a
 // bundle error naming the file and what was expected.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ModelSession, type BackendOptions } from './backend.ts';
+import { ModelSession, type BackendConfig } from './backend.ts';
 import type { CrfParams } from './bundle.ts';
 import { bundleError } from './errors.ts';
 import { CharVocab } from './tokenizer.ts';
@@ -143,7 +144,7 @@ export async function open(
   dir: string,
   file: string,
   what: string,
-  backend?: BackendOptions,
+  backend?: z.input<typeof BackendConfig>,
 ): Promise<ModelSession> {
   return ModelSession.open(need(dir, file, what), backend);
 }

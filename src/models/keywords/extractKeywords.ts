@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel } from '../batchModel.ts';
-import type { TagEntitiesConfig } from '../ner/tagEntities.ts';
+import type { TagEntitiesInit } from '../ner/tagEntities.ts';
 import { createTokenTagger, type Entity, type TaggerInput } from '../ner/tokenTagger.ts';
 import { withModel } from '../withModel.ts';
 
@@ -10,14 +10,14 @@ export interface Keyword extends Entity {
   text: string;
 }
 
-export type KeywordsConfig = TagEntitiesConfig & {
+export type KeywordsInit = TagEntitiesInit & {
   /** Drop keywords overlapping these token spans (e.g. gold entities), as BioAug selects non-entity phrases. */
   excludeSpans?: (value: unknown) => [number, number][];
 };
 
 /** Keyword extraction over tokenized sentences: the keyword bundle through the same batched tagger. */
 export function extractKeywords<S extends TaggerInput>(
-  config: KeywordsConfig,
+  config: KeywordsInit,
 ): OperatorFunction<Envelope<S>, Envelope<S & { keywords: Keyword[] }>> {
   const step = config.stepId ?? 'keywords';
   const { tagger, model, taggerOptions, excludeSpans, ...batch } = config;

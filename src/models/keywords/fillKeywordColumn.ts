@@ -3,7 +3,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Envelope } from '../../engine/envelope.ts';
 import { batchModel } from '../batchModel.ts';
-import type { TagEntitiesConfig } from '../ner/tagEntities.ts';
+import type { TagEntitiesInit } from '../ner/tagEntities.ts';
 import { createTokenTagger } from '../ner/tokenTagger.ts';
 import { withModel } from '../withModel.ts';
 
@@ -23,7 +23,7 @@ export function keywordColumnOf(tags: readonly string[]): string[] {
  * have one pass through untouched (their column is the corpus's own), and are never sent to the model.
  */
 export function fillKeywordColumn<S extends MaybeKeywords>(
-  config: TagEntitiesConfig,
+  config: TagEntitiesInit,
 ): OperatorFunction<Envelope<S>, Envelope<S & { keywords: string[] }>> {
   const step = config.stepId ?? 'keywords';
   const { tagger, model, taggerOptions, ...batch } = config;

@@ -8,12 +8,12 @@ import type { Envelope } from '../../engine/envelope.ts';
 import type { AugmentedSentence } from '../../io/avro/types.generated.ts';
 import { batchModel } from '../batchModel.ts';
 import { withModel } from '../withModel.ts';
-import type { TagEntitiesConfig } from './tagEntities.ts';
+import type { TagEntitiesInit } from './tagEntities.ts';
 import { createTokenTagger } from './tokenTagger.ts';
 
 /** Scores each valid AugmentedSentence with a tagger's agreement; invalid records pass untouched. */
 export function scoreAgreement(
-  config: TagEntitiesConfig,
+  config: TagEntitiesInit,
 ): OperatorFunction<Envelope<AugmentedSentence>, Envelope<AugmentedSentence>> {
   const step = config.stepId ?? 'agreement';
   const { tagger, model, taggerOptions, ...batch } = config;

@@ -14,7 +14,7 @@ import {
 /** A sentence tagged by the model: the input plus tags, per-token confidences and entities. */
 export type Tagged<S> = S & { tags: string[]; tagScores: number[]; entities: TaggerOutput['entities'] };
 
-export type TagEntitiesConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
+export type TagEntitiesInit = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An already created tagger (injected; the caller disposes it) or a bundle folder loaded on first use. */
   tagger?: TokenTagger | Promise<TokenTagger>;
@@ -30,7 +30,7 @@ export const TAG_ENTITIES_CONCURRENCY = 2;
 
 /** NER over envelopes of tokenized sentences: dynamic batches through the tagger, bucketed by length. */
 export function tagEntities<S extends TaggerInput>(
-  config: TagEntitiesConfig,
+  config: TagEntitiesInit,
 ): OperatorFunction<Envelope<S>, Envelope<Tagged<S>>> {
   const step = config.stepId ?? 'ner';
   const { tagger, model, taggerOptions, ...batch } = config;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { f32, float32, int64, type BackendOptions, type Feeds } from '../backend.ts';
+import { f32, float32, int64, type BackendConfig, type Feeds } from '../backend.ts';
 import { disposeBundle, loadBundle, type TokenClassificationBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
 import { planWindows, type Window } from '../windows.ts';
@@ -84,7 +84,9 @@ export async function createTokenTagger(
   const o = parsed.data;
   // Batched tagging runs its session on a worker thread unless told otherwise (backend option `worker`):
   // onnxruntime-node's run() blocks the JS thread, and on a worker the steps around the model overlap it.
-  const backend: BackendOptions = { ...(o.backend as BackendOptions | undefined) };
+  const backend: z.input<typeof BackendConfig> = {
+    ...(o.backend as z.input<typeof BackendConfig> | undefined),
+  };
   if (backend.worker === undefined) backend.worker = TAGGER_ON_WORKER;
   const bundle = (await loadBundle(dir, {
     task: 'token-classification',

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { f32, float32, ModelSession, type BackendOptions } from '../backend.ts';
+import { f32, float32, ModelSession, type BackendConfig } from '../backend.ts';
 import { bundleError, ModelError } from '../errors.ts';
 import {
   CID_FEATURES,
@@ -99,7 +99,10 @@ export async function createCidClassifier(
     typeof prior.diseases !== 'object'
   )
     throw bundleError(join(dir, mj.files.prior), 'expected {pairs, chemicals, diseases}');
-  const session = await ModelSession.open(join(dir, mj.files.model), (o.backend ?? {}) as BackendOptions);
+  const session = await ModelSession.open(
+    join(dir, mj.files.model),
+    (o.backend ?? {}) as z.input<typeof BackendConfig>,
+  );
   if (
     !session.inputNames.includes(mj.inputs.features) ||
     !session.outputNames.includes(mj.outputs.probability)

@@ -15,7 +15,7 @@ import {
 /** A phrase pair with the classifier's label and probability (toRelationTriples makes the RelationTriple record of it). */
 export type ClassifiedPair = PhrasePair & RelationOutput;
 
-export type ClassifyRelationsConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
+export type ClassifyRelationsInit = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: RelationClassifier | Promise<RelationClassifier>;
@@ -25,7 +25,7 @@ export type ClassifyRelationsConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
 
 /** Relation classification over envelopes of sentences with phrase pairs; batches are sentences, rows pairs. */
 export function classifyRelations<S extends RelationInput>(
-  config: ClassifyRelationsConfig,
+  config: ClassifyRelationsInit,
 ): OperatorFunction<Envelope<S>, Envelope<S & { relations: ClassifiedPair[] }>> {
   const step = config.stepId ?? 'relations';
   const { classifier, model, options, ...batch } = config;

@@ -31,7 +31,7 @@ export interface CidOutput extends CidResult {
   modelId: string;
 }
 
-export type ExtractCidRelationsConfig = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
+export type ExtractCidRelationsInit = Omit<BatchInit, 'stepId' | 'bucketBy'> & {
   stepId?: string;
   /** An injected classifier (caller disposes) or a bundle folder loaded on first use. */
   classifier?: CidClassifier | Promise<CidClassifier>;
@@ -59,7 +59,7 @@ export function cidDocumentOf(d: DocumentWithConcepts): CidDocument {
 
 /** CID relations over envelopes of abstracts (dynamic batches of abstracts, one model run per batch). */
 export function extractCidRelations<D extends DocumentWithConcepts>(
-  config: ExtractCidRelationsConfig,
+  config: ExtractCidRelationsInit,
 ): OperatorFunction<Envelope<D>, Envelope<D & { cid: CidOutput }>> {
   const step = config.stepId ?? 'cid-relations';
   const { classifier, model, options, ...batch } = config;

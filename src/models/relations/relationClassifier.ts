@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { f32, float32, int64, type BackendOptions, type Feeds } from '../backend.ts';
+import { f32, float32, int64, type BackendConfig, type Feeds } from '../backend.ts';
 import { disposeBundle, loadBundle, type RelationBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
 
@@ -48,7 +48,7 @@ export async function createRelationClassifier(
   const o = RelationClassifierConfig.parse(opts);
   const bundle = (await loadBundle(dir, {
     task: 'relation-classification',
-    ...(o.backend ? { backend: o.backend as BackendOptions } : {}),
+    ...(o.backend ? { backend: o.backend as z.input<typeof BackendConfig> } : {}),
   })) as RelationBundle;
   return {
     bundle,

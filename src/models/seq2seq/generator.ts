@@ -1,7 +1,8 @@
+import type { z } from 'zod';
 // A loaded encoder-decoder that generates for batches of texts. The parts: generateConfig.ts (options),
 // seq2seqModel.ts (encoder, decoder steps, KV cache), tokenConstraints.ts (what may be written next),
 // sampleOrGreedy.ts and beamSearch.ts (the strategies), sampling.ts (token choice).
-import type { BackendOptions } from '../backend.ts';
+import type { BackendConfig } from '../backend.ts';
 import { disposeBundle, loadBundle, type Seq2SeqBundle } from '../bundle.ts';
 import { ModelError } from '../errors.ts';
 import { beamSearch } from './beamSearch.ts';
@@ -38,7 +39,7 @@ export interface Generator {
 /** Loads a seq2seq bundle (Optimum layout) and returns a batched generator. */
 export async function createGenerator(
   dir: string,
-  opts: { stepId?: string; backend?: BackendOptions } = {},
+  opts: { stepId?: string; backend?: z.input<typeof BackendConfig> } = {},
 ): Promise<Generator> {
   const b = (await loadBundle(dir, {
     task: 'seq2seq',

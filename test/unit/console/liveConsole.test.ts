@@ -83,7 +83,7 @@ describe('live console', () => {
   });
 
   it('keeps only the last N of each tail, newest first, and counts everything', () => {
-    const live = new LiveConsole({ topology: 't', recordsIn: () => 0 }, { tail: 3 });
+    const live = new LiveConsole({ topology: 't', recordsIn: () => 0, tail: 3 });
     for (let i = 0; i < 10; i++) live.observe(prediction(`${i}:0`));
     const s = live.snapshot();
     expect(s.predictions.map((p) => p.id)).toEqual(['9:0', '8:0', '7:0']);
@@ -131,7 +131,7 @@ describe('live console', () => {
   });
 
   it('lists dead letters by stage, step and class, with reason, origin and preview', async () => {
-    const live = new LiveConsole({ topology: 't', recordsIn: () => 0 }, { deadLetterTail: 2 });
+    const live = new LiveConsole({ topology: 't', recordsIn: () => 0, deadLetterTail: 2 });
     const inner = new MemoryDeadLetters();
     const dl = live.deadLetters(inner);
     for (let i = 0; i < 3; i++)
@@ -164,13 +164,11 @@ describe('live console', () => {
   });
 
   it('refuses an invalid config with a typed error', () => {
-    expect(() => new LiveConsole({ topology: 't', recordsIn: () => 0 }, { tail: 0 })).toThrow(
-      ConsoleConfigError,
-    );
+    expect(() => new LiveConsole({ topology: 't', recordsIn: () => 0, tail: 0 })).toThrow(ConsoleConfigError);
   });
 
   it('serves the page, its assets, JSON parts and events on the metrics server, beside /metrics', async () => {
-    const live = new LiveConsole({ topology: 'ner-tagging', recordsIn: () => 5 }, { sampleMs: 100 });
+    const live = new LiveConsole({ topology: 'ner-tagging', recordsIn: () => 5, sampleMs: 100 });
     live.observe(prediction('7:0'));
     const server = await startObservabilityServer({ port: 0, host: '127.0.0.1' });
     open.push(server);
