@@ -139,7 +139,20 @@ export class KafkaSource<T> implements Source<T> {
    * way, or this member was fenced): nothing more is emitted until the member rejoins, since
    * records acked now cannot commit and would only replay on the partition's next owner.
    */
-  private generationEnding = false;
+  private generationEndingAt: number | null = null;
+
+  /**
+   * True while a refused commit says this generation is ending. The hold lapses after a session
+   * timeout: by then kafkajs has rejoined (onJoin clears it) or the coordinator has dropped the
+   * member, so a hold with no rejoin behind it cannot stall the partition for good.
+   */
+  private get generationEnding(): boolean {
+    const at = this.generationEndingAt;
+    if (at === null) return false;
+    if (Date.now() - at < this.opts.sessionTimeoutMs) return true;
+    this.generationEndingAt = null;
+    return false;
+  }
 
   constructor(private readonly init: KafkaSourceInit<T>) {
     const { decode: _d, prepare: _p, deadLetters: _dl, kafka, brokers, clientId, ssl, sasl, ...rest } = init;
@@ -337,7 +350,7 @@ export class KafkaSource<T> implements Source<T> {
     this.epoch += 1;
     this.stats.rebalances += 1;
     this.countReplayable();
-    this.generationEnding = false;
+    this.generationEndingAt = null;
     this.trackers = new Map();
     this.assigned = new Set(
       Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)),
@@ -514,6 +527,7 @@ export class KafkaSource<T> implements Source<T> {
   commit(): Promise<void> {
     this.committing = this.committing.then(async () => {
       const consumer = this.consumer;
+      const epoch = this.epoch;
       if (!consumer) return;
       const pending: Array<{ topic: string; partition: number; offset: string; bump: () => void }> = [];
       const now = Date.now();
@@ -542,17 +556,19 @@ export class KafkaSource<T> implements Source<T> {
           metrics.committed.labels(this.opts.groupId, p.topic).inc();
         }
         this.stats.commits += 1;
-        this.generationEnding = false;
+        if (epoch === this.epoch) this.generationEndingAt = null;
       } catch (e) {
         // A rebalance or coordinator move: the next tick (or the next owner) commits instead.
-        if (endsGeneration(e)) {
+        // A refusal that answers a commit of an earlier generation says nothing about this one.
+        if (endsGeneration(e) && epoch === this.epoch) {
           if (!this.generationEnding)
             this.log.info(
               { reason: errorType(e) },
               'generation ending: emission held until the member rejoins',
             );
-          this.generationEnding = true;
-        } else this.log.warn({ err: e }, 'offset commit failed; will retry');
+          this.generationEndingAt ??= Date.now();
+        } else if (endsGeneration(e)) this.log.debug({ err: e }, 'commit of an earlier generation refused');
+        else this.log.warn({ err: e }, 'offset commit failed; will retry');
       }
     });
     return this.committing;
