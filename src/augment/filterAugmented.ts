@@ -9,7 +9,7 @@ import { derive, type Envelope } from '../engine/envelope.ts';
 import { asStep } from '../engine/graph.ts';
 import type { AugmentedSentence } from '../io/avro/types.generated.ts';
 import { stepLogger } from '../obs/logger.ts';
-import { registry } from '../obs/metrics.ts';
+import { metrics, registry } from '../obs/metrics.ts';
 
 /** Records the quality filter did not pass on, by step and reason (the metric's one instance). */
 export const rejectedTotal = new Counter({
@@ -214,8 +214,12 @@ export function filterAugmented(
           }
           return g;
         };
+        // Every record seen is one observation of the step, as in mapStep: the console's
+        // records/s and latency per step read this histogram.
+        const latency = metrics.stepLatency.labels(c.stepId);
         const subscription = source.subscribe({
           next: (env) => {
+            const start = performance.now();
             try {
               const r = env.value;
               // The id without its copy number (`source-id:method`): all4 names each copy's own method
@@ -237,6 +241,7 @@ export function filterAugmented(
             } catch (e) {
               env.ack.nack(e, 'operator', c.stepId);
             }
+            latency.observe((performance.now() - start) / 1000);
           },
           error: (e: unknown) => sub.error(e),
           complete: () => {

@@ -109,13 +109,17 @@ export function filterStep<A>(
   stepId: string,
   pred: (value: A, env: Envelope<A>) => boolean,
 ): OperatorFunction<Envelope<A>, Envelope<A>> {
+  const latency = metrics.stepLatency.labels(stepId);
   const op = mergeMap((env: Envelope<A>) => {
+    const start = performance.now();
     try {
       if (pred(env.value, env)) return [env];
       env.ack.drop();
     } catch (e) {
       metrics.errors.labels(stepId, 'false').inc();
       env.ack.nack(e, 'operator', stepId);
+    } finally {
+      latency.observe((performance.now() - start) / 1000);
     }
     return [];
   });

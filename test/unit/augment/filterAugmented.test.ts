@@ -9,6 +9,7 @@ import {
 import { qualityOf } from '../../../src/augment/quality.ts';
 import { AckToken, envelope, type Envelope, type Settlement } from '../../../src/engine/envelope.ts';
 import type { AugmentedSentence } from '../../../src/io/avro/types.generated.ts';
+import { metrics } from '../../../src/obs/metrics.ts';
 
 /** A valid BioAug record of source `src` (5 tokens) with the given scores; quality from them. */
 function rec(src: string, n: number, over: Partial<AugmentedSentence> = {}): AugmentedSentence {
@@ -52,7 +53,21 @@ const counted = async (step: string, reason: string): Promise<number> =>
   (await rejectedTotal.get()).values.find((v) => v.labels.step === step && v.labels.reason === reason)
     ?.value ?? 0;
 
+/** Observations of the step latency histogram for `step` (what the console's records/s read). */
+const observed = async (step: string): Promise<number> =>
+  (await metrics.stepLatency.get()).values.find(
+    (v) => v.labels.step === step && (v as { metricName?: string }).metricName?.endsWith('_count'),
+  )?.value ?? 0;
+
 describe('filterAugmented', () => {
+  it('observes every record it sees in the step metrics, passed or rejected, like mapStep', async () => {
+    const before = await observed('qf-metrics');
+    const records = [rec('m1', 1), rec('m1', 2, { valid: false, rejectReason: 'unbalanced-label' })];
+    records.push(rec('m2', 1, { quality: 0.01 }));
+    await run(records, { stepId: 'qf-metrics', minQuality: 0.5 });
+    expect((await observed('qf-metrics')) - before).toBe(3);
+  });
+
   it('passes every valid record with the default config and counts invalid ones by reason', async () => {
     const bad = rec('s1', 2, {
       valid: false,
