@@ -3,6 +3,7 @@
 // `ratio` compares like for like (both write each record's key, value and headers as read);
 // `ratio_trace_header` is the engine with the sink's default per-record `trace-id` header, which
 // costs kafkajs one more header encoding per record (and the broker more bytes).
+import { Partitioners } from 'kafkajs';
 import { startMockCluster } from '../src/io/kafka/mockCluster.ts';
 import { createKafka, parseBrokers } from '../src/io/kafka/client.ts';
 import { KafkaSource } from '../src/io/kafka/kafkaSource.ts';
@@ -28,7 +29,10 @@ const rssTimer = setInterval(() => {
 }, 50);
 
 async function produceInput(brokers: string[], topic: string, n: number): Promise<void> {
-  const p = createKafka({ brokers, clientId: 'bench-producer' }).producer({ allowAutoTopicCreation: false });
+  const p = createKafka({ brokers, clientId: 'bench-producer' }).producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await p.connect();
   const body = 'x'.repeat(200);
   for (let i = 0; i < n; i += 5000) {
@@ -109,7 +113,10 @@ async function engine(
 /** The baseline: kafkajs eachBatch -> producer.send(acks=all) -> commit, no engine. */
 async function bare(brokers: string[], n: number, out: string, round: number): Promise<number> {
   const kafka = createKafka({ brokers, clientId: 'bench-bare' });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({
     groupId: `bench-bare-${round}`,
     allowAutoTopicCreation: false,

@@ -1,5 +1,6 @@
 // `bioaug-stream broker`: the in-memory development broker on a fixed bootstrap port, with the
 // topologies' topics, driven by real kafkajs clients and by the CLI itself.
+import { Partitioners } from 'kafkajs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ describe('development broker', () => {
       ).toHaveLength(2);
       await admin.disconnect();
 
-      const producer = kafka.producer();
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       await producer.send({
         topic: 'labeled.sentences',

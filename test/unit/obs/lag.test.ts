@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../../src/io/kafka/client.ts';
 import { registry } from '../../../src/obs/metrics.ts';
@@ -13,7 +14,7 @@ describe('consumer lag', () => {
     const groupId = `h7-lag-group-${Date.now()}`;
     await broker.createTopic(topic, 2);
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'h7-lag' });
-    const producer = kafka.producer();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({
       topic,
