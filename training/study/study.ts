@@ -5,7 +5,16 @@
 import { StreamError } from '../../src/engine/errors.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { attachKeywords, readLabeled } from '../../src/augment/corpus.ts';
 import { delinearize } from '../../src/augment/bioaug/delinearize.ts';
@@ -159,6 +168,36 @@ export function settingsOf(o: StudyOptions): string {
   if (o.limitTrain) parts.push(`limit-train=${o.limitTrain}`);
   if (o.limitDev) parts.push(`limit-dev=${o.limitDev}`);
   return parts.join(' ');
+}
+
+/** Keys of the settings that only generation (BioAug) reads: a cell that generates nothing ignores them. */
+const GENERATION_KEYS = new Set(['topk', 'strategy', 'beams', 'samples', 'mu', 'filter', 'generator']);
+
+/** The settings a cell without generation depends on: the key minus the generation choices. */
+export function trainingSettingsOf(settings: string): string {
+  return settings
+    .split(' ')
+    .filter((part) => !GENERATION_KEYS.has(part.slice(0, part.indexOf('='))))
+    .join(' ');
+}
+
+/**
+ * A finished cell of the same name in another settings folder of `work` whose settings differ only
+ * in generation choices, for a cell that generates nothing (gold, and the simple methods, whose
+ * augmentations depend on n, p and the seed): its folder, or null.
+ */
+export function reusableCell(work: string, root: string, name: string, settings: string): string | null {
+  const want = trainingSettingsOf(settings);
+  if (!existsSync(work)) return null;
+  for (const entry of readdirSync(work).sort()) {
+    const other = join(work, entry);
+    if (resolve(other) === resolve(root)) continue;
+    const s = join(other, 'settings.txt');
+    const cell = join(other, name);
+    if (!existsSync(s) || !existsSync(join(cell, 'result.json'))) continue;
+    if (trainingSettingsOf(readFileSync(s, 'utf8').trim()) === want) return cell;
+  }
+  return null;
 }
 
 /**
@@ -363,6 +402,16 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
   const dir = join(root, cellName(c));
   const resultPath = join(dir, 'result.json');
   if (existsSync(resultPath)) return JSON.parse(readFileSync(resultPath, 'utf8')) as CellResult;
+  // A cell that generates nothing is the same under any generation choice: copy a finished one (its
+  // bundle too, which bioaug-filtered scores agreement with) rather than train it again.
+  if (!isBioaug(c.method)) {
+    const from = reusableCell(dirname(root), root, cellName(c), settingsOf(o));
+    if (from) {
+      cpSync(from, dir, { recursive: true });
+      o.log(`${cellName(c)}: reused from ${from} (same training settings)`);
+      return JSON.parse(readFileSync(resultPath, 'utf8')) as CellResult;
+    }
+  }
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
   const trainSplit = dataPath('ner', c.dataset, c.size, 'train.conll');

@@ -1,11 +1,16 @@
 // The study's cache key: issue 17's generation choices and filter enter it only when set away from
 // their defaults, so cells cached before they existed keep their folder.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../src/io/dataPath.ts';
-import { settingsOf, type StudyOptions } from '../../../training/study/study.ts';
+import {
+  reusableCell,
+  settingsOf,
+  trainingSettingsOf,
+  type StudyOptions,
+} from '../../../training/study/study.ts';
 
 const base: StudyOptions = {
   datasets: ['ncbi'],
@@ -61,6 +66,38 @@ describe('study settings key', () => {
       expect(settingsOf({ ...base, generator: dir })).not.toBe(a);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a cell without generation is found in a settings folder that differs only in generation choices', () => {
+    const conv = { ...base, evalEvery: 50, patience: 8 };
+    const filtered = settingsOf({ ...conv, filter: { topK: 2 }, mu: 0.8 });
+    expect(trainingSettingsOf(filtered)).toBe(
+      'n=5 p=0.3 steps=300 batch=8 select-dev=200 w2v=yes eval-every=50 patience=8',
+    );
+    const work = mkdtempSync(join(tmpdir(), 'study-reuse-'));
+    try {
+      const folder = (name: string, settings: string, cells: string[]): string => {
+        const root = join(work, name);
+        mkdirSync(root, { recursive: true });
+        writeFileSync(join(root, 'settings.txt'), settings + '\n');
+        for (const c of cells) {
+          mkdirSync(join(root, c), { recursive: true });
+          writeFileSync(join(root, c, 'result.json'), '{}');
+        }
+        return root;
+      };
+      // Other training settings (no patience): never reused, even with the cell finished.
+      folder('a', settingsOf({ ...base, evalEvery: 50 }), ['ncbi-100-gold-s1']);
+      const b = folder('b', settingsOf(conv), ['ncbi-100-gold-s1']);
+      const mine = folder('c', filtered, []);
+      expect(reusableCell(work, mine, 'ncbi-100-gold-s1', filtered)).toBe(join(b, 'ncbi-100-gold-s1'));
+      // Unfinished elsewhere (no result.json): not reused.
+      expect(reusableCell(work, mine, 'ncbi-100-gold-s2', filtered)).toBeNull();
+      // Its own folder is not a source.
+      expect(reusableCell(work, b, 'ncbi-100-gold-s1', settingsOf(conv))).toBeNull();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });
