@@ -287,6 +287,32 @@ function recordNerProvenance(
   writeFileSync(file, JSON.stringify(meta, null, 2) + '\n');
 }
 
+/**
+ * The provenance `bundleSawData` reads, for one head of a multi-task run: its corpus's training file
+ * (`train`), `training: "train"` (multitask.py never trains on dev) and, as `texts`, the training files
+ * of the other corpora, which trained the shared encoder too (with the CDR PubTator abstracts when
+ * bc5cdr is one of them), so an evaluation on any of them says it is not held out.
+ */
+export function recordMultitaskProvenance(
+  bundle: string,
+  o: { head: string; train: Record<string, string>; dev: string },
+): void {
+  const file = resolve(bundle, 'model.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { provenance?: Record<string, unknown> };
+  const others = Object.entries(o.train)
+    .filter(([ds]) => ds !== o.head)
+    .map(([, f]) => f);
+  const cdr = 'bc5cdr' in o.train ? ['pubtator/cdr_train.pubtator'] : [];
+  meta.provenance = {
+    ...meta.provenance,
+    train: o.train[o.head],
+    dev: o.dev,
+    training: 'train',
+    texts: [...others, ...cdr],
+  };
+  writeFileSync(file, JSON.stringify(meta, null, 2) + '\n');
+}
+
 export const MULTITASK_CORPORA = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'] as const;
 
 type TrainValues = Record<string, string | boolean | string[] | undefined>;
@@ -332,6 +358,7 @@ async function runMultitask(
   const tasks: string[] = [];
   const desc: Record<string, { data: string; dev: string }> = {};
   const devOf: Record<string, string> = {};
+  const trainOf: Record<string, string> = {};
   for (const ds of corpora) {
     const wanted = dp('ner', ds, split, 'train.conll');
     const train = existsSync(wanted) ? wanted : dp('ner', ds, '500', 'train.conll');
@@ -339,6 +366,7 @@ async function runMultitask(
     for (const f of [train, dev])
       if (!existsSync(f)) throw new TrainUsageError(`train ner-multitask: data file ${f} does not exist`);
     devOf[ds] = dev;
+    trainOf[ds] = train;
     let pyTrain = [train];
     let pyDev = dev;
     if (retok) {
@@ -378,6 +406,12 @@ async function runMultitask(
   for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature', 'device'])
     if (str(k)) args.push(`--${k}`, str(k)!);
   await runPython(python, args, here);
+  for (const e of exports)
+    recordMultitaskProvenance(e.dir, {
+      head: e.head,
+      train: Object.fromEntries(corpora.map((ds) => [ds, rel(trainOf[ds]!)])),
+      dev: rel(devOf[e.head]!),
+    });
   if (v['no-eval']) return;
   for (const e of exports)
     await finalizeBundle({ bundle: e.dir, dev: devOf[e.head]!, tagColumn: 2, command });

@@ -11,6 +11,7 @@ import { evalNer } from '../../src/eval/evalNer.ts';
 import { runTrain, TrainUsageError } from '../../training/run.ts';
 import { sliceConll, tempDir } from '../helpers/setup.ts';
 import { onnxVsReference } from '../helpers/onnxReference.ts';
+import { bundleSawData } from '../../src/models/bundleProvenance.ts';
 
 const skip = skipWithoutSharedData('training-multitask-smoke');
 
@@ -19,6 +20,10 @@ interface Meta {
   labels: string[];
   decoder: string;
   provenance: {
+    train: string;
+    dev: string;
+    training: string;
+    texts: string[];
     recipe: string;
     command: string;
     seed: number;
@@ -110,7 +115,16 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
       // The card's figures come from the engine's evaluation of the head's 20 dev sentences.
       expect(meta.metrics.dev.sentences).toBe(20);
       expect(readFileSync(join(heads[head], 'README.md'), 'utf8')).toContain('eval ner --model');
+      // What bundleSawData reads: its own training file, and the other corpora's (the shared encoder saw them).
+      expect(meta.provenance.train).toBe(`ner/${head}/all/train.conll`);
+      expect(meta.provenance.training).toBe('train');
+      expect(meta.provenance.texts).toContain('pubtator/cdr_train.pubtator');
+      expect(meta.provenance.texts).not.toContain(meta.provenance.train);
+      expect(meta.provenance.texts).toHaveLength(corpora.length);
     }
+    const other = join(root, 'ner', 'bc5cdr', 'all', 'train.conll');
+    expect(bundleSawData(heads.ncbi, other)).toMatch(/not held out/);
+    expect(bundleSawData(heads.ncbi, join(root, 'ner', 'ncbi', 'dev.conll'))).toBeNull();
     // One shared encoder: both bundles carry the same vocabularies.
     for (const f of ['tokenizer.json', 'chars.json'])
       expect(readFileSync(join(heads.bc5cdr, f), 'utf8')).toBe(readFileSync(join(heads.ncbi, f), 'utf8'));

@@ -100,6 +100,8 @@ export async function finalizeBundle(o: {
     .join(', ')}). Only this head's emission layer and CRF are in the bundle.
 `
     : '';
+  // The LSTM size: the multi-task run records it; ner.py's is in the command (its default is 160).
+  const hidden = mt?.hidden ?? Number(/--hidden[ =](\d+)/.exec(command)?.[1] ?? 160);
   const hist = (t.history ?? []).map((h) => `${h.epoch}: ${r2(h.dev_f1)} (a=${h.a.toFixed(3)})`).join(', ');
   const card = `# ${meta.name}
 
@@ -108,7 +110,7 @@ with AdaBioBERT's adaptive loss L = a*CE + (1-a)*CRF, a = sigmoid(w) learned. La
 
 - **Architecture**: word embeddings (128-d, initialised from word2vec trained on corpus/biomed_sentences.txt,
   window 7, skip-gram; vocabulary ${'capped at 20k'}: training words then corpus words; lowercase + digits->0;
-  stored fp16 in the ONNX) + char CNN (64 filters) -> forward and backward LSTMs (160 each; the backward one
+  stored fp16 in the ONNX) + char CNN (64 filters) -> forward and backward LSTMs (${hidden} each; the backward one
   runs within each sentence's length, so padding never changes a result) -> emissions; CRF transitions in crf.json.
 - **Data**: train ${String(meta.provenance.data)} (${t.train_sentences ?? '?'} sentences); dev ${devShown} (model selection).
 - **Retrain**: \`${command}\` (seed ${String(meta.provenance.seed)}, 1 torch thread; ${t.epochs_run ?? '?'} epochs,

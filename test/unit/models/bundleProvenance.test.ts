@@ -49,14 +49,21 @@ describe('bundleSawData', () => {
     const models = join(import.meta.dirname, '../../../models');
     expect(bundleSawData(join(models, 'normalize-cdr'), 'cdr_train.pubtator')).not.toBeNull();
     expect(bundleSawData(join(models, 'cid-relations'), 'cdr_train.pubtator')).not.toBeNull();
-    // ner-bc5cdr: train-only (dev figures held out); ner-ncbi: train + dev
+    // ner-bc5cdr: train-only (dev figures held out); ner-ncbi: the ncbi head of the multi-task run
+    // (train files of all five corpora, no dev)
     expect(
       bundleSawData(join(models, 'ner-bc5cdr'), '../shared/data/pubtator/cdr_train.pubtator'),
     ).not.toBeNull();
     expect(bundleSawData(join(models, 'ner-bc5cdr'), '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
     expect(bundleSawData(join(models, 'ner-bc5cdr'), '../shared/data/ner/bc5cdr/dev.conll')).toBeNull();
-    expect(bundleSawData(join(models, 'ner-ncbi'), '../shared/data/ner/ncbi/dev.conll')).toMatch(
-      /train\+dev/,
+    expect(bundleSawData(join(models, 'ner-ncbi'), '../shared/data/ner/ncbi/dev.conll')).toBeNull();
+    expect(bundleSawData(join(models, 'ner-ncbi'), '../shared/data/ner/ncbi/all/train.conll')).not.toBeNull();
+    expect(bundleSawData(join(models, 'ner-ncbi'), '../shared/data/ner/bc5cdr/all/train.conll')).toMatch(
+      /not held out/,
     );
+    expect(
+      bundleSawData(join(models, 'ner-ncbi'), '../shared/data/pubtator/cdr_train.pubtator'),
+    ).not.toBeNull();
+    expect(bundleSawData(join(models, 'ner-ncbi'), '../shared/data/pubtator/cdr_dev.pubtator')).toBeNull();
   });
 });
