@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
+import { envelopes } from '../../../helpers/setup.ts';
 import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
 import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
 import {
@@ -374,15 +374,10 @@ describe('normalizeConcepts operator', () => {
       ]),
     ];
     const out = await lastValueFrom(
-      from(
-        input.map((v, i) =>
-          envelope(v, {
-            key: v.pmid,
-            origin: { kind: 'memory', source: 't', index: i },
-            ack: AckToken.noop(),
-          }),
-        ),
-      ).pipe(normalizeConcepts({ model: bundle, options: { threshold: 0.6 } }), toArray()),
+      from(envelopes(input, { keyOf: (v) => v.pmid })).pipe(
+        normalizeConcepts({ model: bundle, options: { threshold: 0.6 } }),
+        toArray(),
+      ),
     );
     const ents = out[0]!.value.sentences[0]!.entities;
     expect(ents.map((e) => e.conceptId)).toEqual(['D002945', 'D002945', 'D051437', 'D002945', '-1', null]);

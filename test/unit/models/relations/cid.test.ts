@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { envelopes } from '../../../helpers/setup.ts';
 import { MemoryDeadLetters } from '../../../../src/engine/deadLetters.ts';
-import { AckToken, envelope } from '../../../../src/engine/envelope.ts';
 import { MemorySink, MemorySource } from '../../../../src/engine/memory.ts';
 import { createCidClassifier } from '../../../../src/models/relations/cidClassifier.ts';
 import { cidDocumentFromPubtator, goldCid } from '../../../../src/models/relations/cidDocument.ts';
@@ -136,15 +136,10 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
   it('scores every candidate of every abstract and equals the classifier called directly', async () => {
     const input = docs.map((d) => withConcepts(cidDocumentFromPubtator(d)));
     const out = await lastValueFrom(
-      from(
-        input.map((v, i) =>
-          envelope(v, {
-            key: v.pmid,
-            origin: { kind: 'memory', source: 't', index: i },
-            ack: AckToken.noop(),
-          }),
-        ),
-      ).pipe(extractCidRelations({ model: bundle, maxBatch: 4, maxWaitMs: 1 }), toArray()),
+      from(envelopes(input, { keyOf: (v) => v.pmid })).pipe(
+        extractCidRelations({ model: bundle, maxBatch: 4, maxWaitMs: 1 }),
+        toArray(),
+      ),
     );
     expect(out.map((e) => e.key)).toEqual(docs.map((d) => d.pmid));
     const cls = await createCidClassifier(bundle);
@@ -195,15 +190,11 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
   it('toCidRelations: one record per pair at or above the threshold, keyed by concepts, arguments on the closest mention pair', async () => {
     const input = docs.map((d) => withConcepts(cidDocumentFromPubtator(d)));
     const records = await lastValueFrom(
-      from(
-        input.map((v, i) =>
-          envelope(v, {
-            key: v.pmid,
-            origin: { kind: 'memory', source: 't', index: i },
-            ack: AckToken.noop(),
-          }),
-        ),
-      ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0 }), toArray()),
+      from(envelopes(input, { keyOf: (v) => v.pmid })).pipe(
+        extractCidRelations({ model: bundle }),
+        toCidRelations({ minProbability: 0 }),
+        toArray(),
+      ),
     );
     const texts = new Map(input.map((d) => [d.pmid, d.text]));
     const candidates = input.reduce(
@@ -224,15 +215,11 @@ describe('extractCidRelations operator (tiny model made by `npm run train -- cid
       expect(value.evidence[0]).toMatchObject({ headStart: value.head.start, tailStart: value.tail.start });
     }
     const strict = await lastValueFrom(
-      from(
-        input.map((v, i) =>
-          envelope(v, {
-            key: v.pmid,
-            origin: { kind: 'memory', source: 't', index: i },
-            ack: AckToken.noop(),
-          }),
-        ),
-      ).pipe(extractCidRelations({ model: bundle }), toCidRelations({ minProbability: 0.999999 }), toArray()),
+      from(envelopes(input, { keyOf: (v) => v.pmid })).pipe(
+        extractCidRelations({ model: bundle }),
+        toCidRelations({ minProbability: 0.999999 }),
+        toArray(),
+      ),
     );
     expect(strict.length).toBeLessThan(records.length);
   });
