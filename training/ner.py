@@ -58,6 +58,9 @@ def main(argv=None):
                    help="best: keep the epoch with the best dev F1; last: keep the last epoch (training on train + dev, "
                         "where dev F1 cannot select)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--average-last", type=int, default=0,
+                   help="also average the weights of the last K epochs (K >= 2) and keep the average when its dev F1 "
+                        "beats the selected epoch's (--select best only)")
     p.add_argument("--verify-out", default=None,
                    help="where to write reference emissions for the ONNX check (default training/work/verify/<name>.json)")
     p.add_argument("--command", default="", help="command line recorded in model.json provenance")
@@ -127,6 +130,9 @@ def main(argv=None):
         model.train()
         return m, a_val
 
+    # Weights at the end of the last K epochs, for --average-last (K state copies in memory).
+    epoch_states = []
+
     for epoch in range(1, a.epochs + 1):
         model.train()
         # Length buckets with shuffled order: less padding, still a random pass.
@@ -162,6 +168,9 @@ def main(argv=None):
         else:
             print(f"epoch {epoch}: loss {tot / nb:.4f} (ce {ce_tot / nb:.4f}, crf/token {crf_tot / nb:.4f}) "
                   f"[{(time.time() - t0) / 60:.1f} min]", flush=True)
+        if a.average_last >= 2:
+            epoch_states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+            del epoch_states[:-a.average_last]
         if a.lr_decay != 1.0:
             for g in opt.param_groups:
                 g["lr"] *= a.lr_decay
@@ -178,6 +187,20 @@ def main(argv=None):
         # Epochs or time ran out between two evaluations: the last steps count too.
         m, _ = evaluate(epoch)
         print(f"step {step} (epoch {epoch}, last): dev F1 {m['f1']:.2f}", flush=True)
+    averaged = None
+    if a.average_last >= 2 and len(epoch_states) >= 2 and a.select == "best":
+        # Weight averaging of the last epochs (one model, no inference cost): kept only if dev says so.
+        avg = {k: (torch.stack([s[k].float() for s in epoch_states]).mean(0).to(v.dtype)
+                   if v.is_floating_point() else v)
+               for k, v in epoch_states[-1].items()}
+        model.load_state_dict(avg)
+        preds = predict(model, dev_data, labels)
+        m = entity_prf(dev_gold, preds)
+        averaged = {"epochs": len(epoch_states), "dev_f1": m["f1"], "kept": m["f1"] > best[0]}
+        print(f"ner: average of the last {len(epoch_states)} epochs: dev F1 {m['f1']:.2f} "
+              f"({'kept' if averaged['kept'] else 'not kept'}; selected epoch {best[0]:.2f})", flush=True)
+        if averaged["kept"]:
+            best = (m["f1"], avg, epoch, m)
     f1, state, ep, metrics = best
     model.load_state_dict(state)
     model.eval()
@@ -191,7 +214,7 @@ def main(argv=None):
             "seed": a.seed, "command": a.command, "epochs_run": epoch, "best_epoch": ep, "select": a.select,
             "steps_run": step, "best_step": stop["best_step"], "stopped_early": stop["early"],
             "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat,
-            "adaptive_loss_a": a_final, "history": history, "dev_metrics_python": metrics,
+            "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },
         sample_batch=batchify(dev_data[:8])[:3],

@@ -26,6 +26,7 @@ export const RECIPES = [
   'generator',
   'normalize',
   'cid',
+  'ensemble',
 ] as const;
 
 const USAGE = `usage: npm run train -- <recipe> [options]
@@ -47,6 +48,8 @@ recipes: ${RECIPES.join(', ')}
                        split, runs or ptb): each corpus token re-tokenized, B-X -> B-X I-X...; the card
                        still reports eval ner on the corpus's own dev tokens
   --hidden <n>         LSTM units per direction (default 160)
+  --threads <n>        torch threads (default 1)
+  --average-last <k>   ner: also average the weights of the last k epochs; kept when its dev F1 is better
   --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
   --no-eval            skip the TypeScript evaluation and model card
   --with-dev           ner: train on train + dev (both re-tokenized like train), keep the last epoch of a
@@ -64,6 +67,9 @@ ner-multitask (shared char + word encoder, one emission layer + CRF head per cor
   --device <d>         torch device for training: cpu (default) or cuda (needs a CUDA build of torch)
   --data-root <dir>    a tree laid out like the shared data instead of it (ner/<ds>/<split>/train.conll)
   (also --seed, --epochs, --time-budget, --max-steps, --max-dev, --w2v, --hidden, --lr-decay, --retokenize)
+ensemble (one bundle from several: mean emissions and CRF scores; training/ensemble.ts):
+  --member <dir> ...   member bundles (repeat; same labels); --out <dir>; --name <n>; --dev <conll>
+                       (default: the first member's dev file) scored for the card unless --no-eval
   --python <path>      default /usr/bin/python3`;
 
 /** Thrown for a bad command line; the message lists the valid choices. */
@@ -101,6 +107,8 @@ export async function runTrain(argv: string[]): Promise<void> {
   // normalize / cid (issue 13): document-level recipes over PubTator abstracts
   if (argv[0] === 'normalize') return (await import('./normalize.ts')).runNormalizeRecipe(argv.slice(1));
   if (argv[0] === 'cid') return (await import('./cid.ts')).runCidRecipe(argv.slice(1));
+  // ensemble (issue 12, lever 4): several token-classification bundles as one (mean emissions and CRF)
+  if (argv[0] === 'ensemble') return (await import('./ensemble.ts')).runEnsembleRecipe(argv.slice(1));
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -123,6 +131,8 @@ export async function runTrain(argv: string[]): Promise<void> {
       retokenize: { type: 'string' },
       'lr-decay': { type: 'string' },
       hidden: { type: 'string' },
+      threads: { type: 'string' },
+      'average-last': { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
       split: { type: 'string' },
       'data-root': { type: 'string' },
@@ -237,7 +247,16 @@ export async function runTrain(argv: string[]): Promise<void> {
       (v.retokenize ? ` (re-tokenized: ${v.retokenize}, ${v['retokenize-mode']})` : ''),
   ];
   args.push('--tag-col', String(v.retokenize ? 1 : tagColumn - 1));
-  for (const k of ['max-steps', 'max-train', 'max-dev', 'verify-out', 'lr-decay', 'hidden'] as const)
+  for (const k of [
+    'max-steps',
+    'max-train',
+    'max-dev',
+    'verify-out',
+    'lr-decay',
+    'hidden',
+    'threads',
+    'average-last',
+  ] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   const select = v['with-dev'] ? 'last' : (v.select ?? 'best');
   if (select !== 'best' && select !== 'last')

@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
+import * as ort from 'onnxruntime-node';
+import { CharVocab, WordVocab } from '../../src/models/tokenizer.ts';
 import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
@@ -54,6 +56,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
           .concat(
             recipe === 'ner'
               ? ['--retokenize', 'split', '--retokenize-mode', 'add', '--lr-decay', '0.9']
+                  // two epochs, their weights averaged (kept only if dev says so)
+                  .concat(['--epochs', '2', '--max-steps', '20', '--average-last', '2'])
               : [],
           ),
       );
@@ -73,6 +77,10 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       expect(meta.provenance.command).toContain(`npm run train -- ${recipe}`);
       if (recipe === 'ner') {
         expect(JSON.stringify(meta.provenance)).toContain('re-tokenized: split, add');
+        const averaged = (meta as unknown as { training: { averaged?: { epochs: number; kept: boolean } } })
+          .training.averaged;
+        expect(averaged?.epochs).toBe(2);
+        expect(typeof averaged?.kept).toBe('boolean');
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });
         expect(bundleSawData(out, train)).toMatch(/\(train build\)/);
@@ -138,4 +146,88 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       }
     }, 90_000);
   }
+
+  it('ensemble: one bundle whose emissions and CRF are the means of its members (vocabularies joined)', async () => {
+    // the train-only and the train + dev bundles of the NER test above: their vocabularies differ
+    const members = [join(dir, 'ner-bundle'), join(dir, 'ner-bundle-with-dev')];
+    const out = join(dir, 'ner-ensemble');
+    await runTrain([
+      'ensemble',
+      ...members.flatMap((m) => ['--member', m]),
+      '--out',
+      out,
+      '--dev',
+      join(dir, 'ner-dev.conll'),
+    ]);
+    const read = <T>(d: string, f: string): T => JSON.parse(readFileSync(join(d, f), 'utf8')) as T;
+    type Crf = { start: number[]; end: number[]; transitions: number[][] };
+    const vocabs = [...members, out].map((d) =>
+      Object.keys(read<{ model: { vocab: object } }>(d, 'tokenizer.json').model.vocab),
+    );
+    expect(new Set(vocabs[0]).size).not.toBe(new Set(vocabs[1]).size);
+    expect(new Set(vocabs[2])).toEqual(new Set([...vocabs[0]!, ...vocabs[1]!]));
+    const meta = read<{
+      labels: string[];
+      ensemble: { members: unknown[] };
+      provenance: { training: string };
+      metrics: { dev: { sentences: number } };
+    }>(out, 'model.json');
+    expect(meta.labels).toEqual(['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']);
+    expect(meta.ensemble.members).toHaveLength(2);
+    // a member saw dev, so the ensemble did: eval says so
+    expect(meta.provenance.training).toBe('train+dev');
+    expect(bundleSawData(out, join(dir, 'ner-dev.conll'))).toMatch(/train\+dev build/);
+    expect(meta.metrics.dev.sentences).toBe(20);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('Ensemble of 2');
+    // CRF: element-wise means
+    const crfs = members.map((m) => read<Crf>(m, 'crf.json'));
+    const crf = read<Crf>(out, 'crf.json');
+    for (const k of ['start', 'end'] as const)
+      crf[k].forEach((x, i) => expect(x).toBeCloseTo((crfs[0]![k][i]! + crfs[1]![k][i]!) / 2, 5));
+    crf.transitions.forEach((row, i) =>
+      row.forEach((x, j) =>
+        expect(x).toBeCloseTo((crfs[0]!.transitions[i]![j]! + crfs[1]!.transitions[i]![j]!) / 2, 4),
+      ),
+    );
+    // Emissions: each bundle fed with its own ids; the ensemble's = the mean of the members'.
+    const tokens = ['Cisplatin', '-', 'induced', 'nephrotoxicity', 'in', '12', 'rats', 'Zyxwv', '.'];
+    const emissions = async (d: string): Promise<Float32Array> => {
+      const words = WordVocab.fromJson(read(d, 'tokenizer.json'), 'tokenizer.json');
+      const chars = CharVocab.fromJson(read(d, 'chars.json'), 'chars.json');
+      const C = chars.maxWordLength;
+      const cid = new BigInt64Array(tokens.length * C);
+      tokens.forEach((t, i) => chars.fill(t, cid, i * C));
+      const session = await ort.InferenceSession.create(join(d, 'model.onnx'));
+      try {
+        const res = await session.run({
+          word_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map((t) => words.bigId(t))), [
+            1,
+            tokens.length,
+          ]),
+          char_ids: new ort.Tensor('int64', cid, [1, tokens.length, C]),
+          mask: new ort.Tensor('float32', new Float32Array(tokens.length).fill(1), [1, tokens.length]),
+        });
+        return res.emissions!.data as Float32Array;
+      } finally {
+        await session.release();
+      }
+    };
+    const [a, b, e] = [await emissions(members[0]!), await emissions(members[1]!), await emissions(out)];
+    expect(e).toHaveLength(tokens.length * 5);
+    let maxDiff = 0;
+    e.forEach((x, i) => (maxDiff = Math.max(maxDiff, Math.abs(x - (a[i]! + b[i]!) / 2))));
+    expect(maxDiff).toBeLessThan(1e-4);
+    // the members disagree, so the mean is not one of them
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeGreaterThan(1e-3);
+    const tagger = await loadTagger(out);
+    try {
+      const [res] = await tagger.predict([{ tokens }]);
+      expect(res!.tags).toHaveLength(tokens.length);
+    } finally {
+      await tagger.close?.();
+    }
+    await expect(runTrain(['ensemble', '--member', members[0]!, '--out', join(dir, 'x')])).rejects.toThrow(
+      /at least two/,
+    );
+  }, 90_000);
 });
