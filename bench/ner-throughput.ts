@@ -4,10 +4,16 @@
 // Args: --max-batch N (32) --concurrency N (the operator's default, 2) --bucket-width N (4) --reps N (5) --provider cpu|cuda|webgpu
 // --threads N (0 = ORT default) --worker on|off (the tagger's session on a worker thread; default: the
 // tagger's default, on) --console (the live console's page open in a browser meanwhile)
+// --model <bundle>: the NER bundle measured (default models/ner-bc5cdr); --compare <bundle>: also the
+// operator's sentences/s with another bundle on the same sentences in the same run (e.g. an ensemble from
+// `npm run train -- ensemble` against the default), so the cost of a bundle's accuracy is visible.
 import { from, identity, lastValueFrom, tap, toArray } from 'rxjs';
 import { startBenchConsole, wantsConsole, type BenchConsole } from './helpers/console.ts';
 import { AckToken, envelope } from '../src/engine/envelope.ts';
 import { ModelSession, float32, int64, type Feeds, type Provider } from '../src/models/backend.ts';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { projectRoot } from '../src/io/dataPath.ts';
 import { bc5cdrDev, benchModel, timed } from './helpers/models.ts';
 import { TAG_ENTITIES_CONCURRENCY, tagEntities } from '../src/models/ner/tagEntities.ts';
 import { createTokenTagger, type TokenTagger } from '../src/models/ner/tokenTagger.ts';
@@ -98,7 +104,10 @@ export default async function main(args: string[]): Promise<void> {
   const bucketWidth = Number(arg(args, 'bucket-width', '4'));
   const reps = Number(arg(args, 'reps', '5'));
   const sents = bc5cdrDev();
-  const model = benchModel('ner-bc5cdr', 'model.json', 'ner');
+  const modelArg = arg(args, 'model', '');
+  const model = modelArg
+    ? { dir: modelArg, which: relative(projectRoot, modelArg) || modelArg }
+    : benchModel('ner-bc5cdr', 'model.json', 'ner');
   const worker = arg(args, 'worker', 'default');
   const backend = {
     executionProviders: [provider],
@@ -167,6 +176,23 @@ export default async function main(args: string[]): Promise<void> {
   }
   const op1 = await runOperator(tagger, sents, 1, 1);
   await tagger.dispose();
+  // The other bundle: the same operator settings and sentences, best of `reps` (after the main runs).
+  const cmpArg = arg(args, 'compare', '');
+  let compare: { model: string; operator_sentences_per_s: number } | undefined;
+  if (cmpArg !== '' && !existsSync(join(cmpArg, 'model.json')))
+    throw new Error(`ner-throughput: --compare ${cmpArg} is not a bundle (no model.json)`);
+  if (cmpArg !== '') {
+    const other = await createTokenTagger(cmpArg, { stepId: 'bench-ner-compare', backend });
+    let rate = 0;
+    await runOperator(other, sents.slice(0, 256), maxBatch, concurrency, undefined, bucketWidth);
+    for (let r = 0; r < reps; r++)
+      rate = Math.max(rate, await runOperator(other, sents, maxBatch, concurrency, undefined, bucketWidth));
+    await other.dispose();
+    compare = {
+      model: relative(projectRoot, cmpArg) || cmpArg,
+      operator_sentences_per_s: Number(rate.toFixed(1)),
+    };
+  }
   await session.dispose();
   await live?.close();
 
@@ -192,6 +218,9 @@ export default async function main(args: string[]): Promise<void> {
     bare_cpu_s: Number(bareCpu.toFixed(2)),
     operator_cpu_s: Number(opCpu.toFixed(2)),
     cpu_ratio: Number((bareCpu / opCpu).toFixed(3)),
+    ...(compare
+      ? { compare, speed_vs_compare: Number((op / compare.operator_sentences_per_s).toFixed(3)) }
+      : {}),
   };
   console.log(JSON.stringify(result));
 }

@@ -27,6 +27,7 @@ export const RECIPES = [
   'normalize',
   'cid',
   'ensemble',
+  'pseudo-label',
 ] as const;
 
 const USAGE = `usage: npm run train -- <recipe> [options]
@@ -70,6 +71,10 @@ ner-multitask (shared char + word encoder, one emission layer + CRF head per cor
 ensemble (one bundle from several: mean emissions and CRF scores; training/ensemble.ts):
   --member <dir> ...   member bundles (repeat; same labels); --out <dir>; --name <n>; --dev <conll>
                        (default: the first member's dev file) scored for the card unless --no-eval
+pseudo-label (unlabeled sentences tagged by a teacher, as CoNLL; training/pseudoLabel.ts):
+  --model <dir> --out <file.conll> [--input <sentences.txt>] [--exclude <conll> ...] [--max <n>]
+  [--pool <n>] [--empty-share <x>] [--seed <n>]; default input corpus/biomed_sentences.txt, default
+  exclusions every corpus's dev file and bc5cdr's training file
   --python <path>      default /usr/bin/python3`;
 
 /** Thrown for a bad command line; the message lists the valid choices. */
@@ -109,6 +114,11 @@ export async function runTrain(argv: string[]): Promise<void> {
   if (argv[0] === 'cid') return (await import('./cid.ts')).runCidRecipe(argv.slice(1));
   // ensemble (issue 12, lever 4): several token-classification bundles as one (mean emissions and CRF)
   if (argv[0] === 'ensemble') return (await import('./ensemble.ts')).runEnsembleRecipe(argv.slice(1));
+  // pseudo-label: unlabeled sentences tagged by a teacher bundle, as CoNLL for a student (ner --train ...)
+  if (argv[0] === 'pseudo-label') {
+    await (await import('./pseudoLabel.ts')).runPseudoLabelRecipe(argv.slice(1));
+    return;
+  }
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -10,6 +10,8 @@ import { dataPath } from '../../src/io/dataPath.ts';
 import { skipWithoutSharedData } from '../helpers/sharedData.ts';
 import { loadTagger } from '../../src/cli/loadTagger.ts';
 import { runTrain } from '../../training/run.ts';
+import { runPseudoLabelRecipe } from '../../training/pseudoLabel.ts';
+import { parseConll } from '../../src/text/conll.ts';
 import { bundleSawData } from '../../src/models/bundleProvenance.ts';
 import { sliceConll, tempDir } from '../helpers/setup.ts';
 import { onnxVsReference } from '../helpers/onnxReference.ts';
@@ -230,4 +232,51 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       /at least two/,
     );
   }, 90_000);
+
+  it('pseudo-label: a teacher tags unlabeled sentences into CoNLL, seeded, never using an excluded sentence', async () => {
+    const teacher = join(dir, 'ner-ensemble');
+    const dev = join(dir, 'ner-dev.conll');
+    const devFirst = parseConll(readFileSync(dev, 'utf8'), { source: dev })[0]!.tokens.join(' ');
+    const lines = readFileSync(dataPath('corpus/biomed_sentences.txt'), 'utf8').split('\n').slice(0, 300);
+    const input = join(dir, 'unlabeled.txt');
+    // a dev sentence among the unlabeled ones must be left out; duplicates count once
+    writeFileSync(input, [devFirst, ...lines, lines[0]].join('\n') + '\n');
+    const run = (out: string, seed: string) =>
+      runPseudoLabelRecipe([
+        '--model',
+        teacher,
+        '--input',
+        input,
+        '--exclude',
+        dev,
+        '--out',
+        out,
+        '--max',
+        '40',
+        '--pool',
+        '120',
+        '--empty-share',
+        '0.5',
+        '--seed',
+        seed,
+      ]);
+    const a = await run(join(dir, 'pseudo-a.conll'), '1');
+    const b = await run(join(dir, 'pseudo-b.conll'), '1');
+    const c = await run(join(dir, 'pseudo-c.conll'), '2');
+    expect(a.excluded).toBe(1);
+    expect(a.kept).toBeLessThanOrEqual(40);
+    expect(a.kept).toBeGreaterThan(0);
+    const text = readFileSync(join(dir, 'pseudo-a.conll'), 'utf8');
+    const sents = parseConll(text, { source: 'pseudo-a', columns: 2 });
+    expect(sents).toHaveLength(a.kept);
+    expect(sents.filter((x) => x.tags.some((t) => t !== 'O'))).toHaveLength(a.withEntities);
+    expect(sents.map((x) => x.tokens.join(' '))).not.toContain(devFirst);
+    for (const x of sents)
+      expect(lines.map((l) => l.trim().split(/ +/).join(' '))).toContain(x.tokens.join(' '));
+    // same seed, same file; another seed, another sample
+    expect(readFileSync(join(dir, 'pseudo-b.conll'), 'utf8')).toBe(text);
+    expect(readFileSync(join(dir, 'pseudo-c.conll'), 'utf8')).not.toBe(text);
+    expect(c.kept).toBeGreaterThan(0);
+    await expect(runPseudoLabelRecipe(['--model', teacher])).rejects.toThrow(/--out/);
+  }, 60_000);
 });
