@@ -275,6 +275,7 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
       expect(lines.map((l) => l.trim().split(/ +/).join(' '))).toContain(x.tokens.join(' '));
     // same seed, same file; another seed, another sample
     expect(readFileSync(join(dir, 'pseudo-b.conll'), 'utf8')).toBe(text);
+    expect(b).toEqual({ ...a, out: join(dir, 'pseudo-b.conll') });
     expect(readFileSync(join(dir, 'pseudo-c.conll'), 'utf8')).not.toBe(text);
     expect(c.kept).toBeGreaterThan(0);
     await expect(runPseudoLabelRecipe(['--model', teacher])).rejects.toThrow(/--out/);
