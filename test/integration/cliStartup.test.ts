@@ -56,6 +56,34 @@ describe('CLI start', () => {
     expect(loadsOrt(r.modules)).toBe(true);
   });
 
+  it('eval pubtator without --model scores the default NER bundle (models/ner-bc5cdr)', () => {
+    const data = join(tmp, 'one.pubtator');
+    const title = 'Cisplatin nephrotoxicity.';
+    const abs = 'Cisplatin caused acute renal failure in two patients.';
+    const text = `${title} ${abs}`;
+    const at = (s: string, from = 0) => [text.indexOf(s, from), text.indexOf(s, from) + s.length].join('\t');
+    writeFileSync(
+      data,
+      [
+        `1|t|${title}`,
+        `1|a|${abs}`,
+        `1\t${at('Cisplatin')}\tCisplatin\tChemical\tD002945`,
+        `1\t${at('nephrotoxicity')}\tnephrotoxicity\tDisease\tD007674`,
+        `1\t${at('Cisplatin', 10)}\tCisplatin\tChemical\tD002945`,
+        `1\t${at('acute renal failure')}\tacute renal failure\tDisease\tD058186`,
+      ].join('\n') + '\n\n',
+    );
+    const r = modulesLoaded('eval', 'pubtator', '--data', data);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      model: string;
+      abstracts: number;
+      f1: number;
+    };
+    expect(out.model).toMatch(/models\/ner-bc5cdr$/);
+    expect(out.abstracts).toBe(1);
+    expect(out.f1).toBeGreaterThan(50);
+  });
+
   it('describe <topology> loads the topology but not onnxruntime-node (backend.ts imports it lazily)', () => {
     const r = modulesLoaded('describe', 'ner-tagging');
     expect(r.stdout).toContain('predictions (NerPrediction)');

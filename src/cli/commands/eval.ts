@@ -68,7 +68,7 @@ function registerEvalPubtator(group: Command): void {
     .description(
       'Run ner-tagging over PubTator abstracts and score predicted mentions against the gold offsets and types',
     )
-    .requiredOption('--model <dir>', 'NER bundle folder (e.g. models/ner-bc5cdr)')
+    .option('--model <dir>', 'NER bundle folder (default models/ner-bc5cdr)')
     .requiredOption('--data <file>', 'PubTator file with gold annotations (e.g. pubtator/cdr_dev.pubtator)')
     .option('--types <list>', 'comma-separated types to score (default: gold types the model predicts)')
     .option('--limit <n>', 'only the first n abstracts (0 = all)', '0')

@@ -165,9 +165,10 @@ function parseDocumentOption(json: string): NerTaggingInputs['document'] {
 
 /** The action of `eval pubtator` (options in eval.ts): runs, scores, prints; errors print one line, exit code 2. */
 export async function evalPubtatorAction(opts: Record<string, string | boolean | undefined>): Promise<void> {
+  const model = typeof opts.model === 'string' ? opts.model : defaultModel('ner-bc5cdr');
   try {
     const r = await evalPubtator({
-      model: String(opts.model),
+      model,
       data: String(opts.data),
       types: typeof opts.types === 'string' ? opts.types.split(',').map((t) => t.trim()) : undefined,
       limit: Number(opts.limit) || undefined,
@@ -190,7 +191,7 @@ export async function evalPubtatorAction(opts: Record<string, string | boolean |
       : null;
     if (seen) process.stderr.write(`eval pubtator: ${seen}\n`);
     // an NER bundle trained on train + dev (the shipped defaults) has seen the dev abstracts' labels
-    const nerSaw = bundleSawData(String(opts.model), String(opts.data));
+    const nerSaw = bundleSawData(model, String(opts.data));
     if (nerSaw) process.stderr.write(`eval pubtator: ${nerSaw}\n`);
     const perType = Object.fromEntries(
       Object.entries(r.per_type).map(([k, v]) => [
@@ -224,7 +225,7 @@ export async function evalPubtatorAction(opts: Record<string, string | boolean |
         seconds: round(r.seconds),
         transport: r.transport,
         ...(r.brokers ? { brokers: r.brokers } : {}),
-        model: opts.model,
+        model,
         data: opts.data,
       }) + '\n',
     );
