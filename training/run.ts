@@ -284,7 +284,12 @@ export async function runTrain(argv: string[]): Promise<void> {
       train,
       dev,
       withDev: v['with-dev'] === true,
-      ds: v.train ? null : ds,
+      // --train files from the shared corpora count as those corpora (their PubTator texts too)
+      ds: v.train
+        ? (['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'].find((d) =>
+            train.some((f) => f.startsWith(dataPath('ner', d) + '/')),
+          ) ?? null)
+        : ds,
       rel,
     });
   if (!v['no-eval']) await finalizeBundle({ bundle: resolve(out), dev, tagColumn, command });
@@ -306,12 +311,16 @@ function recordNerProvenance(
     bc5cdr: ['pubtator/cdr_train.pubtator', 'pubtator/cdr_dev.pubtator'],
   };
   const own = o.train.filter((f) => f !== o.dev);
+  // every training file beyond the first (e.g. pseudo-labeled sentences) is listed with the texts
+  const more = own.slice(1).map(o.rel);
+  const corpusTexts =
+    o.ds !== null && texts[o.ds] ? (o.withDev ? texts[o.ds]! : texts[o.ds]!.slice(0, 1)) : [];
   meta.provenance = {
     ...meta.provenance,
     train: o.rel(own[0] ?? o.train[0]!),
     dev: o.rel(o.dev),
     training: o.withDev ? 'train+dev' : 'train',
-    ...(o.ds !== null && texts[o.ds] ? { texts: o.withDev ? texts[o.ds] : texts[o.ds]!.slice(0, 1) } : {}),
+    ...(corpusTexts.length + more.length > 0 ? { texts: [...corpusTexts, ...more] } : {}),
   };
   writeFileSync(file, JSON.stringify(meta, null, 2) + '\n');
 }
