@@ -174,20 +174,35 @@ export function settingsOf(o: StudyOptions): string {
 const GENERATION_KEYS = new Set(['topk', 'strategy', 'beams', 'samples', 'mu', 'filter', 'generator']);
 
 /** The settings a cell without generation depends on: the key minus the generation choices. */
-export function trainingSettingsOf(settings: string): string {
+export function trainingSettingsOf(settings: string, ignore: readonly string[] = []): string {
   return settings
     .split(' ')
-    .filter((part) => !GENERATION_KEYS.has(part.slice(0, part.indexOf('='))))
+    .filter((part) => {
+      const key = part.slice(0, part.indexOf('='));
+      return !GENERATION_KEYS.has(key) && !ignore.includes(key);
+    })
     .join(' ');
+}
+
+/** Settings keys a method's training does not read: gold-only training sees no augmentations to weigh gold against. */
+export function keysIgnoredBy(method: string): string[] {
+  return method === 'gold' ? ['gold-weight'] : [];
 }
 
 /**
  * A finished cell of the same name in another settings folder of `work` whose settings differ only
- * in generation choices, for a cell that generates nothing (gold, and the simple methods, whose
- * augmentations depend on n, p and the seed): its folder, or null.
+ * in generation choices (and in `ignore`d keys, e.g. the gold weight for a gold-only cell), for a cell
+ * that generates nothing (gold, and the simple methods, whose augmentations depend on n, p and the
+ * seed): its folder, or null.
  */
-export function reusableCell(work: string, root: string, name: string, settings: string): string | null {
-  const want = trainingSettingsOf(settings);
+export function reusableCell(
+  work: string,
+  root: string,
+  name: string,
+  settings: string,
+  ignore: readonly string[] = [],
+): string | null {
+  const want = trainingSettingsOf(settings, ignore);
   if (!existsSync(work)) return null;
   for (const entry of readdirSync(work).sort()) {
     const other = join(work, entry);
@@ -195,7 +210,7 @@ export function reusableCell(work: string, root: string, name: string, settings:
     const s = join(other, 'settings.txt');
     const cell = join(other, name);
     if (!existsSync(s) || !existsSync(join(cell, 'result.json'))) continue;
-    if (trainingSettingsOf(readFileSync(s, 'utf8').trim()) === want) return cell;
+    if (trainingSettingsOf(readFileSync(s, 'utf8').trim(), ignore) === want) return cell;
   }
   return null;
 }
@@ -405,7 +420,7 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
   // A cell that generates nothing is the same under any generation choice: copy a finished one (its
   // bundle too, which bioaug-filtered scores agreement with) rather than train it again.
   if (!isBioaug(c.method)) {
-    const from = reusableCell(dirname(root), root, cellName(c), settingsOf(o));
+    const from = reusableCell(dirname(root), root, cellName(c), settingsOf(o), keysIgnoredBy(c.method));
     if (from) {
       cpSync(from, dir, { recursive: true });
       o.log(`${cellName(c)}: reused from ${from} (same training settings)`);

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../src/io/dataPath.ts';
 import {
+  keysIgnoredBy,
   reusableCell,
   settingsOf,
   trainingSettingsOf,
@@ -96,6 +97,14 @@ describe('study settings key', () => {
       expect(reusableCell(work, mine, 'ncbi-100-gold-s2', filtered)).toBeNull();
       // Its own folder is not a source.
       expect(reusableCell(work, b, 'ncbi-100-gold-s1', settingsOf(conv))).toBeNull();
+      // A gold cell ignores the gold weight (gold-only training has nothing to weigh gold against); others do not.
+      const weighted = settingsOf({ ...conv, goldWeight: 2 });
+      const w = folder('d', weighted, []);
+      expect(keysIgnoredBy('gold')).toEqual(['gold-weight']);
+      expect(reusableCell(work, w, 'ncbi-100-gold-s1', weighted, keysIgnoredBy('gold'))).toBe(
+        join(b, 'ncbi-100-gold-s1'),
+      );
+      expect(reusableCell(work, w, 'ncbi-100-gold-s1', weighted, keysIgnoredBy('sr'))).toBeNull();
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
