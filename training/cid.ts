@@ -8,7 +8,7 @@
 //    threshold with the best F1 goes into model.json; with --predictions (ner-tagging output on dev) also
 //    end to end: predicted mentions normalized by --normalizer, then relations.
 import { StreamError } from '../src/engine/errors.ts';
-import { spawn } from 'node:child_process';
+import { runNiced } from './lib/runNiced.ts';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,13 +41,7 @@ const FOLDS = 5;
 const NOISY_THRESHOLD = 0.7;
 
 function runPython(python: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((res, rej) => {
-    const p = spawn('nice', ['-n', '10', python, ...args], { cwd, stdio: 'inherit' });
-    p.on('error', (e) => rej(new Error(`train cid: cannot start ${python}: ${e.message}`)));
-    p.on('exit', (code, sig) =>
-      code === 0 ? res() : rej(new Error(`train cid: ${python} cid.py exited with ${code ?? sig}`)),
-    );
-  });
+  return runNiced(python, args, cwd, 'train cid');
 }
 
 function featureFile(

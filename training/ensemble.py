@@ -43,18 +43,13 @@ def union_vocab(vocabs):
                 nxt += 1
     size = max(union.values()) + 1
     remaps = []
-    for v, unk in vocabs_unk(vocabs):
-        r = np.full(size, unk, dtype=np.int64)
+    for v in vocabs:
+        r = np.full(size, v.get("[UNK]", 1), dtype=np.int64)
         for tok, i in union.items():
             if tok in v:
                 r[i] = v[tok]
         remaps.append(r)
     return union, remaps
-
-
-def vocabs_unk(vocabs):
-    for v in vocabs:
-        yield v, v.get("[UNK]", 1)
 
 
 def char_vocab_union(chars):
@@ -150,13 +145,13 @@ def main(argv=None):
             nodes.append(helper.make_node("Gather", [e, idx.name], [e + "_ordered"], axis=2))
             e = e + "_ordered"
         emis.append(e)
-        for c in crfs[k:k + 1]:
-            if order != list(range(len(labels))):
-                crfs[k] = {
-                    "transitions": [[c["transitions"][i][j] for j in order] for i in order],
-                    "start": [c["start"][i] for i in order],
-                    "end": [c["end"][i] for i in order],
-                }
+        if order != list(range(len(labels))):
+            c = crfs[k]
+            crfs[k] = {
+                "transitions": [[c["transitions"][i][j] for j in order] for i in order],
+                "start": [c["start"][i] for i in order],
+                "end": [c["end"][i] for i in order],
+            }
     nodes.append(helper.make_node("Sum", emis, ["emissions_sum"], name="ensemble_sum"))
     scale = numpy_helper.from_array(np.array(1.0 / len(emis), dtype=np.float32), "ensemble_scale")
     inits.append(scale)

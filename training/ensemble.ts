@@ -4,16 +4,16 @@
 // of the members' emissions, the mean CRF scores), loaded by the ordinary bundle loader. Its provenance
 // joins the members' (what any member trained on, the ensemble saw), and unless --no-eval it is scored
 // with the engine on the dev file (default: the first member's) and gets a model card.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { StreamError } from '../src/engine/errors.ts';
-import { evalNer, type EvalNerResult } from '../src/eval/evalNer.ts';
-import { loadTagger } from '../src/cli/loadTagger.ts';
+import type { EvalNerResult } from '../src/eval/evalNer.ts';
 import { dataPath } from '../src/io/dataPath.ts';
+import { bundleFiles, perTypeRows, scoreOnDev } from './lib/card.ts';
+import { runNiced } from './lib/runNiced.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -65,16 +65,6 @@ export function joinProvenance(members: MemberJson[]): Record<string, unknown> {
   };
 }
 
-function runPython(python: string, args: string[]): Promise<void> {
-  return new Promise((res, rej) => {
-    const p = spawn(python, args, { cwd: here, stdio: 'inherit' });
-    p.on('error', (e) => rej(new EnsembleUsageError(`ensemble: cannot start ${python}: ${e.message}`)));
-    p.on('exit', (code, sig) =>
-      code === 0 ? res() : rej(new EnsembleUsageError(`ensemble: ensemble.py exited with ${code ?? sig}`)),
-    );
-  });
-}
-
 /** Runs the `ensemble` recipe (argv after the recipe name). */
 export async function runEnsembleRecipe(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -98,16 +88,21 @@ export async function runEnsembleRecipe(argv: string[]): Promise<void> {
   const out = resolve(v.out);
   const name = v.name ?? basename(out);
   const command = `npm run train -- ensemble ${argv.join(' ')}`;
-  await runPython(v.python!, [
-    'ensemble.py',
-    ...members.flatMap((m) => ['--member', m]),
-    '--out',
-    out,
-    '--name',
-    name,
-    '--command',
-    command,
-  ]);
+  await runNiced(
+    v.python!,
+    [
+      'ensemble.py',
+      ...members.flatMap((m) => ['--member', m]),
+      '--out',
+      out,
+      '--name',
+      name,
+      '--command',
+      command,
+    ],
+    here,
+    'ensemble',
+  );
   const metas = members.map((m) => JSON.parse(readFileSync(join(m, 'model.json'), 'utf8')) as MemberJson);
   const metaPath = join(out, 'model.json');
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as MemberJson & {
@@ -151,46 +146,17 @@ async function writeEnsembleCard(
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Omit<MemberJson, 'metrics'> & {
     metrics?: unknown;
   };
-  const tagger = await loadTagger(out);
-  let r: EvalNerResult;
-  try {
-    r = await evalNer(tagger, { data: dev, tagColumn });
-  } finally {
-    await tagger.close?.();
-  }
-  const relOut = relative(process.cwd(), out) || '.';
-  const devShown = dev.startsWith(dataPath()) ? `../shared/data/${relative(dataPath(), dev)}` : dev;
-  const evalCmd =
-    `npm run cli -- eval ner --model ${relOut} --data ${devShown}` +
-    (tagColumn !== 2 ? ` --tag-column ${tagColumn}` : '');
-  meta.metrics = {
-    dev: {
-      precision: r2(r.precision),
-      recall: r2(r.recall),
-      f1: r2(r.f1),
-      per_type: Object.fromEntries(
-        Object.entries(r.per_type).map(([k, x]) => [
-          k,
-          { precision: r2(x.precision), recall: r2(x.recall), f1: r2(x.f1), support: x.support },
-        ]),
-      ),
-      sentences: r.sentences,
-      sentences_per_s: r2(r.sentences_per_s),
-      command: evalCmd,
-    },
-  };
+  const { r, evalCmd, metrics } = await scoreOnDev(out, dev, tagColumn);
+  meta.metrics = { dev: metrics };
   writeFileSync(metaPath, JSON.stringify(meta, null, 2) + '\n');
-  const files = readdirSync(out).filter((f) => f !== 'README.md');
-  const bytes = files.reduce((s, f) => s + statSync(join(out, f)).size, 0);
+  const { files, bytes } = bundleFiles(out);
   const rows = metas
     .map((m, i) => {
       const p = m.provenance ?? {};
       return `| ${relative(process.cwd(), members[i]!) || '.'} | ${String(p.seed ?? '?')} | ${String(p.training ?? '?')} | ${m.metrics?.dev?.f1 ?? '?'} | \`${String(p.command ?? '?')}\` |`;
     })
     .join('\n');
-  const perType = Object.entries(r.per_type)
-    .map(([k, x]) => `| ${k} | ${r2(x.precision)} | ${r2(x.recall)} | ${r2(x.f1)} | ${x.support} |`)
-    .join('\n');
+  const perType = perTypeRows(r);
   const card = `# ${meta.name}
 
 Ensemble of ${metas.length} token-classification bundles in one (training/ensemble.py): one ONNX graph runs

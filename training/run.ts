@@ -2,7 +2,6 @@
 // PyTorch), then scores the exported bundle with the TypeScript runtime (`eval ner`) and writes the
 // figures into model.json and the model card, so the card always states what the engine reaches.
 import { StreamError } from '../src/engine/errors.ts';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { formatConll, parseConll } from '../src/text/conll.ts';
 import { retokenizeLabeled } from '../src/text/retokenize.ts';
 import { styleFor } from '../src/text/tokenize.ts';
 import { finalizeBundle } from './lib/card.ts';
+import { runNiced } from './lib/runNiced.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -85,13 +85,7 @@ export class TrainUsageError extends StreamError {
 }
 
 function runPython(python: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((res, rej) => {
-    const p = spawn('nice', ['-n', '10', python, ...args], { cwd, stdio: 'inherit' });
-    p.on('error', (e) => rej(new Error(`train: cannot start ${python}: ${e.message}`)));
-    p.on('exit', (code, sig) =>
-      code === 0 ? res() : rej(new Error(`train: ${python} ${args[0]} exited with ${code ?? sig}`)),
-    );
-  });
+  return runNiced(python, args, cwd, 'train');
 }
 
 // NCBI's full keyword split plus the 500-sentence samples of the other corpora: every domain is

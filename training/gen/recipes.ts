@@ -2,7 +2,7 @@
 // The generator's fine-tuning pairs are written by the engine's own `training-pairs` command first,
 // so corruption has one implementation (TypeScript) for training and serving.
 import { StreamError } from '../../src/engine/errors.ts';
-import { spawn } from 'node:child_process';
+import { runNiced } from '../lib/runNiced.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +25,7 @@ export class GenRecipeUsageError extends StreamError {
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((res, rej) => {
-    const p = spawn('nice', ['-n', '10', cmd, ...args], { cwd, stdio: 'inherit' });
-    p.on('error', (e) => rej(new Error(`train: cannot start ${cmd}: ${e.message}`)));
-    p.on('exit', (code, sig) =>
-      code === 0 ? res() : rej(new Error(`train: ${cmd} ${args[0] ?? ''} exited with ${code ?? sig}`)),
-    );
-  });
+  return runNiced(cmd, args, cwd, 'train');
 }
 
 function concat(files: string[], out: string, headLines = 0): void {

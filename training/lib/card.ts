@@ -33,6 +33,57 @@ export function reproducibleCommand(command: string, epochsRun: number | undefin
     .concat(` --epochs ${epochsRun}`);
 }
 
+/**
+ * Scores a bundle on a dev CoNLL file with the engine (`eval ner`): the result, the dev path as a card
+ * shows it, the command that reproduces the figure and the `metrics.dev` block model.json records.
+ */
+export async function scoreOnDev(
+  bundle: string,
+  dev: string,
+  tagColumn: number,
+): Promise<{ r: EvalNerResult; devShown: string; evalCmd: string; metrics: Record<string, unknown> }> {
+  const tagger = await loadTagger(bundle);
+  let r: EvalNerResult;
+  try {
+    r = await evalNer(tagger, { data: dev, tagColumn });
+  } finally {
+    await tagger.close?.();
+  }
+  const relBundle = relative(process.cwd(), resolve(bundle)) || '.';
+  const devShown = dev.startsWith(dataPath()) ? `../shared/data/${relative(dataPath(), dev)}` : dev;
+  const evalCmd =
+    `npm run cli -- eval ner --model ${relBundle} --data ${devShown}` +
+    (tagColumn !== 2 ? ` --tag-column ${tagColumn}` : '');
+  const metrics = {
+    precision: r2(r.precision),
+    recall: r2(r.recall),
+    f1: r2(r.f1),
+    per_type: Object.fromEntries(
+      Object.entries(r.per_type).map(([k, v]) => [
+        k,
+        { precision: r2(v.precision), recall: r2(v.recall), f1: r2(v.f1), support: v.support },
+      ]),
+    ),
+    sentences: r.sentences,
+    sentences_per_s: r2(r.sentences_per_s),
+    command: evalCmd,
+  };
+  return { r, devShown, evalCmd, metrics };
+}
+
+/** A bundle's files (the card excluded) and their total size in bytes. */
+export function bundleFiles(bundle: string): { files: string[]; bytes: number } {
+  const files = readdirSync(bundle).filter((f) => f !== 'README.md');
+  return { files, bytes: files.reduce((s, f) => s + statSync(join(bundle, f)).size, 0) };
+}
+
+/** The per-type rows of a card's metrics table. */
+export function perTypeRows(r: EvalNerResult): string {
+  return Object.entries(r.per_type)
+    .map(([k, v]) => `| ${k} | ${r2(v.precision)} | ${r2(v.recall)} | ${r2(v.f1)} | ${v.support} |`)
+    .join('\n');
+}
+
 /** Evaluates `bundle` on `dev` with the engine and writes metrics into model.json and README.md. */
 export async function finalizeBundle(o: {
   bundle: string;
@@ -42,44 +93,15 @@ export async function finalizeBundle(o: {
 }): Promise<EvalNerResult> {
   const metaPath = join(o.bundle, 'model.json');
   const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as ModelJson;
-  const tagger = await loadTagger(o.bundle);
-  let r: EvalNerResult;
-  try {
-    r = await evalNer(tagger, { data: o.dev, tagColumn: o.tagColumn });
-  } finally {
-    await tagger.close?.();
-  }
-  const relBundle = relative(process.cwd(), resolve(o.bundle)) || '.';
-  const devShown = o.dev.startsWith(dataPath()) ? `../shared/data/${relative(dataPath(), o.dev)}` : o.dev;
-  const evalCmd =
-    `npm run cli -- eval ner --model ${relBundle} --data ${devShown}` +
-    (o.tagColumn !== 2 ? ` --tag-column ${o.tagColumn}` : '');
+  const { r, devShown, evalCmd, metrics } = await scoreOnDev(o.bundle, o.dev, o.tagColumn);
   const command = reproducibleCommand(o.command, meta.training?.epochs_run);
   meta.provenance.command = command;
   meta.provenance.dev = devShown;
-  meta.metrics = {
-    dev: {
-      precision: r2(r.precision),
-      recall: r2(r.recall),
-      f1: r2(r.f1),
-      per_type: Object.fromEntries(
-        Object.entries(r.per_type).map(([k, v]) => [
-          k,
-          { precision: r2(v.precision), recall: r2(v.recall), f1: r2(v.f1), support: v.support },
-        ]),
-      ),
-      sentences: r.sentences,
-      sentences_per_s: r2(r.sentences_per_s),
-      command: evalCmd,
-    },
-  };
+  meta.metrics = { dev: metrics };
   writeFileSync(metaPath, JSON.stringify(meta, null, 2) + '\n');
-  const files = readdirSync(o.bundle).filter((f) => f !== 'README.md');
-  const bytes = files.reduce((s, f) => s + statSync(join(o.bundle, f)).size, 0);
+  const { files, bytes } = bundleFiles(o.bundle);
   const t = meta.training ?? {};
-  const perType = Object.entries(r.per_type)
-    .map(([k, v]) => `| ${k} | ${r2(v.precision)} | ${r2(v.recall)} | ${r2(v.f1)} | ${v.support} |`)
-    .join('\n');
+  const perType = perTypeRows(r);
   const mt = meta.provenance.multitask as
     | {
         head: string;
