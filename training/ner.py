@@ -20,6 +20,7 @@ from lib.text import read_conll
 from lib.corpus import corpus_labels, init_word_vectors, load_word_vectors, read_dev
 from lib.metrics import entity_prf
 from lib.export import export_bundle
+from lib.lmpretrain import load_encoder, pretrain_lm, read_lm_sentences, save_encoder
 from lib.tagger import (  # noqa: F401  (re-exported: keywords.py and older callers use ner.<name>)
     NEG, PAD, UNK, Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab,
     constraint_masks, crf_nll, encode, label_list, predict, seeded, viterbi,
@@ -61,6 +62,17 @@ def main(argv=None):
     p.add_argument("--average-last", type=int, default=0,
                    help="also average the weights of the last K epochs (K >= 2) and keep the average when its dev F1 "
                         "beats the selected epoch's (--select best only)")
+    p.add_argument("--lm-corpus", nargs="+", default=None,
+                   help="unlabeled text (one tokenized sentence per line; *.conll: first column) to pretrain the "
+                        "encoder on as forward/backward language models before tagging (lib/lmpretrain.py); "
+                        "sentences of --dev are left out")
+    p.add_argument("--lm-epochs", type=int, default=1)
+    p.add_argument("--lm-minutes", type=float, default=40.0, help="time budget of the language-model pretraining")
+    p.add_argument("--lm-max-steps", type=int, default=0)
+    p.add_argument("--lm-max-sentences", type=int, default=0, help="use only the first N language-model sentences")
+    p.add_argument("--lm-lr", type=float, default=1e-3)
+    p.add_argument("--lm-cache", default=None,
+                   help="pretrained encoder file: loaded when its vocabularies are this run's, else trained and saved")
     p.add_argument("--verify-out", default=None,
                    help="where to write reference emissions for the ONNX check (default training/work/verify/<name>.json)")
     p.add_argument("--command", default="", help="command line recorded in model.json provenance")
@@ -97,6 +109,24 @@ def main(argv=None):
         hit = init_word_vectors(model.wemb, wvocab, kv)
         print(f"ner: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
 
+    lm_info = None
+    if a.lm_corpus:
+        summary = load_encoder(model, a.lm_cache, wvocab, cvocab) if a.lm_cache and os.path.exists(a.lm_cache) else None
+        if summary is not None:
+            print(f"ner: pretrained encoder loaded from {a.lm_cache}", flush=True)
+        else:
+            lm_sents = read_lm_sentences(a.lm_corpus, exclude=[toks for toks, _ in dev])
+            if a.lm_max_sentences:
+                lm_sents = lm_sents[: a.lm_max_sentences]
+            print(f"ner: language-model pretraining on {len(lm_sents)} sentences", flush=True)
+            summary = pretrain_lm(model, lm_sents, wvocab, cvocab, max_word_len, hidden=a.hidden, epochs=a.lm_epochs,
+                                  lr=a.lm_lr, rng=rng, time_budget=a.lm_minutes, max_steps=a.lm_max_steps,
+                                  log=lambda m: print(m, flush=True))
+            # the last two path components (corpus/biomed_sentences.txt): no machine-specific prefix
+            summary["corpus"] = ["/".join(os.path.abspath(f).split(os.sep)[-2:]) for f in a.lm_corpus]
+            if a.lm_cache:
+                save_encoder(model, a.lm_cache, wvocab, cvocab, summary)
+        lm_info = summary
     if a.train_repeat is not None and any(r != 1 for r in a.train_repeat):
         # Up-weighting by repetition (after the vocabularies, which count one copy): under Adam a loss weight
         # is largely normalized away, a sentence seen r times per epoch is not.
@@ -214,7 +244,7 @@ def main(argv=None):
             "seed": a.seed, "command": a.command, "epochs_run": epoch, "best_epoch": ep, "select": a.select,
             "steps_run": step, "best_step": stop["best_step"], "stopped_early": stop["early"],
             "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat,
-            "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
+            "lm_pretraining": lm_info, "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },
         sample_batch=batchify(dev_data[:8])[:3],

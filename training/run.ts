@@ -52,6 +52,10 @@ recipes: ${RECIPES.join(', ')}
   --threads <n>        torch threads (default 1)
   --average-last <k>   ner: also average the weights of the last k epochs; kept when its dev F1 is better
   --lr-decay <x>       multiply the learning rate by x after every epoch (default 1: constant)
+  --lm-corpus <file>   ner: pretrain the encoder as forward/backward language models on this unlabeled text
+                       (repeat the flag; one tokenized sentence per line, or *.conll) before tagging;
+                       sentences of the dev file are left out. --lm-epochs <n> (1), --lm-minutes <m> (40),
+                       --lm-max-steps <n>, --lm-cache <file.pt> (reused when the vocabularies match)
   --no-eval            skip the TypeScript evaluation and model card
   --with-dev           ner: train on train + dev (both re-tokenized like train), keep the last epoch of a
                        fixed --epochs (dev cannot select); the card's dev figures are then not held out:
@@ -137,6 +141,11 @@ export async function runTrain(argv: string[]): Promise<void> {
       hidden: { type: 'string' },
       threads: { type: 'string' },
       'average-last': { type: 'string' },
+      'lm-corpus': { type: 'string', multiple: true },
+      'lm-epochs': { type: 'string' },
+      'lm-minutes': { type: 'string' },
+      'lm-max-steps': { type: 'string' },
+      'lm-cache': { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
       split: { type: 'string' },
       'data-root': { type: 'string' },
@@ -260,8 +269,16 @@ export async function runTrain(argv: string[]): Promise<void> {
     'hidden',
     'threads',
     'average-last',
+    'lm-epochs',
+    'lm-minutes',
+    'lm-max-steps',
+    'lm-cache',
   ] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
+  if (v['lm-corpus']?.length) {
+    if (recipe !== 'ner') throw new TrainUsageError('train: --lm-corpus applies to the ner recipe only');
+    args.push('--lm-corpus', ...v['lm-corpus'].map((f) => resolve(f)));
+  }
   const select = v['with-dev'] ? 'last' : (v.select ?? 'best');
   if (select !== 'best' && select !== 'last')
     throw new TrainUsageError(`train: --select must be best or last, got ${select}`);

@@ -60,6 +60,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
               ? ['--retokenize', 'split', '--retokenize-mode', 'add', '--lr-decay', '0.9']
                   // two epochs, their weights averaged (kept only if dev says so)
                   .concat(['--epochs', '2', '--max-steps', '20', '--average-last', '2'])
+                  // language-model pretraining of the encoder on the corpus slice (lib/lmpretrain.py)
+                  .concat(['--lm-corpus', corpus, '--lm-max-steps', '3'])
               : [],
           ),
       );
@@ -83,6 +85,14 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
           .training.averaged;
         expect(averaged?.epochs).toBe(2);
         expect(typeof averaged?.kept).toBe('boolean');
+        const lm = (
+          meta as unknown as {
+            training: { lm_pretraining?: { steps: number; sentences: number; corpus: string[] } };
+          }
+        ).training.lm_pretraining;
+        expect(lm?.steps).toBe(3);
+        expect(lm?.sentences).toBeGreaterThan(100);
+        expect(lm?.corpus).toEqual([corpus.split('/').slice(-2).join('/')]);
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });
         expect(bundleSawData(out, train)).toMatch(/\(train build\)/);

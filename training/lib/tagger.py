@@ -81,6 +81,12 @@ class Tagger(nn.Module):
         self.alpha_w = nn.Parameter(torch.zeros(()))  # a = sigmoid(alpha_w), starts at 0.5
 
     def emissions(self, word_ids, char_ids, mask):
+        hf, hb = self.states(word_ids, char_ids, mask)
+        return self.out(self.drop(torch.cat([hf, hb], dim=2)))
+
+    def states(self, word_ids, char_ids, mask):
+        """The forward and backward LSTM states [B, T, hidden] each (before dropout): hf at i has read
+        words 0..i, hb at i words i..n-1 (the language-model pretraining of lib/lmpretrain.py uses them)."""
         b, t = word_ids.shape
         c = char_ids.shape[2]
         we = self.wemb(word_ids)
@@ -98,8 +104,7 @@ class Tagger(nn.Module):
         xb = torch.gather(x, 1, idx)
         hb, _ = self.bwd(xb)
         hb = torch.gather(hb, 1, rev.unsqueeze(2).expand(b, t, hb.shape[2]))
-        h = self.drop(torch.cat([hf, hb], dim=2))
-        return self.out(h)
+        return hf, hb
 
 
 def crf_nll(em, tags, mask, trans, start, end):

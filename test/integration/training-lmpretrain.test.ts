@@ -1,0 +1,63 @@
+// The language-model pretraining data and objective of training/lib/lmpretrain.py, run in the
+// training Python: dev sentences never reach the language model, duplicates count once, long
+// sentences are cut, and a few steps lower the perplexity of the text they train on.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/setup.ts';
+
+const training = resolve(import.meta.dirname, '../../training');
+
+function py(code: string): unknown {
+  const out = execFileSync('/usr/bin/python3', ['-c', code], { cwd: training, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+describe('language-model pretraining (lib/lmpretrain.py)', () => {
+  const dir = tempDir('lmpre-');
+  const text = join(dir, 'corpus.txt');
+  const conll = join(dir, 'extra.conll');
+  writeFileSync(
+    text,
+    [
+      'Cisplatin induced nephrotoxicity in rats .',
+      'cisplatin induced nephrotoxicity in rats .', // same normalized tokens: one copy
+      'The dev sentence about aspirin .', // also in dev: left out
+      'x', // one token: dropped
+      Array.from({ length: 130 }, (_, i) => `w${i}`).join(' '), // cut into 60 + 60 + 10
+    ].join('\n') + '\n',
+  );
+  writeFileSync(conll, 'Naloxone\tB-Chemical\nreversed\tO\nit\tO\n\n');
+
+  it('reads text and CoNLL, leaves dev sentences out, deduplicates and cuts long sentences', () => {
+    const got = py(`
+import json
+from lib.lmpretrain import read_lm_sentences
+s = read_lm_sentences([${JSON.stringify(text)}, ${JSON.stringify(conll)}],
+                      exclude=[["The", "dev", "sentence", "about", "ASPIRIN", "."]], max_len=60)
+print(json.dumps([len(x) for x in s] + [" ".join(s[-1])]))
+`) as (number | string)[];
+    expect(got).toEqual([6, 60, 60, 10, 3, 'Naloxone reversed it']);
+  });
+
+  it('trains the encoder: perplexity falls over a few seeded steps, same seed same result', () => {
+    const run = `
+import json, torch
+from lib.lmpretrain import pretrain_lm, read_lm_sentences
+from lib.tagger import Tagger, build_char_vocab, build_word_vocab, seeded
+sents = [("the drug induced the disease in the rat .".split(), None)] * 4 + [("the rat was given the drug .".split(), None)] * 4
+rng = seeded(7, 1)
+wv = build_word_vocab([(t, None) for t, _ in sents], None, 100)
+cv = build_char_vocab([(t, None) for t, _ in sents], 1)
+m = Tagger(len(wv), len(cv) + 2, 3, hidden=16)
+s = pretrain_lm(m, [t for t, _ in sents], wv, cv, 20, hidden=16, epochs=30, batch_size=8, lr=1e-2, rng=rng, log=lambda x: None)
+print(json.dumps({"first": s["history"][0]["ppl_fwd"], "last": s["history"][-1]["ppl_fwd"],
+                  "steps": s["steps"], "w": round(float(m.fwd.weight_ih_l0.sum()), 6)}))
+`;
+    const a = py(run) as { first: number; last: number; steps: number; w: number };
+    expect(a.steps).toBe(30);
+    expect(a.last).toBeLessThan(a.first / 2);
+    expect(py(run)).toEqual(a);
+  }, 60_000);
+});

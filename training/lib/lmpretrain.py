@@ -1,0 +1,138 @@
+"""Language-model pretraining of the tagger's encoder on unlabeled text (issue 12, lever 2).
+
+The tagger's forward LSTM reads words 0..i and its backward LSTM words i..n-1 (lib/tagger.py), so
+both are language models once given an output layer: the forward state at i predicts word i+1, the
+backward state at i predicts word i-1 (TagLM / semi-supervised sequence learning). This trains word
+embeddings, char CNN and both LSTMs on unlabeled in-domain sentences with two adaptive-softmax heads
+that are thrown away afterwards; the NER recipe then fine-tunes the same encoder on labeled data.
+The exported model is unchanged in shape and cost: the gain, if any, is free at inference.
+
+Sentences of the recipe's dev file are left out of the language-model data, so dev keeps measuring
+text the encoder never read (as held-out test text is).
+"""
+import os
+import time
+
+import torch
+import torch.nn as nn
+
+from lib.tagger import PAD, UNK, batchify, encode
+from lib.text import normalize_word, read_conll
+
+
+def read_lm_sentences(paths, exclude=(), max_len=60):
+    """Token lists from text files (one whitespace-tokenized sentence per line) and CoNLL files
+    (*.conll: the first column), minus sentences whose normalized tokens equal one in `exclude`,
+    deduplicated, sentences under 2 tokens dropped and longer ones cut into max_len-token pieces."""
+    drop = {tuple(normalize_word(w) for w in toks) for toks in exclude}
+    seen = set()
+    out = []
+    for p in paths:
+        if p.endswith(".conll"):
+            sents = [toks for toks, _ in read_conll(p, 1)]
+        else:
+            with open(p, encoding="utf-8") as f:
+                sents = [line.split() for line in f]
+        for toks in sents:
+            key = tuple(normalize_word(w) for w in toks)
+            if len(toks) < 2 or key in drop or key in seen:
+                continue
+            seen.add(key)
+            for i in range(0, len(toks), max_len):
+                piece = toks[i : i + max_len]
+                if len(piece) >= 2:
+                    out.append(piece)
+    return out
+
+
+def _cutoffs(n):
+    cuts = [c for c in (2000, 8000) if c < n - 1]
+    return cuts or [max(1, n // 2)]
+
+
+def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epochs=1, batch_size=64, lr=1e-3,
+                out_vocab=20000, rng, time_budget=30.0, max_steps=0, log=print):
+    """Trains model's encoder (wemb, cemb, conv, fwd, bwd) as forward and backward word language models.
+
+    Targets are word ids below out_vocab (the vocabulary lists training words first, by frequency),
+    every other word is the UNK class. Returns a summary dict (sentences, steps, minutes, perplexities)."""
+    n_out = min(out_vocab, len(wvocab))
+    heads = nn.ModuleDict({
+        "fwd": nn.AdaptiveLogSoftmaxWithLoss(hidden, n_out, cutoffs=_cutoffs(n_out), div_value=4.0),
+        "bwd": nn.AdaptiveLogSoftmaxWithLoss(hidden, n_out, cutoffs=_cutoffs(n_out), div_value=4.0),
+    })
+    params = [p for n, p in model.named_parameters() if n.split(".")[0] in ("wemb", "cemb", "conv", "fwd", "bwd")]
+    opt = torch.optim.Adam(params + list(heads.parameters()), lr=lr)
+    data = encode([(toks, None) for toks in sentences], wvocab, cvocab, {}, max_word_len)
+    t0 = time.time()
+    step = 0
+    history = []
+    model.train()
+    heads.train()
+    done = False
+    for epoch in range(1, epochs + 1):
+        order = list(range(len(data)))
+        rng.shuffle(order)
+        # Length buckets: sort chunks of 50 batches by length, then shuffle the batches.
+        chunk = batch_size * 50
+        batches = []
+        for s in range(0, len(order), chunk):
+            part = sorted(order[s : s + chunk], key=lambda i: len(data[i][0]))
+            batches += [part[j : j + batch_size] for j in range(0, len(part), batch_size)]
+        rng.shuffle(batches)
+        tot = {"fwd": 0.0, "bwd": 0.0}
+        ntok = 0
+        for bidx in batches:
+            items = [data[i] for i in bidx]
+            W, C, M, _ = batchify(items, word_dropout=0.05, rng=rng)
+            gold, _, _, _ = batchify(items)
+            gold = torch.where(gold >= n_out, torch.full_like(gold, UNK), gold)
+            hf, hb = model.states(W, C, M)
+            hf, hb = model.drop(hf), model.drop(hb)
+            m = M.bool()
+            # forward: state i predicts word i+1; backward: state i predicts word i-1.
+            mf = m[:, 1:] & m[:, :-1]
+            lf = heads["fwd"](hf[:, :-1][mf], gold[:, 1:][mf]).loss
+            lb = heads["bwd"](hb[:, 1:][mf], gold[:, :-1][mf]).loss
+            loss = (lf + lb) / 2
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params + list(heads.parameters()), 5.0)
+            opt.step()
+            step += 1
+            n = int(mf.sum())
+            tot["fwd"] += float(lf) * n
+            tot["bwd"] += float(lb) * n
+            ntok += n
+            if step % 200 == 0:
+                log(f"lm: step {step} (epoch {epoch}): ppl fwd {torch.exp(torch.tensor(tot['fwd'] / ntok)):.1f} "
+                    f"bwd {torch.exp(torch.tensor(tot['bwd'] / ntok)):.1f} [{(time.time() - t0) / 60:.1f} min]")
+            if (max_steps and step >= max_steps) or (time.time() - t0) / 60 > time_budget:
+                done = True
+                break
+        ppl = {k: round(float(torch.exp(torch.tensor(v / max(1, ntok)))), 1) for k, v in tot.items()}
+        history.append({"epoch": epoch, "step": step, "ppl_fwd": ppl["fwd"], "ppl_bwd": ppl["bwd"]})
+        log(f"lm: epoch {epoch} done at step {step}: ppl fwd {ppl['fwd']} bwd {ppl['bwd']} "
+            f"[{(time.time() - t0) / 60:.1f} min]")
+        if done:
+            break
+    return {"sentences": len(data), "steps": step, "epochs": epochs, "minutes": round((time.time() - t0) / 60, 1),
+            "out_vocab": n_out, "history": history, "stopped_by_budget": done and not (max_steps and step >= max_steps)}
+
+
+ENCODER = ("wemb.", "cemb.", "conv.", "fwd.", "bwd.")
+
+
+def save_encoder(model, path, wvocab, cvocab, summary):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    state = {k: v for k, v in model.state_dict().items() if k.startswith(ENCODER)}
+    torch.save({"state": state, "wvocab": wvocab, "cvocab": cvocab, "summary": summary}, path)
+
+
+def load_encoder(model, path, wvocab, cvocab):
+    """Loads a saved encoder when its vocabularies are this run's; returns its summary or None."""
+    saved = torch.load(path)
+    if saved["wvocab"] != wvocab or saved["cvocab"] != cvocab:
+        return None
+    model.load_state_dict(saved["state"], strict=False)
+    return saved["summary"]
