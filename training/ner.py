@@ -127,6 +127,8 @@ def main(argv=None):
             if a.lm_cache:
                 save_encoder(model, a.lm_cache, wvocab, cvocab, summary)
         lm_info = summary
+        # Reseed: the tagging run is then the same whether the encoder was pretrained here or loaded.
+        rng = seeded(a.seed, a.threads)
     if a.train_repeat is not None and any(r != 1 for r in a.train_repeat):
         # Up-weighting by repetition (after the vocabularies, which count one copy): under Adam a loss weight
         # is largely normalized away, a sentence seen r times per epoch is not.
