@@ -111,21 +111,32 @@ def main(argv=None):
 
     lm_info = None
     if a.lm_corpus:
-        summary = load_encoder(model, a.lm_cache, wvocab, cvocab) if a.lm_cache and os.path.exists(a.lm_cache) else None
-        if summary is not None:
-            print(f"ner: pretrained encoder loaded from {a.lm_cache}", flush=True)
+        cached = (load_encoder(model, a.lm_cache, wvocab, cvocab, a.lm_epochs)
+                  if a.lm_cache and os.path.exists(a.lm_cache) else None)
+        if cached is not None and cached[0] == "done":
+            summary = cached[1]
+            print(f"ner: pretrained encoder ({a.lm_epochs} epochs) loaded from {a.lm_cache}", flush=True)
         else:
             lm_sents = read_lm_sentences(a.lm_corpus, exclude=[toks for toks, _ in dev])
             if a.lm_max_sentences:
                 lm_sents = lm_sents[: a.lm_max_sentences]
             print(f"ner: language-model pretraining on {len(lm_sents)} sentences", flush=True)
+
+            last = {}
+
+            def keep(state):
+                last["state"] = state
+                if a.lm_cache:
+                    save_encoder(model, a.lm_cache, wvocab, cvocab, resume=state)
+
             summary = pretrain_lm(model, lm_sents, wvocab, cvocab, max_word_len, hidden=a.hidden, epochs=a.lm_epochs,
-                                  lr=a.lm_lr, rng=rng, time_budget=a.lm_minutes, max_steps=a.lm_max_steps,
-                                  log=lambda m: print(m, flush=True))
+                                  lr=a.lm_lr, seed=a.seed, time_budget=a.lm_minutes, max_steps=a.lm_max_steps,
+                                  log=lambda m: print(m, flush=True), on_epoch=keep,
+                                  resume=cached[1] if cached is not None else None)
             # the last two path components (corpus/biomed_sentences.txt): no machine-specific prefix
             summary["corpus"] = ["/".join(os.path.abspath(f).split(os.sep)[-2:]) for f in a.lm_corpus]
-            if a.lm_cache:
-                save_encoder(model, a.lm_cache, wvocab, cvocab, summary)
+            if a.lm_cache and not summary["stopped_by_budget"]:
+                save_encoder(model, a.lm_cache, wvocab, cvocab, summary=summary, resume=last.get("state"))
         lm_info = summary
         # Reseed: the tagging run is then the same whether the encoder was pretrained here or loaded.
         rng = seeded(a.seed, a.threads)

@@ -41,23 +41,35 @@ print(json.dumps([len(x) for x in s] + [" ".join(s[-1])]))
     expect(got).toEqual([6, 60, 60, 10, 3, 'Naloxone reversed it']);
   });
 
-  it('trains the encoder: perplexity falls over a few seeded steps, same seed same result', () => {
-    const run = `
+  it('trains the encoder: perplexity falls over seeded epochs; same seed same result; a resumed run is the run that went on', () => {
+    const setup = `
 import json, torch
-from lib.lmpretrain import pretrain_lm, read_lm_sentences
-from lib.tagger import Tagger, build_char_vocab, build_word_vocab, seeded
+from lib.lmpretrain import pretrain_lm
+from lib.tagger import Tagger, build_char_vocab, build_word_vocab
+torch.set_num_threads(1)
+torch.manual_seed(3)
 sents = [("the drug induced the disease in the rat .".split(), None)] * 4 + [("the rat was given the drug .".split(), None)] * 4
-rng = seeded(7, 1)
-wv = build_word_vocab([(t, None) for t, _ in sents], None, 100)
-cv = build_char_vocab([(t, None) for t, _ in sents], 1)
+wv = build_word_vocab(sents, None, 100)
+cv = build_char_vocab(sents, 1)
 m = Tagger(len(wv), len(cv) + 2, 3, hidden=16)
-s = pretrain_lm(m, [t for t, _ in sents], wv, cv, 20, hidden=16, epochs=30, batch_size=8, lr=1e-2, rng=rng, log=lambda x: None)
-print(json.dumps({"first": s["history"][0]["ppl_fwd"], "last": s["history"][-1]["ppl_fwd"],
-                  "steps": s["steps"], "w": round(float(m.fwd.weight_ih_l0.sum()), 6)}))
+kw = dict(hidden=16, batch_size=8, lr=1e-2, seed=7, log=lambda x: None)
+def w():
+    return round(float(m.fwd.weight_ih_l0.sum()), 5)
 `;
-    const a = py(run) as { first: number; last: number; steps: number; w: number };
+    const straight = `${setup}
+s = pretrain_lm(m, [t for t, _ in sents], wv, cv, 20, epochs=30, **kw)
+print(json.dumps({"first": s["history"][0]["ppl_fwd"], "last": s["history"][-1]["ppl_fwd"], "steps": s["steps"], "w": w()}))
+`;
+    const resumed = `${setup}
+saved = {}
+pretrain_lm(m, [t for t, _ in sents], wv, cv, 20, epochs=12, on_epoch=lambda st: saved.update(st), **kw)
+s = pretrain_lm(m, [t for t, _ in sents], wv, cv, 20, epochs=30, resume=saved, **kw)
+print(json.dumps({"first": s["history"][0]["ppl_fwd"], "last": s["history"][-1]["ppl_fwd"], "steps": s["steps"], "w": w()}))
+`;
+    const a = py(straight) as { first: number; last: number; steps: number; w: number };
     expect(a.steps).toBe(30);
     expect(a.last).toBeLessThan(a.first / 2);
-    expect(py(run)).toEqual(a);
+    expect(py(straight)).toEqual(a);
+    expect(py(resumed)).toEqual(a);
   }, 60_000);
 });

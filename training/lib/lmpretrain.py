@@ -11,6 +11,7 @@ Sentences of the recipe's dev file are left out of the language-model data, so d
 text the encoder never read (as held-out test text is).
 """
 import os
+import random
 import time
 
 import torch
@@ -51,11 +52,14 @@ def _cutoffs(n):
 
 
 def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epochs=1, batch_size=64, lr=1e-3,
-                out_vocab=20000, rng, time_budget=30.0, max_steps=0, log=print):
+                out_vocab=20000, seed, time_budget=30.0, max_steps=0, log=print, resume=None, on_epoch=None):
     """Trains model's encoder (wemb, cemb, conv, fwd, bwd) as forward and backward word language models.
 
     Targets are word ids below out_vocab (the vocabulary lists training words first, by frequency),
-    every other word is the UNK class. Returns a summary dict (sentences, steps, minutes, perplexities)."""
+    every other word is the UNK class. Every epoch draws its order, word dropout and dropout from its
+    own seed (seed, epoch), so a run resumed after epoch k (`resume`: the state on_epoch was given) is
+    the run that went on. on_epoch(state) is called after every epoch with what resume takes.
+    Returns a summary dict (sentences, epochs, steps, minutes, perplexities)."""
     n_out = min(out_vocab, len(wvocab))
     heads = nn.ModuleDict({
         "fwd": nn.AdaptiveLogSoftmaxWithLoss(hidden, n_out, cutoffs=_cutoffs(n_out), div_value=4.0),
@@ -67,10 +71,20 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
     t0 = time.time()
     step = 0
     history = []
+    first = 1
+    minutes_before = 0.0
+    if resume is not None:
+        heads.load_state_dict(resume["heads"])
+        opt.load_state_dict(resume["opt"])
+        step, history, first = resume["steps"], list(resume["history"]), resume["epochs_done"] + 1
+        minutes_before = resume["minutes"]
+        log(f"lm: resuming after epoch {first - 1} (step {step})")
     model.train()
     heads.train()
     done = False
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first, epochs + 1):
+        rng = random.Random(f"lm-{seed}-{epoch}")
+        torch.manual_seed(seed * 10007 + epoch)
         order = list(range(len(data)))
         rng.shuffle(order)
         # Length buckets: sort chunks of 50 batches by length, then shuffle the batches.
@@ -116,23 +130,39 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
             f"[{(time.time() - t0) / 60:.1f} min]")
         if done:
             break
-    return {"sentences": len(data), "steps": step, "epochs": epochs, "minutes": round((time.time() - t0) / 60, 1),
-            "out_vocab": n_out, "history": history, "stopped_by_budget": done and not (max_steps and step >= max_steps)}
+        if on_epoch is not None:
+            on_epoch({"heads": heads.state_dict(), "opt": opt.state_dict(), "steps": step, "history": history,
+                      "epochs_done": epoch, "minutes": minutes_before + (time.time() - t0) / 60})
+    return {"sentences": len(data), "steps": step, "epochs": history[-1]["epoch"] if history else 0,
+            "minutes": round(minutes_before + (time.time() - t0) / 60, 1), "out_vocab": n_out, "history": history,
+            "stopped_by_budget": done and not (max_steps and step >= max_steps)}
 
 
 ENCODER = ("wemb.", "cemb.", "conv.", "fwd.", "bwd.")
 
 
-def save_encoder(model, path, wvocab, cvocab, summary):
+def save_encoder(model, path, wvocab, cvocab, summary=None, resume=None):
+    """The encoder's weights and vocabularies, with the finished run's summary or, mid-run, the state
+    pretrain_lm resumes from (written after every epoch, so an interrupted run keeps its epochs)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     state = {k: v for k, v in model.state_dict().items() if k.startswith(ENCODER)}
-    torch.save({"state": state, "wvocab": wvocab, "cvocab": cvocab, "summary": summary}, path)
+    tmp = path + ".tmp"
+    torch.save({"state": state, "wvocab": wvocab, "cvocab": cvocab, "summary": summary, "resume": resume}, tmp)
+    os.replace(tmp, path)
 
 
-def load_encoder(model, path, wvocab, cvocab):
-    """Loads a saved encoder when its vocabularies are this run's; returns its summary or None."""
+def load_encoder(model, path, wvocab, cvocab, epochs):
+    """A saved encoder for this run's vocabularies: ("done", summary) when it finished `epochs` epochs,
+    ("resume", state) when it stopped after fewer (the encoder weights are loaded either way), else None
+    (other vocabularies, or more epochs than asked: that run cannot be undone)."""
     saved = torch.load(path)
     if saved["wvocab"] != wvocab or saved["cvocab"] != cvocab:
         return None
-    model.load_state_dict(saved["state"], strict=False)
-    return saved["summary"]
+    if saved.get("summary") is not None and saved["summary"].get("epochs") == epochs:
+        model.load_state_dict(saved["state"], strict=False)
+        return "done", saved["summary"]
+    res = saved.get("resume")
+    if res is not None and res["epochs_done"] < epochs:
+        model.load_state_dict(saved["state"], strict=False)
+        return "resume", res
+    return None
