@@ -264,7 +264,6 @@ export async function runTrain(argv: string[]): Promise<void> {
     'max-steps',
     'max-train',
     'max-dev',
-    'verify-out',
     'lr-decay',
     'hidden',
     'threads',
@@ -272,9 +271,10 @@ export async function runTrain(argv: string[]): Promise<void> {
     'lm-epochs',
     'lm-minutes',
     'lm-max-steps',
-    'lm-cache',
   ] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
+  // a path: Python runs in training/, the user's relative path is from where they typed it
+  for (const k of ['verify-out', 'lm-cache'] as const) if (v[k]) args.push(`--${k}`, resolve(v[k]!));
   if (v['lm-corpus']?.length) {
     if (recipe !== 'ner') throw new TrainUsageError('train: --lm-corpus applies to the ner recipe only');
     args.push('--lm-corpus', ...v['lm-corpus'].map((f) => resolve(f)));

@@ -1,7 +1,7 @@
 // Trains the word2vec, NER and keyword recipes for a few steps on tiny slices of the shared data,
 // exports bundles into a temp dir and runs them through the engine's NER runtime.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
@@ -61,7 +61,9 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
                   // two epochs, their weights averaged (kept only if dev says so)
                   .concat(['--epochs', '2', '--max-steps', '20', '--average-last', '2'])
                   // language-model pretraining of the encoder on the corpus slice (lib/lmpretrain.py)
+                  // its cache given relative to where the command runs (Python runs in training/)
                   .concat(['--lm-corpus', corpus, '--lm-max-steps', '3'])
+                  .concat(['--lm-cache', relative(process.cwd(), join(dir, 'encoder.pt'))])
               : [],
           ),
       );
@@ -93,6 +95,7 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(lm?.steps).toBe(3);
         expect(lm?.sentences).toBeGreaterThan(100);
         expect(lm?.corpus).toEqual([corpus.split('/').slice(-2).join('/')]);
+        expect(existsSync(join(dir, 'encoder.pt'))).toBe(true);
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });
         expect(bundleSawData(out, train)).toMatch(/\(train build\)/);
