@@ -96,6 +96,9 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(lm?.sentences).toBeGreaterThan(100);
         expect(lm?.corpus).toEqual([corpus.split('/').slice(-2).join('/')]);
         expect(existsSync(join(dir, 'encoder.pt'))).toBe(true);
+        expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(
+          /Language-model pretraining[\s\S]*?, 3 steps,/,
+        );
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });
         expect(bundleSawData(out, train)).toMatch(/\(train build\)/);

@@ -18,6 +18,15 @@ interface ModelJson {
     train_sentences?: number;
     train_minutes?: number;
     history?: { epoch: number; dev_f1: number; a: number }[];
+    lm_pretraining?: {
+      sentences: number;
+      epochs: number;
+      steps: number;
+      minutes: number;
+      out_vocab: number;
+      corpus?: string[];
+      history: { epoch: number; ppl_fwd: number; ppl_bwd: number }[];
+    };
   };
   metrics: Record<string, unknown>;
 }
@@ -122,6 +131,16 @@ export async function finalizeBundle(o: {
     .join(', ')}). Only this head's emission layer and CRF are in the bundle.
 `
     : '';
+  const lm = t.lm_pretraining;
+  const lmLine = lm
+    ? `- **Language-model pretraining** (training/lib/lmpretrain.py): before tagging, word embeddings, char CNN and
+  both LSTMs trained as next-word (forward) and previous-word (backward) language models on ${lm.sentences} unlabeled
+  sentences of ${(lm.corpus ?? ['?']).join(', ')} (the dev file's sentences left out), ${lm.epochs} epoch(s), ${lm.steps} steps,
+  ${lm.minutes} min, adaptive softmax over the ${lm.out_vocab} first vocabulary words (perplexity per epoch, forward/backward:
+  ${lm.history.map((h) => `${h.epoch}: ${h.ppl_fwd}/${h.ppl_bwd}`).join(', ')}); the output heads are dropped, so the
+  exported model has the shape and cost of one without it.
+`
+    : '';
   // The LSTM size: the multi-task run records it; ner.py's is in the command (its default is 160).
   const hidden = mt?.hidden ?? Number(/--hidden[ =](\d+)/.exec(command)?.[1] ?? 160);
   const hist = (t.history ?? []).map((h) => `${h.epoch}: ${r2(h.dev_f1)} (a=${h.a.toFixed(3)})`).join(', ');
@@ -139,7 +158,7 @@ with AdaBioBERT's adaptive loss L = a*CE + (1-a)*CRF, a = sigmoid(w) learned. La
   best dev epoch ${t.best_epoch ?? '?'}, ${t.train_minutes ?? '?'} min on the shared 2-core CPU).
 - **Final adaptive-loss weight a**: ${t.adaptive_loss_a !== undefined ? t.adaptive_loss_a.toFixed(4) : '?'}
   (per epoch: ${hist || 'n/a'}).
-${mtLine}
+${lmLine}${mtLine}
 ## Dev metrics (strict entity level, seqeval-equivalent, through the engine's NER runtime)
 
 \`${evalCmd}\`
