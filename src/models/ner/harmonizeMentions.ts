@@ -42,10 +42,14 @@ export const HarmonizeMentionsConfig = z
       .enum(['majority', 'maxScore', 'scoreSum'])
       .default('majority')
       .describe('how the type is chosen among tagged occurrences: majority, maxScore or scoreSum'),
-    /** Untagged occurrences: `ignore` them in the vote, or let them `vote` for no entity. */
+    /**
+     * Untagged occurrences: `ignore` them in the vote, or let them `vote` for no entity (the default since
+     * the language-model-pretrained ner-bc5cdr, whose higher recall made `ignore` propagate its false
+     * positives: docs/results/document-level.md).
+     */
     untagged: z
       .enum(['ignore', 'vote'])
-      .default('ignore')
+      .default('vote')
       .describe('untagged occurrences: ignore them in the vote, or let them vote for no entity'),
     /** Retype occurrences whose type lost the vote. */
     retype: z.boolean().default(true).describe('retype occurrences whose type lost the vote'),
