@@ -17,7 +17,7 @@ import time
 import torch
 import torch.nn as nn
 
-from lib.tagger import PAD, UNK, batchify, encode
+from lib.tagger import UNK, batchify, bucketed_batches, encode
 from lib.text import normalize_word, read_conll
 
 
@@ -85,15 +85,7 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
     for epoch in range(first, epochs + 1):
         rng = random.Random(f"lm-{seed}-{epoch}")
         torch.manual_seed(seed * 10007 + epoch)
-        order = list(range(len(data)))
-        rng.shuffle(order)
-        # Length buckets: sort chunks of 50 batches by length, then shuffle the batches.
-        chunk = batch_size * 50
-        batches = []
-        for s in range(0, len(order), chunk):
-            part = sorted(order[s : s + chunk], key=lambda i: len(data[i][0]))
-            batches += [part[j : j + batch_size] for j in range(0, len(part), batch_size)]
-        rng.shuffle(batches)
+        batches = bucketed_batches(data, batch_size, rng)
         tot = {"fwd": 0.0, "bwd": 0.0}
         ntok = 0
         for bidx in batches:
