@@ -224,9 +224,10 @@ describe.skipIf(!haveBrowser && process.env.CI !== 'true')('live console in a br
         trs.reduce((n, tr) => n + Number(tr.children[3]!.textContent), 0),
       );
       expect(committed, 'committed offsets cover the six abstracts').toBe(6);
-      await expect(
-        p.locator('mark[data-entity-type="Chemical"]', { hasText: /lithium/i }).count(),
-      ).resolves.toBeGreaterThan(0);
+      // the predictions tail updates on its own event: wait for it (count() alone does not wait)
+      const mark = p.locator('mark[data-entity-type="Chemical"]', { hasText: /lithium/i });
+      await mark.first().waitFor({ timeout: 30_000 });
+      await expect(mark.count()).resolves.toBeGreaterThan(0);
       await p.close();
     } finally {
       if (run && run.exitCode === null) {
