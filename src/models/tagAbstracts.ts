@@ -18,6 +18,7 @@ import { harmonizeMentions } from './ner/harmonizeMentions.ts';
 import { joinCodeNames } from './ner/joinCodeNames.ts';
 import { regroupSentences } from './ner/regroupSentences.ts';
 import { resolveAbbreviations } from './ner/resolveAbbreviations.ts';
+import { splitSlashes } from './ner/splitSlashes.ts';
 import { tagEntities } from './ner/tagEntities.ts';
 import { toTaggerInput } from './ner/toTaggerInput.ts';
 import { NormalizeConceptsConfig, normalizeConcepts } from './normalize/normalizeConcepts.ts';
@@ -80,6 +81,7 @@ export function tagAbstracts(c: TagAbstractsConfig) {
     ),
     resolveAbbreviations(c.document.abbreviations),
     joinCodeNames(c.document.codeNames),
+    splitSlashes(c.document.slashes),
     harmonizeMentions(c.document.consistency),
     balanceBrackets(c.document.brackets),
     normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),

@@ -6,6 +6,7 @@ import { BalanceBracketsConfig } from './balanceBrackets.ts';
 import { HarmonizeMentionsConfig } from './harmonizeMentions.ts';
 import { JoinCodeNamesConfig } from './joinCodeNames.ts';
 import { ResolveAbbreviationsConfig } from './resolveAbbreviations.ts';
+import { SplitSlashesConfig } from './splitSlashes.ts';
 
 /** Config of the document-level NER stage; every field has a default. */
 export const DocumentStageConfig = z
@@ -14,6 +15,8 @@ export const DocumentStageConfig = z
     abbreviations: ResolveAbbreviationsConfig.prefault({}),
     /** Drug code names cut at the prefix ("CB" of "CB 3717") extended over the number (joinCodeNames). */
     codeNames: JoinCodeNamesConfig.prefault({}),
+    /** Names joined by a slash ("Li/DVP") split into their parts (splitSlashes). */
+    slashes: SplitSlashesConfig.prefault({}),
     /** One type per string across the abstract (harmonizeMentions). */
     consistency: HarmonizeMentionsConfig.prefault({}),
     /** Mentions with an unbalanced bracket (balanceBrackets). */

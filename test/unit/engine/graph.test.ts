@@ -33,6 +33,7 @@ const TAG_ABSTRACTS = [
   'step:regroup-sentences',
   'step:resolve-abbreviations',
   'step:join-code-names',
+  'step:split-slashes',
   'step:harmonize-mentions',
   'step:balance-brackets',
   'step:normalize-concepts',

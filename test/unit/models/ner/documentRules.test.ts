@@ -13,6 +13,7 @@ import {
 } from '../../../../src/models/ner/nerDocument.ts';
 import { documentOf } from '../../../../src/models/ner/regroupSentences.ts';
 import { resolveAbbreviationsIn } from '../../../../src/models/ner/resolveAbbreviations.ts';
+import { splitSlashesIn } from '../../../../src/models/ner/splitSlashes.ts';
 import { articleSentences } from '../../../../src/text/splitSentences.ts';
 import { tokenize } from '../../../../src/text/tokenize.ts';
 
@@ -241,6 +242,37 @@ describe('balanceBrackets', () => {
       '(HBV) infection/Disease',
     ]);
     expect(counts).toEqual({ extended: 2 });
+  });
+});
+
+describe('splitSlashes', () => {
+  const doc = docWith(
+    'Lithium and divalproex',
+    'Li/DVP and lopinavir/ritonavir were given at 5 mg/kg; A/B and Li / DVP were not, nor was HIV/AIDS.',
+    [
+      ['Li/DVP', 'Chemical'],
+      ['lopinavir/ritonavir', 'Chemical'],
+      ['A/B', 'Chemical'],
+      ['Li / DVP', 'Chemical'],
+      ['HIV/AIDS', 'Disease'],
+    ],
+  );
+  it('splits chemicals joined by a slash into their parts, not single letters or spaced slashes', () => {
+    const { doc: out, counts } = splitSlashesIn(doc);
+    expect(mentions(out)).toEqual([
+      'Li/Chemical',
+      'DVP/Chemical',
+      'lopinavir/Chemical',
+      'ritonavir/Chemical',
+      'A/B/Chemical',
+      'Li / DVP/Chemical',
+      'HIV/AIDS/Disease',
+    ]);
+    expect(counts).toEqual({ split: 2 });
+  });
+  it('splits the configured types only, and nothing when disabled', () => {
+    expect(mentions(splitSlashesIn(doc, { types: ['Disease'] }).doc)).toContain('HIV/Disease');
+    expect(splitSlashesIn(doc, { enabled: false }).doc).toBe(doc);
   });
 });
 
