@@ -23,7 +23,7 @@ from lib.export import export_bundle
 from lib.lmpretrain import load_encoder, pretrain_lm, read_lm_sentences, save_encoder
 from lib.tagger import (  # noqa: F401  (re-exported: keywords.py and older callers use ner.<name>)
     NEG, PAD, UNK, Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab,
-    constraint_masks, crf_nll, encode, label_list, predict, seeded, viterbi,
+    constraint_masks, crf_nll, encode, label_list, param_groups, predict, seeded, viterbi,
 )
 
 
@@ -71,6 +71,10 @@ def main(argv=None):
     p.add_argument("--lm-max-steps", type=int, default=0)
     p.add_argument("--lm-max-sentences", type=int, default=0, help="use only the first N language-model sentences")
     p.add_argument("--lm-lr", type=float, default=1e-3)
+    p.add_argument("--encoder-lr-scale", type=float, default=1.0,
+                   help="learning rate of the encoder (word embeddings, char CNN, LSTMs) as a share of --lr; the "
+                        "emission layer, CRF and adaptive-loss weight keep --lr (for a pretrained encoder: < 1 "
+                        "moves it less from what it learned)")
     p.add_argument("--lm-cache", default=None,
                    help="pretrained encoder file: loaded when its vocabularies are this run's, else trained and saved")
     p.add_argument("--verify-out", default=None,
@@ -148,7 +152,7 @@ def main(argv=None):
     tr_data = encode(train, wvocab, cvocab, lmap, max_word_len)
     dev_data = encode(dev, wvocab, cvocab, lmap, max_word_len)
     dev_gold = [tags for _, tags in dev]
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    opt = torch.optim.Adam(param_groups(model, a.lr, a.encoder_lr_scale), lr=a.lr)
     best = (-1.0, None, 0, None)
     step = 0
     history = []
@@ -257,7 +261,7 @@ def main(argv=None):
             "seed": a.seed, "command": a.command, "epochs_run": epoch, "best_epoch": ep, "select": a.select,
             "steps_run": step, "best_step": stop["best_step"], "stopped_early": stop["early"],
             "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat,
-            "lm_pretraining": lm_info, "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
+            "lm_pretraining": lm_info, "encoder_lr_scale": a.encoder_lr_scale, "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },
         sample_batch=batchify(dev_data[:8])[:3],

@@ -56,6 +56,8 @@ recipes: ${RECIPES.join(', ')}
                        (repeat the flag; one tokenized sentence per line, or *.conll) before tagging;
                        sentences of the dev file are left out. --lm-epochs <n> (1), --lm-minutes <m> (40),
                        --lm-max-steps <n>, --lm-cache <file.pt> (reused when the vocabularies match)
+  --encoder-lr-scale <x> ner: the encoder's learning rate as a share of the tagger's (default 1; e.g. 0.5 to
+                       move a language-model-pretrained encoder less while the tagger trains)
   --no-eval            skip the TypeScript evaluation and model card
   --with-dev           ner: train on train + dev (both re-tokenized like train), keep the last epoch of a
                        fixed --epochs (dev cannot select); the card's dev figures are then not held out:
@@ -146,6 +148,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'lm-minutes': { type: 'string' },
       'lm-max-steps': { type: 'string' },
       'lm-cache': { type: 'string' },
+      'encoder-lr-scale': { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
       split: { type: 'string' },
       'data-root': { type: 'string' },
@@ -271,6 +274,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     'lm-epochs',
     'lm-minutes',
     'lm-max-steps',
+    'encoder-lr-scale',
   ] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   // a path: Python runs in training/, the user's relative path is from where they typed it

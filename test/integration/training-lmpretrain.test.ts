@@ -72,4 +72,23 @@ print(json.dumps({"first": s["history"][0]["ppl_fwd"], "last": s["history"][-1][
     expect(py(straight)).toEqual(a);
     expect(py(resumed)).toEqual(a);
   }, 60_000);
+
+  it('param_groups: the encoder at lr * scale, emissions and CRF at lr; one group in model order at scale 1', () => {
+    const got = py(`
+import json
+from lib.tagger import Tagger, param_groups
+m = Tagger(50, 20, 5, hidden=8)
+names = {id(p): n.split(".")[0] for n, p in m.named_parameters()}
+g = param_groups(m, 2e-3, 0.25)
+one = param_groups(m, 2e-3)
+print(json.dumps({"lrs": [x["lr"] for x in g], "mods": [sorted({names[id(p)] for p in x["params"]}) for x in g],
+                  "one": [len(one), one[0]["lr"], [id(p) for p in one[0]["params"]] == [id(p) for p in m.parameters()]]}))
+`) as { lrs: number[]; mods: string[][]; one: [number, number, boolean] };
+    expect(got.lrs).toEqual([5e-4, 2e-3]);
+    expect(got.mods).toEqual([
+      ['bwd', 'cemb', 'conv', 'fwd', 'wemb'],
+      ['alpha_w', 'end', 'out', 'start', 'trans'],
+    ]);
+    expect(got.one).toEqual([1, 2e-3, true]);
+  });
 });

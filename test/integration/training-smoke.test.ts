@@ -64,6 +64,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
                   // its cache given relative to where the command runs (Python runs in training/)
                   .concat(['--lm-corpus', corpus, '--lm-max-steps', '3'])
                   .concat(['--lm-cache', relative(process.cwd(), join(dir, 'encoder.pt'))])
+                  // the pretrained encoder fine-tuned at half the tagger's learning rate
+                  .concat(['--encoder-lr-scale', '0.5'])
               : [],
           ),
       );
@@ -89,15 +91,21 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(typeof averaged?.kept).toBe('boolean');
         const lm = (
           meta as unknown as {
-            training: { lm_pretraining?: { steps: number; sentences: number; corpus: string[] } };
+            training: {
+              lm_pretraining?: { steps: number; sentences: number; corpus: string[] };
+              encoder_lr_scale?: number;
+            };
           }
         ).training.lm_pretraining;
+        expect(
+          (meta as unknown as { training: { encoder_lr_scale?: number } }).training.encoder_lr_scale,
+        ).toBe(0.5);
         expect(lm?.steps).toBe(3);
         expect(lm?.sentences).toBeGreaterThan(100);
         expect(lm?.corpus).toEqual([corpus.split('/').slice(-2).join('/')]);
         expect(existsSync(join(dir, 'encoder.pt'))).toBe(true);
         expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(
-          /Language-model pretraining[\s\S]*?, 3 steps,/,
+          /Language-model pretraining[\s\S]*?, 3 steps,[\s\S]*?at 0.5 times the tagger's learning rate/,
         );
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });

@@ -27,6 +27,8 @@ interface ModelJson {
       corpus?: string[];
       history: { epoch: number; ppl_fwd: number; ppl_bwd: number }[];
     };
+    /** Learning rate of the encoder as a share of the tagger's (ner.py --encoder-lr-scale; 1 when absent). */
+    encoder_lr_scale?: number;
   };
   metrics: Record<string, unknown>;
 }
@@ -138,7 +140,11 @@ export async function finalizeBundle(o: {
   sentences of ${(lm.corpus ?? ['?']).join(', ')} (the dev file's sentences left out), ${lm.epochs} epoch(s), ${lm.steps} steps,
   ${lm.minutes} min, adaptive softmax over the ${lm.out_vocab} first vocabulary words (perplexity per epoch, forward/backward:
   ${lm.history.map((h) => `${h.epoch}: ${h.ppl_fwd}/${h.ppl_bwd}`).join(', ')}); the output heads are dropped, so the
-  exported model has the shape and cost of one without it.
+  exported model has the shape and cost of one without it.${
+    (t.encoder_lr_scale ?? 1) !== 1
+      ? ` The tagger then trained the pretrained encoder at ${t.encoder_lr_scale} times the tagger's learning rate.`
+      : ''
+  }
 `
     : '';
   // The LSTM size: the multi-task run records it; ner.py's is in the command (its default is 160).

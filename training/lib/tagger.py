@@ -107,6 +107,20 @@ class Tagger(nn.Module):
         return hf, hb
 
 
+ENCODER_MODULES = ("wemb", "cemb", "conv", "fwd", "bwd")
+
+
+def param_groups(model, lr, encoder_scale=1.0):
+    """Optimizer parameter groups: the encoder (ENCODER_MODULES: what language-model pretraining trains) at
+    lr * encoder_scale, the rest (emission layer, CRF scores, adaptive-loss weight) at lr. One group, in
+    model order, when the scale is 1 (the optimizer is then the one of a plain model.parameters() run)."""
+    if encoder_scale == 1.0:
+        return [{"params": list(model.parameters()), "lr": lr}]
+    enc = [p for n, p in model.named_parameters() if n.split(".")[0] in ENCODER_MODULES]
+    rest = [p for n, p in model.named_parameters() if n.split(".")[0] not in ENCODER_MODULES]
+    return [{"params": enc, "lr": lr * encoder_scale}, {"params": rest, "lr": lr}]
+
+
 def crf_nll(em, tags, mask, trans, start, end):
     """Negative log-likelihood per sentence of a linear-chain CRF (mask: 1 = real)."""
     b, t, L = em.shape
