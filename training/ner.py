@@ -71,6 +71,8 @@ def main(argv=None):
     p.add_argument("--lm-max-steps", type=int, default=0)
     p.add_argument("--lm-max-sentences", type=int, default=0, help="use only the first N language-model sentences")
     p.add_argument("--lm-lr", type=float, default=1e-3)
+    p.add_argument("--lm-seed", type=int, default=None,
+                   help="seed of the language-model stage (default --seed): several tagger seeds on one encoder")
     p.add_argument("--encoder-lr-scale", type=float, default=1.0,
                    help="learning rate of the encoder (word embeddings, char CNN, LSTMs) as a share of --lr; the "
                         "emission layer, CRF and adaptive-loss weight keep --lr (for a pretrained encoder: < 1 "
@@ -115,7 +117,8 @@ def main(argv=None):
 
     lm_info = None
     if a.lm_corpus:
-        cached = (load_encoder(model, a.lm_cache, wvocab, cvocab, a.lm_epochs)
+        lm_seed = a.seed if a.lm_seed is None else a.lm_seed
+        cached = (load_encoder(model, a.lm_cache, wvocab, cvocab, a.lm_epochs, seed=lm_seed)
                   if a.lm_cache and os.path.exists(a.lm_cache) else None)
         if cached is not None and cached[0] == "done":
             summary = cached[1]
@@ -131,17 +134,20 @@ def main(argv=None):
             def keep(state):
                 last["state"] = state
                 if a.lm_cache:
-                    save_encoder(model, a.lm_cache, wvocab, cvocab, resume=state)
+                    save_encoder(model, a.lm_cache, wvocab, cvocab, resume=state, seed=lm_seed)
 
             summary = pretrain_lm(model, lm_sents, wvocab, cvocab, max_word_len, hidden=a.hidden, epochs=a.lm_epochs,
-                                  lr=a.lm_lr, seed=a.seed, time_budget=a.lm_minutes, max_steps=a.lm_max_steps,
+                                  lr=a.lm_lr, seed=lm_seed, time_budget=a.lm_minutes, max_steps=a.lm_max_steps,
                                   log=lambda m: print(m, flush=True), on_epoch=keep,
                                   resume=cached[1] if cached is not None else None)
             # the last two path components (corpus/biomed_sentences.txt): no machine-specific prefix
             summary["corpus"] = ["/".join(os.path.abspath(f).split(os.sep)[-2:]) for f in a.lm_corpus]
+            summary["seed"] = lm_seed
             if a.lm_cache and not summary["stopped_by_budget"]:
-                save_encoder(model, a.lm_cache, wvocab, cvocab, summary=summary, resume=last.get("state"))
-        lm_info = summary
+                save_encoder(model, a.lm_cache, wvocab, cvocab, summary=summary, resume=last.get("state"),
+                             seed=lm_seed)
+        # a cache written before the seed was recorded holds none: it is taken to be this seed's
+        lm_info = {**summary, "seed": summary.get("seed", lm_seed)}
         # Reseed: the tagging run is then the same whether the encoder was pretrained here or loaded.
         rng = seeded(a.seed, a.threads)
     if a.train_repeat is not None and any(r != 1 for r in a.train_repeat):

@@ -55,7 +55,9 @@ recipes: ${RECIPES.join(', ')}
   --lm-corpus <file>   ner: pretrain the encoder as forward/backward language models on this unlabeled text
                        (repeat the flag; one tokenized sentence per line, or *.conll) before tagging;
                        sentences of the dev file are left out. --lm-epochs <n> (1), --lm-minutes <m> (40),
-                       --lm-max-steps <n>, --lm-cache <file.pt> (reused when the vocabularies match)
+                       --lm-max-steps <n>, --lm-cache <file.pt> (reused when the vocabularies and the seed
+                       match), --lm-seed <n> (the language model's seed, default --seed: several tagger
+                       seeds on one pretrained encoder)
   --encoder-lr-scale <x> ner: the encoder's learning rate as a share of the tagger's (default 1; e.g. 0.5 to
                        move a language-model-pretrained encoder less while the tagger trains)
   --no-eval            skip the TypeScript evaluation and model card
@@ -149,6 +151,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'lm-max-steps': { type: 'string' },
       'lm-cache': { type: 'string' },
       'encoder-lr-scale': { type: 'string' },
+      'lm-seed': { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
       split: { type: 'string' },
       'data-root': { type: 'string' },
@@ -275,6 +278,7 @@ export async function runTrain(argv: string[]): Promise<void> {
     'lm-minutes',
     'lm-max-steps',
     'encoder-lr-scale',
+    'lm-seed',
   ] as const)
     if (v[k]) args.push(`--${k}`, v[k]!);
   // a path: Python runs in training/, the user's relative path is from where they typed it

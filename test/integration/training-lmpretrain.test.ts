@@ -91,4 +91,22 @@ print(json.dumps({"lrs": [x["lr"] for x in g], "mods": [sorted({names[id(p)] for
     ]);
     expect(got.one).toEqual([1, 2e-3, true]);
   });
+
+  it('an encoder cache is reused for its own seed only (a cache without a seed, from before, for any)', () => {
+    const cache = join(dir, 'enc.pt');
+    const got = py(`
+import json, torch
+from lib.lmpretrain import load_encoder, save_encoder
+from lib.tagger import Tagger
+wv, cv = {"[PAD]": 0, "[UNK]": 1, "rat": 2}, {"r": 2}
+m = Tagger(3, 3, 3, hidden=4)
+save_encoder(m, ${JSON.stringify(cache)}, wv, cv, summary={"epochs": 2}, seed=7)
+same = load_encoder(m, ${JSON.stringify(cache)}, wv, cv, 2, seed=7)
+other = load_encoder(m, ${JSON.stringify(cache)}, wv, cv, 2, seed=8)
+save_encoder(m, ${JSON.stringify(cache)}, wv, cv, summary={"epochs": 2})
+legacy = load_encoder(m, ${JSON.stringify(cache)}, wv, cv, 2, seed=8)
+print(json.dumps([same and same[0], other, legacy and legacy[0]]))
+`);
+    expect(got).toEqual(['done', null, 'done']);
+  });
 });

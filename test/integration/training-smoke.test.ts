@@ -66,6 +66,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
                   .concat(['--lm-cache', relative(process.cwd(), join(dir, 'encoder.pt'))])
                   // the pretrained encoder fine-tuned at half the tagger's learning rate
                   .concat(['--encoder-lr-scale', '0.5'])
+                  // the language model's own seed (several tagger seeds can share one encoder)
+                  .concat(['--lm-seed', '3'])
               : [],
           ),
       );
@@ -92,7 +94,7 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         const lm = (
           meta as unknown as {
             training: {
-              lm_pretraining?: { steps: number; sentences: number; corpus: string[] };
+              lm_pretraining?: { steps: number; sentences: number; corpus: string[]; seed: number };
               encoder_lr_scale?: number;
             };
           }
@@ -103,9 +105,10 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(lm?.steps).toBe(3);
         expect(lm?.sentences).toBeGreaterThan(100);
         expect(lm?.corpus).toEqual([corpus.split('/').slice(-2).join('/')]);
+        expect(lm?.seed).toBe(3);
         expect(existsSync(join(dir, 'encoder.pt'))).toBe(true);
         expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(
-          /Language-model pretraining[\s\S]*?, 3 steps,[\s\S]*?at 0.5 times the tagger's learning rate/,
+          /Language-model pretraining[\s\S]*?\(seed 3\), 3 steps,[\s\S]*?at 0.5 times the tagger's learning rate/,
         );
         // provenance says what the bundle saw, so eval ner / eval pubtator can say when figures are not held out
         expect(meta.provenance).toMatchObject({ training: 'train' });

@@ -25,6 +25,7 @@ interface ModelJson {
       minutes: number;
       out_vocab: number;
       corpus?: string[];
+      seed?: number;
       history: { epoch: number; ppl_fwd: number; ppl_bwd: number }[];
     };
     /** Learning rate of the encoder as a share of the tagger's (ner.py --encoder-lr-scale; 1 when absent). */
@@ -137,7 +138,7 @@ export async function finalizeBundle(o: {
   const lmLine = lm
     ? `- **Language-model pretraining** (training/lib/lmpretrain.py): before tagging, word embeddings, char CNN and
   both LSTMs trained as next-word (forward) and previous-word (backward) language models on ${lm.sentences} unlabeled
-  sentences of ${(lm.corpus ?? ['?']).join(', ')} (the dev file's sentences left out), ${lm.epochs} epoch(s), ${lm.steps} steps,
+  sentences of ${(lm.corpus ?? ['?']).join(', ')} (the dev file's sentences left out), ${lm.epochs} epoch(s)${lm.seed !== undefined ? ` (seed ${lm.seed})` : ''}, ${lm.steps} steps,
   ${lm.minutes} min, adaptive softmax over the ${lm.out_vocab} first vocabulary words (perplexity per epoch, forward/backward:
   ${lm.history.map((h) => `${h.epoch}: ${h.ppl_fwd}/${h.ppl_bwd}`).join(', ')}); the output heads are dropped, so the
   exported model has the shape and cost of one without it.${

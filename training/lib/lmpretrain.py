@@ -133,22 +133,27 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
 ENCODER = ("wemb.", "cemb.", "conv.", "fwd.", "bwd.")
 
 
-def save_encoder(model, path, wvocab, cvocab, summary=None, resume=None):
+def save_encoder(model, path, wvocab, cvocab, summary=None, resume=None, seed=None):
     """The encoder's weights and vocabularies, with the finished run's summary or, mid-run, the state
-    pretrain_lm resumes from (written after every epoch, so an interrupted run keeps its epochs)."""
+    pretrain_lm resumes from (written after every epoch, so an interrupted run keeps its epochs), and the
+    seed of the language-model run."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     state = {k: v for k, v in model.state_dict().items() if k.startswith(ENCODER)}
     tmp = path + ".tmp"
-    torch.save({"state": state, "wvocab": wvocab, "cvocab": cvocab, "summary": summary, "resume": resume}, tmp)
+    torch.save({"state": state, "wvocab": wvocab, "cvocab": cvocab, "summary": summary, "resume": resume,
+                "seed": seed}, tmp)
     os.replace(tmp, path)
 
 
-def load_encoder(model, path, wvocab, cvocab, epochs):
-    """A saved encoder for this run's vocabularies: ("done", summary) when it finished `epochs` epochs,
-    ("resume", state) when it stopped after fewer (the encoder weights are loaded either way), else None
-    (other vocabularies, or more epochs than asked: that run cannot be undone)."""
+def load_encoder(model, path, wvocab, cvocab, epochs, seed=None):
+    """A saved encoder for this run's vocabularies and seed: ("done", summary) when it finished `epochs`
+    epochs, ("resume", state) when it stopped after fewer (the encoder weights are loaded either way), else
+    None (other vocabularies, another seed, or more epochs than asked: that run cannot be undone). A cache
+    written before seeds were recorded holds none and matches any seed."""
     saved = torch.load(path)
     if saved["wvocab"] != wvocab or saved["cvocab"] != cvocab:
+        return None
+    if seed is not None and saved.get("seed") is not None and saved["seed"] != seed:
         return None
     if saved.get("summary") is not None and saved["summary"].get("epochs") == epochs:
         model.load_state_dict(saved["state"], strict=False)
