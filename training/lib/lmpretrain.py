@@ -17,7 +17,7 @@ import time
 import torch
 import torch.nn as nn
 
-from lib.tagger import UNK, batchify, bucketed_batches, encode
+from lib.tagger import ENCODER_MODULES, UNK, batchify, bucketed_batches, encode
 from lib.text import normalize_word, read_conll
 
 
@@ -65,7 +65,7 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
         "fwd": nn.AdaptiveLogSoftmaxWithLoss(hidden, n_out, cutoffs=_cutoffs(n_out), div_value=4.0),
         "bwd": nn.AdaptiveLogSoftmaxWithLoss(hidden, n_out, cutoffs=_cutoffs(n_out), div_value=4.0),
     })
-    params = [p for n, p in model.named_parameters() if n.split(".")[0] in ("wemb", "cemb", "conv", "fwd", "bwd")]
+    params = [p for n, p in model.named_parameters() if n.split(".")[0] in ENCODER_MODULES]
     opt = torch.optim.Adam(params + list(heads.parameters()), lr=lr)
     data = encode([(toks, None) for toks in sentences], wvocab, cvocab, {}, max_word_len)
     t0 = time.time()
@@ -130,7 +130,7 @@ def pretrain_lm(model, sentences, wvocab, cvocab, max_word_len, *, hidden, epoch
             "stopped_by_budget": done and not (max_steps and step >= max_steps)}
 
 
-ENCODER = ("wemb.", "cemb.", "conv.", "fwd.", "bwd.")
+ENCODER = tuple(f"{m}." for m in ENCODER_MODULES)
 
 
 def save_encoder(model, path, wvocab, cvocab, summary=None, resume=None, seed=None):

@@ -62,7 +62,7 @@ function splitSlashesWith(doc: NerDocument, c: SplitSlashesConfig): { doc: NerDo
         ([a, b]) => a < b && NAME.test(doc.text.slice(s.offsets[a]![0], s.offsets[b - 1]![1])),
       );
       if (!names) continue;
-      ed.remove({ sentence: si, tokenStart: e.tokenStart, tokenEnd: e.tokenEnd });
+      // set() removes what a part overlaps: the first part takes the joined mention away
       for (const [a, b] of parts) ed.set({ sentence: si, tokenStart: a, tokenEnd: b }, e.type, e.score);
       count(counts, 'split');
     }
