@@ -25,6 +25,7 @@ export const RECIPES = [
   'relations',
   'generator',
   'normalize',
+  'gene-names',
   'cid',
   'ensemble',
   'pseudo-label',
@@ -83,6 +84,9 @@ pseudo-label (unlabeled sentences tagged by a teacher, as CoNLL; training/pseudo
   --model <dir> --out <file.conll> [--input <sentences.txt>] [--exclude <conll> ...] [--max <n>]
   [--pool <n>] [--empty-share <x>] [--seed <n>]; default input corpus/biomed_sentences.txt, default
   exclusions every corpus's dev file and bc5cdr's training file
+gene-names (the name lexicon of the document rule dropGeneNames; training/geneNames.ts):
+  [--genes <conll> ...] [--train <pubtator>] [--types Chemical,Disease] [--min-length 4] [--dev <pubtator>]
+  [--predictions <ner-tagging output on dev, rule off>] [--out <dir>] (default models/gene-names)
   --python <path>      default /usr/bin/python3`;
 
 /** Thrown for a bad command line; the message lists the valid choices. */
@@ -113,6 +117,8 @@ export async function runTrain(argv: string[]): Promise<void> {
     return (await import('./gen/recipes.ts')).runGenRecipe(argv);
   // normalize / cid (issue 13): document-level recipes over PubTator abstracts
   if (argv[0] === 'normalize') return (await import('./normalize.ts')).runNormalizeRecipe(argv.slice(1));
+  // gene-names (issue 12): the name lexicon of the document-level rule dropGeneNames
+  if (argv[0] === 'gene-names') return (await import('./geneNames.ts')).runGeneNamesRecipe(argv.slice(1));
   if (argv[0] === 'cid') return (await import('./cid.ts')).runCidRecipe(argv.slice(1));
   // ensemble (issue 12, lever 4): several token-classification bundles as one (mean emissions and CRF)
   if (argv[0] === 'ensemble') return (await import('./ensemble.ts')).runEnsembleRecipe(argv.slice(1));

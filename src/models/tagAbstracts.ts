@@ -1,7 +1,7 @@
 // The NER steps every abstract-reading topology shares (ner-tagging, ner-relations, ingest), in the order
 // data flows: validate the article -> per sentence: split, tokenize, tag (batched NER), re-join hyphen
 // parts -> back into one document per abstract -> document-level rules (abbreviations, drug-code names,
-// mention consistency, brackets) -> MeSH normalization. Out comes one NerDocument per abstract, with
+// mention consistency, brackets, gene names) -> MeSH normalization. Out comes one NerDocument per abstract, with
 // entity offsets into title + " " + abstract and concept ids.
 import { pipe } from 'rxjs';
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import { validateArticle } from '../text/validateArticle.ts';
 import { backend, batching, defaultModel, ModelStepConfig } from './modelStepConfig.ts';
 import { balanceBrackets } from './ner/balanceBrackets.ts';
 import { bridgeHyphens } from './ner/bridgeHyphens.ts';
+import { dropGeneNames } from './ner/dropGeneNames.ts';
 import { DocumentStageConfig } from './ner/documentStageConfig.ts';
 import { harmonizeMentions } from './ner/harmonizeMentions.ts';
 import { joinCodeNames } from './ner/joinCodeNames.ts';
@@ -84,6 +85,7 @@ export function tagAbstracts(c: TagAbstractsConfig) {
     splitSlashes(c.document.slashes),
     harmonizeMentions(c.document.consistency),
     balanceBrackets(c.document.brackets),
+    dropGeneNames({ ...c.document.genes, model: c.document.genes.model ?? defaultModel('gene-names') }),
     normalizeConcepts({ ...c.normalize, model: c.normalize.model ?? defaultModel('normalize-cdr') }),
   );
 }

@@ -79,7 +79,7 @@ function registerEvalPubtator(group: Command): void {
     .option('--partitions <n>', 'partitions of the evaluation topics', '3')
     .option(
       '--document <json>',
-      'ner-tagging document-level stage config as JSON, e.g. \'{"consistency":{"enabled":false}}\' (blocks: abbreviations, consistency, brackets)',
+      'ner-tagging document-level stage config as JSON, e.g. \'{"consistency":{"enabled":false}}\' (blocks: abbreviations, codeNames, slashes, consistency, brackets, genes)',
     )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { evalPubtatorAction } = await import('./evalPubtator.ts');

@@ -3,6 +3,7 @@
 // dev abstracts (docs/results/document-level.md).
 import { z } from 'zod';
 import { BalanceBracketsConfig } from './balanceBrackets.ts';
+import { DropGeneNamesConfig } from './dropGeneNames.ts';
 import { HarmonizeMentionsConfig } from './harmonizeMentions.ts';
 import { JoinCodeNamesConfig } from './joinCodeNames.ts';
 import { ResolveAbbreviationsConfig } from './resolveAbbreviations.ts';
@@ -21,6 +22,8 @@ export const DocumentStageConfig = z
     consistency: HarmonizeMentionsConfig.prefault({}),
     /** Mentions with an unbalanced bracket (balanceBrackets). */
     brackets: BalanceBracketsConfig.prefault({}),
+    /** Chemical mentions that are gene or protein names (dropGeneNames; bundle models/gene-names). */
+    genes: DropGeneNamesConfig.prefault({}),
   })
   .strict();
 /** Effective config of the document-level NER stage. */

@@ -36,6 +36,7 @@ const TAG_ABSTRACTS = [
   'step:split-slashes',
   'step:harmonize-mentions',
   'step:balance-brackets',
+  'step:drop-gene-names',
   'step:normalize-concepts',
 ];
 const chain = (ids: string[]): string[] => ids.slice(1).map((id, i) => `${ids[i]} -> ${id}`);

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balanceBracketsIn } from '../../../../src/models/ner/balanceBrackets.ts';
+import { dropGeneNamesIn, foldName, nameLexicon } from '../../../../src/models/ner/dropGeneNames.ts';
 import { harmonizeMentionsIn } from '../../../../src/models/ner/harmonizeMentions.ts';
 import { joinCodeNamesIn } from '../../../../src/models/ner/joinCodeNames.ts';
 import {
@@ -273,6 +274,45 @@ describe('splitSlashes', () => {
   it('splits the configured types only, and nothing when disabled', () => {
     expect(mentions(splitSlashesIn(doc, { types: ['Disease'] }).doc)).toContain('HIV/Disease');
     expect(splitSlashesIn(doc, { enabled: false }).doc).toBe(doc);
+  });
+});
+
+describe('dropGeneNames', () => {
+  const doc = docWith(
+    'Nrf2 and valproic acid',
+    'Nrf2 protects against valproic acid toxicity; Apolipoprotein A-I and heparin were given, and NRF2 rose.',
+    [
+      ['Nrf2', 'Chemical'],
+      ['valproic acid', 'Chemical'],
+      ['Apolipoprotein A-I', 'Chemical'],
+      ['heparin', 'Chemical'],
+      ['NRF2', 'Disease'],
+    ],
+  );
+  // The corpus writes "apolipoprotein A - I" token by token; folding joins it to the abstract's spelling.
+  const lexicon = nameLexicon(
+    { Chemical: ['nrf2', 'apolipoprotein A - I', 'Ro'], Disease: ['nrf2'] },
+    { minLength: 3 },
+  );
+  it('drops mentions of the configured types whose folded text is a listed name', () => {
+    const { doc: out, counts } = dropGeneNamesIn(doc, lexicon);
+    expect(mentions(out)).toEqual(['valproic acid/Chemical', 'heparin/Chemical', 'NRF2/Disease']);
+    expect(counts).toEqual({ dropped: 2 });
+    // every other sentence is returned as it was
+    expect(out.sentences.filter((s, i) => s === doc.sentences[i]).length).toBe(doc.sentences.length - 2);
+  });
+  it('checks only the configured types, each against its own list, and nothing when disabled', () => {
+    expect(mentions(dropGeneNamesIn(doc, lexicon, { types: ['Disease'] }).doc)).not.toContain('NRF2/Disease');
+    expect(mentions(dropGeneNamesIn(doc, lexicon, { types: ['Disease'] }).doc)).toContain('Nrf2/Chemical');
+    expect(dropGeneNamesIn(doc, lexicon, { enabled: false }).doc).toBe(doc);
+    expect(dropGeneNamesIn(doc, nameLexicon({})).counts).toEqual({});
+  });
+  it('folds case, width and spaces alike for names and mentions; short names stay out', () => {
+    expect(foldName('Apolipoprotein  A - I')).toBe('apolipoproteina-i');
+    expect(foldName('ＮＲＦ２')).toBe('nrf2');
+    expect(lexicon.has('Chemical', 'Ro')).toBe(false);
+    expect(lexicon.has('Chemical', 'NRF 2')).toBe(true);
+    expect(lexicon.has('Gene', 'nrf2')).toBe(false);
   });
 });
 
