@@ -26,6 +26,7 @@ import torch.nn as nn
 from lib.corpus import corpus_labels, init_word_vectors, load_word_vectors, read_dev, read_train
 from lib.metrics import entity_prf
 from lib.export import export_bundle
+from lib.lmpretrain import warm_start_encoder
 from lib.tagger import (
     Tagger, adaptive_loss, batchify, bucketed_batches, build_char_vocab, build_word_vocab, constraint_masks,
     encode, predict, seeded,
@@ -81,6 +82,9 @@ def main(argv=None):
     p.add_argument("--max-train", type=int, default=0, help="first N training sentences of each corpus")
     p.add_argument("--max-dev", type=int, default=0, help="first N dev sentences of each corpus")
     p.add_argument("--time-budget", type=float, default=100000.0, help="minutes; stop starting epochs after it")
+    p.add_argument("--lm-init", default=None,
+                   help="start the shared encoder from a language-model encoder cache of ner.py (--lm-cache), "
+                        "mapped by string where the vocabularies differ (lib/lmpretrain.warm_start_encoder)")
     p.add_argument("--vocab-size", type=int, default=20000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -131,6 +135,12 @@ def main(argv=None):
     if kv is not None:
         hit = init_word_vectors(enc.wemb, wvocab, kv)
         print(f"multitask: {hit}/{len(wvocab)} words initialised from word2vec", flush=True)
+    lm_info = None
+    if a.lm_init:
+        lm_info = warm_start_encoder(enc, a.lm_init, wvocab, cvocab)
+        ws = lm_info["warm_start"]
+        print(f"multitask: encoder from {a.lm_init} ({lm_info['epochs']} language-model epochs): "
+              f"{ws['words_mapped']}/{ws['words']} words, {ws['chars_mapped']}/{ws['chars']} chars mapped", flush=True)
 
     device = torch.device(a.device)
     model.to(device)
@@ -225,6 +235,7 @@ def main(argv=None):
                 "best_epoch": ep, "adaptive_loss_a": a_final,
                 "history": [{"epoch": r["epoch"], "dev_f1": r["dev_f1"][h], "a": r["a"][h]} for r in history],
                 "dev_metrics_python": m, "train_sentences": len(t["train"]), "train_minutes": minutes,
+                "lm_pretraining": lm_info,
             },
             sample_batch=batchify(t["dev_data"][:8])[:3],
             verify_out=os.path.join(verify_dir, f"{bname}.json"),

@@ -75,6 +75,8 @@ ner-multitask (shared char + word encoder, one emission layer + CRF head per cor
   --temperature <T>    corpus sampling p_k ~ n_k^(1/T): 1 proportional, large uniform (default 2)
   --max-train <n>      here: first n sentences of each corpus; --verify-out <dir>: one <bundle>.json per head
   --device <d>         torch device for training: cpu (default) or cuda (needs a CUDA build of torch)
+  --lm-init <file.pt>  start the shared encoder from a language-model encoder of \`ner --lm-cache\` (made with another
+                       vocabulary: words and chars mapped by string, LSTMs and char CNN copied; same --hidden)
   --data-root <dir>    a tree laid out like the shared data instead of it (ner/<ds>/<split>/train.conll)
   (also --seed, --epochs, --time-budget, --max-steps, --max-dev, --w2v, --hidden, --lr-decay, --retokenize)
 ensemble (one bundle from several: mean emissions and CRF scores; training/ensemble.ts):
@@ -156,6 +158,7 @@ export async function runTrain(argv: string[]): Promise<void> {
       'lm-minutes': { type: 'string' },
       'lm-max-steps': { type: 'string' },
       'lm-cache': { type: 'string' },
+      'lm-init': { type: 'string' },
       'encoder-lr-scale': { type: 'string' },
       'lm-seed': { type: 'string' },
       'retokenize-mode': { type: 'string', default: 'replace' },
@@ -468,6 +471,11 @@ async function runMultitask(
   if (str('verify-out')) args.push('--verify-dir', resolve(str('verify-out')!));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature', 'device'])
     if (str(k)) args.push(`--${k}`, str(k)!);
+  if (str('lm-init')) {
+    const init = resolve(str('lm-init')!);
+    if (!existsSync(init)) throw new TrainUsageError(`train ner-multitask: --lm-init ${init} does not exist`);
+    args.push('--lm-init', init);
+  }
   await runPython(python, args, here);
   for (const e of exports)
     recordMultitaskProvenance(e.dir, {

@@ -109,4 +109,49 @@ print(json.dumps([same and same[0], other, legacy and legacy[0]]))
 `);
     expect(got).toEqual(['done', null, 'done']);
   });
+  it('warm start from an encoder of another vocabulary: LSTMs and char CNN copied, embeddings mapped by string', () => {
+    const cache = join(dir, 'enc-other.pt');
+    const got = py(`
+import json, torch
+from lib.lmpretrain import save_encoder, warm_start_encoder
+from lib.tagger import Tagger
+torch.manual_seed(1)
+wa, ca = {"[PAD]": 0, "[UNK]": 1, "rat": 2, "drug": 3}, {"r": 2, "a": 3, "t": 4}
+a = Tagger(4, 5, 3, hidden=4)
+save_encoder(a, ${JSON.stringify(cache)}, wa, ca, summary={"epochs": 2, "history": []}, seed=7)
+wb, cb = {"[PAD]": 0, "[UNK]": 1, "mouse": 2, "rat": 3}, {"t": 2, "m": 3}
+b = Tagger(4, 4, 5, hidden=4)
+mouse = b.wemb.weight[2].clone()
+info = warm_start_encoder(b, ${JSON.stringify(cache)}, wb, cb)
+eq = lambda x, y: bool(torch.equal(x, y))
+bad = Tagger(4, 4, 5, hidden=6)
+try:
+    warm_start_encoder(bad, ${JSON.stringify(cache)}, wb, cb)
+    err = None
+except ValueError as e:
+    err = str(e)
+save_encoder(a, ${JSON.stringify(cache)}, wa, ca, resume={"epochs_done": 1}, seed=7)
+try:
+    warm_start_encoder(b, ${JSON.stringify(cache)}, wb, cb)
+    unfinished = None
+except ValueError as e:
+    unfinished = str(e)
+print(json.dumps({"lstm": eq(a.fwd.weight_ih_l0, b.fwd.weight_ih_l0) and eq(a.bwd.weight_hh_l0, b.bwd.weight_hh_l0) and eq(a.conv.weight, b.conv.weight),
+                  "rat": eq(b.wemb.weight[3], a.wemb.weight[2]), "mouse": eq(b.wemb.weight[2], mouse),
+                  "t": eq(b.cemb.weight[2], a.cemb.weight[4]), "out_untouched": not eq(b.out.weight[:3], a.out.weight),
+                  "ws": info["warm_start"], "seed": info["seed"], "epochs": info["epochs"], "err": err, "unfinished": unfinished}))
+`) as Record<string, unknown>;
+    expect(got).toMatchObject({
+      lstm: true,
+      rat: true,
+      mouse: true,
+      t: true,
+      out_untouched: true,
+      seed: 7,
+      epochs: 2,
+    });
+    expect(got.ws).toEqual({ cache: 'enc-other.pt', words_mapped: 1, words: 2, chars_mapped: 1, chars: 2 });
+    expect(got.err).toMatch(/shape .*same --hidden/);
+    expect(got.unfinished).toMatch(/unfinished language-model run/);
+  });
 });

@@ -27,6 +27,14 @@ interface ModelJson {
       corpus?: string[];
       seed?: number;
       history: { epoch: number; ppl_fwd: number; ppl_bwd: number }[];
+      /** multitask.py --lm-init: the encoder came from a cache made with another vocabulary. */
+      warm_start?: {
+        cache: string;
+        words_mapped: number;
+        words: number;
+        chars_mapped: number;
+        chars: number;
+      };
     };
     /** Learning rate of the encoder as a share of the tagger's (ner.py --encoder-lr-scale; 1 when absent). */
     encoder_lr_scale?: number;
@@ -142,6 +150,10 @@ export async function finalizeBundle(o: {
   ${lm.minutes} min, adaptive softmax over the ${lm.out_vocab} first vocabulary words (perplexity per epoch, forward/backward:
   ${lm.history.map((h) => `${h.epoch}: ${h.ppl_fwd}/${h.ppl_bwd}`).join(', ')}); the output heads are dropped, so the
   exported model has the shape and cost of one without it.${
+    lm.warm_start
+      ? ` The multi-task encoder started from that single-corpus encoder (\`${lm.warm_start.cache}\`, another vocabulary): ${lm.warm_start.words_mapped} of its ${lm.warm_start.words} words and ${lm.warm_start.chars_mapped} of ${lm.warm_start.chars} chars mapped by string, the rest from word2vec or random.`
+      : ''
+  }${
     (t.encoder_lr_scale ?? 1) !== 1
       ? ` The tagger then trained the pretrained encoder at ${t.encoder_lr_scale} times the tagger's learning rate.`
       : ''

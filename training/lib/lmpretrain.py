@@ -163,3 +163,43 @@ def load_encoder(model, path, wvocab, cvocab, epochs, seed=None):
         model.load_state_dict(saved["state"], strict=False)
         return "resume", res
     return None
+
+
+def warm_start_encoder(model, path, wvocab, cvocab):
+    """Starts model's encoder from a saved language-model encoder (save_encoder) made with other
+    vocabularies (e.g. a single-corpus run's, for a multi-task model over several corpora): the char CNN and
+    both LSTMs are copied as they are; word and char embedding rows are copied where the string is in both
+    vocabularies, every other row keeps its initialisation (word2vec or random). The shapes of the copied
+    modules must match (same --hidden). Returns what the card records: the cache's language-model summary
+    and seed, and how many words and chars were mapped."""
+    saved = torch.load(path)
+    summary = saved.get("summary")
+    if summary is None:
+        raise ValueError(f"{path}: an unfinished language-model run (no summary): finish it with ner.py first")
+    st = saved["state"]
+    own = model.state_dict()
+    with torch.no_grad():
+        for k, v in st.items():
+            if k.split(".")[0] in ("wemb", "cemb"):
+                continue
+            if k not in own or own[k].shape != v.shape:
+                raise ValueError(f"{path}: {k} has shape {tuple(v.shape)}, this model "
+                                 f"{tuple(own[k].shape) if k in own else 'has none'} (same --hidden?)")
+            own[k].copy_(v)
+        words = chars = 0
+        sw, W = saved["wvocab"], st["wemb.weight"]
+        for w, i in wvocab.items():
+            j = sw.get(w)
+            if j is not None and i > 1:  # PAD, UNK keep theirs
+                model.wemb.weight[i] = W[j]
+                words += 1
+        sc, C = saved["cvocab"], st["cemb.weight"]
+        model.cemb.weight[1] = C[1]  # the unknown char
+        for c, i in cvocab.items():
+            j = sc.get(c)
+            if j is not None:
+                model.cemb.weight[i] = C[j]
+                chars += 1
+    return {**summary, "seed": saved.get("seed", summary.get("seed")),
+            "warm_start": {"cache": os.path.basename(path), "words_mapped": words, "words": len(wvocab) - 2,
+                           "chars_mapped": chars, "chars": len(cvocab)}}
