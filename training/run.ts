@@ -413,6 +413,9 @@ async function runMultitask(
       );
     return { head, dir: resolve(dir) };
   });
+  const lmInit = str('lm-init') === undefined ? undefined : resolve(str('lm-init')!);
+  if (lmInit !== undefined && !existsSync(lmInit))
+    throw new TrainUsageError(`train ner-multitask: --lm-init ${lmInit} does not exist`);
   const retok = str('retokenize');
   const mode = str('retokenize-mode') ?? 'replace';
   if (mode !== 'replace' && mode !== 'add')
@@ -471,11 +474,7 @@ async function runMultitask(
   if (str('verify-out')) args.push('--verify-dir', resolve(str('verify-out')!));
   for (const k of ['max-steps', 'max-train', 'max-dev', 'lr-decay', 'hidden', 'temperature', 'device'])
     if (str(k)) args.push(`--${k}`, str(k)!);
-  if (str('lm-init')) {
-    const init = resolve(str('lm-init')!);
-    if (!existsSync(init)) throw new TrainUsageError(`train ner-multitask: --lm-init ${init} does not exist`);
-    args.push('--lm-init', init);
-  }
+  if (lmInit) args.push('--lm-init', lmInit);
   await runPython(python, args, here);
   for (const e of exports)
     recordMultitaskProvenance(e.dir, {

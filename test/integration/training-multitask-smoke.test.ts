@@ -135,6 +135,9 @@ describe.skipIf(skip)('ner-multitask recipe (smoke)', () => {
       runTrain(['ner-multitask', '--data', 'bc5cdr,ncbi', '--export', 'bc2gm=/tmp/never-written']),
     ).rejects.toThrow(TrainUsageError);
     await expect(runTrain(['ner-multitask', '--data', 'ncbi,ncbi'])).rejects.toThrow(/twice/);
+    await expect(
+      runTrain(['ner-multitask', '--data', 'bc5cdr,ncbi', '--lm-init', '/nonexistent/enc.pt']),
+    ).rejects.toThrow(/--lm-init \/nonexistent\/enc.pt does not exist/);
   });
 
   for (const head of ['bc5cdr', 'ncbi'] as const) {
