@@ -26,6 +26,40 @@ export function readJson(dir: string, file: string, what: string): Json {
   }
 }
 
+/** Reads `dir/file` as JSON of any shape; a missing or malformed file is a bundle error naming it. */
+export function readJsonValue(dir: string, file: string, what: string): unknown {
+  const p = join(dir, file);
+  if (!existsSync(p)) throw bundleError(p, `missing (${what})`);
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as unknown;
+  } catch (e) {
+    throw bundleError(p, `not valid JSON: ${(e as Error).message}`, e);
+  }
+}
+
+/**
+ * Reads `dir/file` and checks it against `schema`. A missing file is a bundle error "missing (`what`)";
+ * malformed JSON or a value the schema rejects is "`invalid`: <reason>", both naming the file.
+ */
+export function readJsonAs<S extends z.ZodTypeAny>(
+  dir: string,
+  file: string,
+  what: string,
+  schema: S,
+  invalid: string,
+): z.output<S> {
+  const p = join(dir, file);
+  if (!existsSync(p)) throw bundleError(p, `missing (${what})`);
+  try {
+    const parsed = schema.safeParse(JSON.parse(readFileSync(p, 'utf8')));
+    if (parsed.success) return parsed.data as z.output<S>;
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new Error(issues.join('; '));
+  } catch (e) {
+    throw bundleError(p, `${invalid}: ${(e as Error).message}`, e);
+  }
+}
+
 /** The path of `dir/file`, which must exist. */
 export function need(dir: string, file: string, what: string): string {
   const p = join(dir, file);

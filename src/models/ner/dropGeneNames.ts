@@ -5,13 +5,12 @@
 // tagger's training abstracts never annotate with that type; a mention of a configured type whose folded
 // text (case, spaces) is in that type's list is dropped. Measured on the CDR dev abstracts in
 // docs/results/document-level.md. The lexicon is loaded once per stream and never grows.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defer, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Envelope } from '../../engine/envelope.ts';
 import { asStep } from '../../engine/graph.ts';
-import { bundleError, ModelError } from '../errors.ts';
+import { ModelError } from '../errors.ts';
+import { readJsonAs } from '../bundleFiles.ts';
 import { count, documentRuleStep, DocumentEditor, type EditCounts, type NerDocument } from './nerDocument.ts';
 
 /** How names are folded before lookup: NFKC, lower case, whitespace removed ("Apolipoprotein A - I" = "apolipoprotein A-I"). */
@@ -72,22 +71,14 @@ export type NameLexiconJson = z.infer<typeof NameLexiconJson>;
 
 /** Loads a name lexicon bundle (model.json + the lexicon file); a broken bundle throws a bundle error naming the file. */
 export function loadNameLexicon(dir: string): NameLexicon {
-  const mjFile = join(dir, 'model.json');
-  if (!existsSync(mjFile)) throw bundleError(mjFile, 'missing (bundle description)');
-  let mj: z.output<typeof NameLexiconBundleJson>;
-  try {
-    mj = NameLexiconBundleJson.parse(JSON.parse(readFileSync(mjFile, 'utf8')));
-  } catch (e) {
-    throw bundleError(mjFile, `not a name-lexicon bundle: ${(e as Error).message}`, e);
-  }
-  const file = join(dir, mj.files.lexicon);
-  if (!existsSync(file)) throw bundleError(file, 'missing (name lexicon)');
-  let lex: NameLexiconJson;
-  try {
-    lex = NameLexiconJson.parse(JSON.parse(readFileSync(file, 'utf8')));
-  } catch (e) {
-    throw bundleError(file, `not a name lexicon: ${(e as Error).message}`, e);
-  }
+  const mj = readJsonAs(
+    dir,
+    'model.json',
+    'bundle description',
+    NameLexiconBundleJson,
+    'not a name-lexicon bundle',
+  );
+  const lex = readJsonAs(dir, mj.files.lexicon, 'name lexicon', NameLexiconJson, 'not a name lexicon');
   const id = dir.replace(/\/+$/, '').split('/').pop() ?? mj.name;
   return nameLexicon(lex.names, { id, minLength: lex.minLength });
 }

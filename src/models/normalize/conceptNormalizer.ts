@@ -3,11 +3,10 @@
 // form's concept), coordinated mentions split into their parts, and one answer (the most confident) per
 // normalized name in an abstract ("Seizures" and "seizure" alike), since an abstract uses a name for one
 // thing. Answers below the threshold become "-1" (unsure).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definitionsByShortForm, findAbbreviationDefinitions } from '../../text/abbreviationDefinitions.ts';
-import { bundleError } from '../errors.ts';
+import { readJsonAs, readJsonValue } from '../bundleFiles.ts';
 import { ConceptDictionary, UNKNOWN_CONCEPT, type LookupTier } from './conceptDictionary.ts';
 import { coordinatedNames, foldCase, normalizeName } from './conceptNames.ts';
 
@@ -186,22 +185,15 @@ export function loadNormalizer(
   dir: string,
   options: z.input<typeof ConceptNormalizerConfig> = {},
 ): ConceptNormalizer {
-  const mjFile = join(dir, 'model.json');
-  if (!existsSync(mjFile)) throw bundleError(mjFile, 'missing (bundle description)');
-  let mj: z.output<typeof NormalizerBundleJson>;
-  try {
-    mj = NormalizerBundleJson.parse(JSON.parse(readFileSync(mjFile, 'utf8')));
-  } catch (e) {
-    throw bundleError(mjFile, `not a concept-normalization bundle: ${(e as Error).message}`, e);
-  }
+  const mj = readJsonAs(
+    dir,
+    'model.json',
+    'bundle description',
+    NormalizerBundleJson,
+    'not a concept-normalization bundle',
+  );
+  const json = readJsonValue(dir, mj.files.dictionary, 'concept dictionary');
   const dictFile = join(dir, mj.files.dictionary);
-  if (!existsSync(dictFile)) throw bundleError(dictFile, 'missing (concept dictionary)');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(dictFile, 'utf8'));
-  } catch (e) {
-    throw bundleError(dictFile, `not valid JSON: ${(e as Error).message}`, e);
-  }
   const dict = ConceptDictionary.fromJson(json, dictFile);
   const id = dir.replace(/\/+$/, '').split('/').pop() ?? mj.name;
   return createNormalizer(dict, mj.threshold, id, options);

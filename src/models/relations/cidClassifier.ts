@@ -1,11 +1,11 @@
 // The CID relation model: an ONNX graph over candidate-pair features (src/models/relations/cidFeatures.ts)
 // plus the training-set pair prior, loaded from a bundle folder (model.json, model.onnx, prior.json).
 // One model run scores every candidate of every abstract in a batch (rows = pairs).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { f32, float32, ModelSession, type BackendConfig } from '../backend.ts';
 import { bundleError, ModelError } from '../errors.ts';
+import { readJsonAs, readJsonValue } from '../bundleFiles.ts';
 import {
   CID_FEATURES,
   cidCandidates,
@@ -63,15 +63,6 @@ export const CidClassifierConfig = z
   .strict();
 export type CidClassifierConfig = z.output<typeof CidClassifierConfig>;
 
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) throw bundleError(file, `missing (${what})`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (e) {
-    throw bundleError(file, `not valid JSON: ${(e as Error).message}`, e);
-  }
-}
-
 /** Loads a CID bundle folder; the feature list must match the engine's (else the bundle is stale). */
 export async function createCidClassifier(
   dir: string,
@@ -79,19 +70,13 @@ export async function createCidClassifier(
 ): Promise<CidClassifier> {
   const o = CidClassifierConfig.parse(options);
   const mjFile = join(dir, 'model.json');
-  const parsed = CidBundleJson.safeParse(readJson(mjFile, 'bundle description'));
-  if (!parsed.success)
-    throw bundleError(
-      mjFile,
-      `not a cid-relations bundle: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  const mj = parsed.data;
+  const mj = readJsonAs(dir, 'model.json', 'bundle description', CidBundleJson, 'not a cid-relations bundle');
   if (mj.features.join(',') !== CID_FEATURES.join(','))
     throw bundleError(
       mjFile,
       `features differ from the engine's (${mj.features.length} vs ${CID_FEATURES.length}): retrain with npm run train -- cid`,
     );
-  const prior = readJson(join(dir, mj.files.prior), 'pair prior') as CidPrior;
+  const prior = readJsonValue(dir, mj.files.prior, 'pair prior') as CidPrior;
   if (
     !prior ||
     typeof prior.pairs !== 'object' ||
