@@ -7,11 +7,10 @@
 // 3. The engine's classifier scores dev: a precision/recall table over thresholds (gold entities), the
 //    threshold with the best F1 goes into model.json; with --predictions (ner-tagging output on dev) also
 //    end to end: predicted mentions normalized by --normalizer, then relations.
-import { StreamError } from '../src/engine/errors.ts';
+import { parseRecipeArgs, TrainUsageError } from './lib/recipeArgs.ts';
 import { runNiced } from './lib/runNiced.ts';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { scoreRelations, type DocRelation } from '../src/eval/conceptF1.ts';
 import type { Prf } from '../src/eval/documentF1.ts';
 import { dataPath } from '../src/io/dataPath.ts';
@@ -28,13 +27,6 @@ import { loadNormalizer } from '../src/models/normalize/conceptNormalizer.ts';
 import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
 import { dictionaryFromDocs, mentionsFromPredictions } from './normalize.ts';
 import { normalizeDocumentMentions } from '../src/models/normalize/conceptNormalizer.ts';
-
-/** Thrown for a bad command line or unreadable data. */
-export class CidUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, { stage: 'training' });
-  }
-}
 
 const FOLDS = 5;
 /** The normalizer threshold of --noisy-train (the shipped bundle's, picked on dev). */
@@ -151,22 +143,13 @@ export async function runCidRecipe(argv: string[]): Promise<void> {
     'noisy-train': { type: 'boolean', default: false },
     'with-dev': { type: 'boolean', default: false },
   } as const;
-  if (argv.includes('--help')) {
-    process.stdout.write(
-      `npm run train -- cid [--train f] [--dev f] [--out dir] [--predictions preds.jsonl] [--normalizer dir] [--epochs 60] [--hidden 128] [--dropout 0.5] [--lr 1e-3] [--seed 1] [--python path] [--noisy-train] [--with-dev]\n`,
-    );
-    return;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options });
-  } catch (e) {
-    throw new CidUsageError(
-      `train cid: ${(e as Error).message.split('.')[0]}; valid options: ${Object.keys(options)
-        .map((o) => `--${o}`)
-        .join(', ')}`,
-    );
-  }
+  const parsed = parseRecipeArgs(
+    'train cid',
+    argv,
+    options,
+    'npm run train -- cid [--train f] [--dev f] [--out dir] [--predictions preds.jsonl] [--normalizer dir] [--epochs 60] [--hidden 128] [--dropout 0.5] [--lr 1e-3] [--seed 1] [--python path] [--noisy-train] [--with-dev]',
+  );
+  if (!parsed) return;
   const v = parsed.values;
   const withDev = v['with-dev'] === true;
   const here = import.meta.dirname;
@@ -178,7 +161,7 @@ export async function runCidRecipe(argv: string[]): Promise<void> {
     try {
       return parsePubtator(readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new CidUsageError(`train cid: cannot read ${file}: ${(e as Error).message}`);
+      throw new TrainUsageError(`train cid: cannot read ${file}: ${(e as Error).message}`);
     }
   };
   const trainDocs = read(trainFile);

@@ -4,28 +4,17 @@
 // of the members' emissions, the mean CRF scores), loaded by the ordinary bundle loader. Its provenance
 // joins the members' (what any member trained on, the ensemble saw), and unless --no-eval it is scored
 // with the engine on the dev file (default: the first member's) and gets a model card.
+import { parseRecipeArgs, TrainUsageError } from './lib/recipeArgs.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { StreamError } from '../src/engine/errors.ts';
 import type { EvalNerResult } from '../src/eval/evalNer.ts';
 import { dataPath } from '../src/io/dataPath.ts';
 import { bundleFiles, perTypeRows, scoreOnDev } from './lib/card.ts';
 import { runNiced } from './lib/runNiced.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Thrown for a bad `ensemble` command line or member. */
-export class EnsembleUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, {
-      stage: 'training',
-      hint: 'npm run train -- ensemble --member <bundle> --member <bundle> --out <dir>',
-    });
-  }
-}
 
 interface MemberJson {
   name: string;
@@ -67,24 +56,29 @@ export function joinProvenance(members: MemberJson[]): Record<string, unknown> {
 
 /** Runs the `ensemble` recipe (argv after the recipe name). */
 export async function runEnsembleRecipe(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      member: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      name: { type: 'string' },
-      dev: { type: 'string' },
-      'tag-column': { type: 'string', default: '2' },
-      'no-eval': { type: 'boolean', default: false },
-      python: { type: 'string', default: '/usr/bin/python3' },
-    },
-  });
+  const options = {
+    member: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    dev: { type: 'string' },
+    'tag-column': { type: 'string', default: '2' },
+    'no-eval': { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  } as const;
+  const parsed = parseRecipeArgs(
+    'train ensemble',
+    argv,
+    options,
+    'npm run train -- ensemble --member <bundle> --member <bundle> [--member ...] --out <dir> [--name n] [--dev f.conll] [--tag-column 2] [--no-eval] [--python path]',
+  );
+  if (!parsed) return;
+  const v = parsed.values;
   const members = (v.member ?? []).map((m) => resolve(m));
-  if (members.length < 2) throw new EnsembleUsageError('ensemble: give at least two --member bundles');
-  if (!v.out) throw new EnsembleUsageError('ensemble: --out <dir> is required');
+  if (members.length < 2) throw new TrainUsageError('ensemble: give at least two --member bundles');
+  if (!v.out) throw new TrainUsageError('ensemble: --out <dir> is required');
   for (const m of members)
     if (!existsSync(join(m, 'model.json')))
-      throw new EnsembleUsageError(`ensemble: ${m} is not a bundle (no model.json)`);
+      throw new TrainUsageError(`ensemble: ${m} is not a bundle (no model.json)`);
   const out = resolve(v.out);
   const name = v.name ?? basename(out);
   const command = `npm run train -- ensemble ${argv.join(' ')}`;
@@ -123,7 +117,7 @@ export async function runEnsembleRecipe(argv: string[]): Promise<void> {
       ? resolveDev(metas[0]!.provenance.dev)
       : null;
   if (!devFile || !existsSync(devFile))
-    throw new EnsembleUsageError(`ensemble: no dev file to score (give --dev <conll>)`);
+    throw new TrainUsageError(`ensemble: no dev file to score (give --dev <conll>)`);
   await writeEnsembleCard(out, devFile, Number(v['tag-column']), command, metas, members);
 }
 

@@ -6,23 +6,15 @@
 // says they are that type). With --predictions (ner-tagging's output on the dev abstracts, made with the
 // rule off), the card reports dev mention P/R/F1 per type before and after dropping, so the default types
 // are chosen on dev only. Writes model.json, lexicon.json and a README model card.
+import { parseRecipeArgs, TrainUsageError } from './lib/recipeArgs.ts';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { StreamError } from '../src/engine/errors.ts';
 import { prf, scoreMentions, type DocMention, type Prf } from '../src/eval/documentF1.ts';
 import { dataPath } from '../src/io/dataPath.ts';
 import { foldName, nameLexicon, type NameLexiconJson } from '../src/models/ner/dropGeneNames.ts';
 import { bioToSpans } from '../src/text/bio.ts';
 import { iterateConll } from '../src/text/conll.ts';
 import { parsePubtator, type PubtatorDoc } from '../src/text/pubtator.ts';
-
-/** Thrown for a bad command line or an unreadable input. */
-export class GeneNamesUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, { stage: 'training' });
-  }
-}
 
 /** Mention strings of CoNLL files (tokens joined by one space), every type; the tag is the last column. */
 export function conllMentions(files: string[]): Set<string> {
@@ -32,7 +24,7 @@ export function conllMentions(files: string[]): Set<string> {
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new GeneNamesUsageError(`train gene-names: cannot read ${f}: ${(e as Error).message}`);
+      throw new TrainUsageError(`train gene-names: cannot read ${f}: ${(e as Error).message}`);
     }
     for (const s of iterateConll(text, { source: f })) {
       const tags = s.extra.length > 0 ? s.extra[s.extra.length - 1]! : s.tags;
@@ -96,33 +88,24 @@ export async function runGeneNamesRecipe(argv: string[]): Promise<void> {
     predictions: { type: 'string' },
     out: { type: 'string' },
   } as const;
-  if (argv.includes('--help')) {
-    process.stdout.write(
-      'npm run train -- gene-names [--genes f.conll ...] [--train f.pubtator] [--types Chemical,Disease] [--min-length n] [--dev f.pubtator] [--predictions preds.jsonl] [--out dir]\n',
-    );
-    return;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, options });
-  } catch (e) {
-    throw new GeneNamesUsageError(
-      `train gene-names: ${(e as Error).message.split('.')[0]}; valid options: ${Object.keys(options)
-        .map((o) => `--${o}`)
-        .join(', ')}`,
-    );
-  }
+  const parsed = parseRecipeArgs(
+    'train gene-names',
+    argv,
+    options,
+    'npm run train -- gene-names [--genes f.conll ...] [--train f.pubtator] [--types Chemical,Disease] [--min-length n] [--dev f.pubtator] [--predictions preds.jsonl] [--out dir]',
+  );
+  if (!parsed) return;
   const v = parsed.values;
   const minLength = Number(v['min-length']);
   if (!Number.isInteger(minLength) || minLength < 1)
-    throw new GeneNamesUsageError(
+    throw new TrainUsageError(
       `train gene-names: --min-length must be a positive integer, got "${v['min-length']}"`,
     );
   const types = v.types
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  if (types.length === 0) throw new GeneNamesUsageError('train gene-names: --types is empty');
+  if (types.length === 0) throw new TrainUsageError('train gene-names: --types is empty');
   const root = resolve(import.meta.dirname, '..');
   const geneFiles = v.genes ?? [dataPath('ner/bc2gm/all/train.conll')];
   const trainFile = v.train ?? dataPath('pubtator/cdr_train.pubtator');
@@ -132,7 +115,7 @@ export async function runGeneNamesRecipe(argv: string[]): Promise<void> {
     try {
       return parsePubtator(readFileSync(f, 'utf8'));
     } catch (e) {
-      throw new GeneNamesUsageError(`train gene-names: cannot read ${f}: ${(e as Error).message}`);
+      throw new TrainUsageError(`train gene-names: cannot read ${f}: ${(e as Error).message}`);
     }
   };
   const genes = conllMentions(geneFiles);

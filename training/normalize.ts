@@ -6,22 +6,14 @@
 // the figures and the threshold still come from the training-only dictionary scored on dev (held out);
 // the bundle written is then the dictionary of train + dev with that threshold, for users whose
 // abstracts are neither (its dev figures are reported apart, as not held out).
-import { StreamError } from '../src/engine/errors.ts';
+import { parseRecipeArgs, TrainUsageError } from './lib/recipeArgs.ts';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { conceptParts, scoreConcepts, type ConceptScores, type DocConcept } from '../src/eval/conceptF1.ts';
 import { dataPath } from '../src/io/dataPath.ts';
 import { ConceptDictionary, entriesFromMentions } from '../src/models/normalize/conceptDictionary.ts';
 import { normalizeDocumentMentions, type MentionInput } from '../src/models/normalize/conceptNormalizer.ts';
 import { parsePubtator, pubtatorText, type PubtatorDoc } from '../src/text/pubtator.ts';
-
-/** Thrown for a bad command line. */
-export class NormalizeUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, { stage: 'training' });
-  }
-}
 
 const TYPES = ['Chemical', 'Disease'];
 
@@ -138,26 +130,17 @@ export async function runNormalizeRecipe(argv: string[]): Promise<void> {
     'with-dev': { type: 'boolean', default: false },
     threshold: { type: 'string' },
   } as const;
-  if (argv.includes('--help')) {
-    process.stdout.write(
-      `npm run train -- normalize [--train f.pubtator] [--dev f.pubtator] [--out dir] [--predictions preds.jsonl] [--with-dev] [--threshold t]\n`,
-    );
-    return;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options });
-  } catch (e) {
-    throw new NormalizeUsageError(
-      `train normalize: ${(e as Error).message.split('.')[0]}; valid options: ${Object.keys(options)
-        .map((o) => `--${o}`)
-        .join(', ')}`,
-    );
-  }
+  const parsed = parseRecipeArgs(
+    'train normalize',
+    argv,
+    options,
+    'npm run train -- normalize [--train f.pubtator] [--dev f.pubtator] [--out dir] [--predictions preds.jsonl] [--with-dev] [--threshold t]',
+  );
+  if (!parsed) return;
   const v = parsed.values;
   const fixed = v.threshold === undefined ? undefined : Number(v.threshold);
   if (fixed !== undefined && !(fixed >= 0 && fixed <= 1))
-    throw new NormalizeUsageError(
+    throw new TrainUsageError(
       `train normalize: --threshold must be a number in [0, 1], got "${v.threshold}"`,
     );
   const root = resolve(import.meta.dirname, '..');
@@ -168,7 +151,7 @@ export async function runNormalizeRecipe(argv: string[]): Promise<void> {
     try {
       return parsePubtator(readFileSync(f, 'utf8'));
     } catch (e) {
-      throw new NormalizeUsageError(`train normalize: cannot read ${f}: ${(e as Error).message}`);
+      throw new TrainUsageError(`train normalize: cannot read ${f}: ${(e as Error).message}`);
     }
   };
   const train = read(trainFile);

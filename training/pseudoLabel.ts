@@ -7,24 +7,13 @@
 // --exclude CoNLL file are never used (default: the dev files of every shared NER corpus, so no dev
 // sentence reaches training, and bc5cdr's own training file, which is gold already). A seeded sample of
 // --pool sentences is tagged; --max are kept, (1 - empty-share) of them with at least one entity.
+import { parseRecipeArgs, TrainUsageError } from './lib/recipeArgs.ts';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
-import { StreamError } from '../src/engine/errors.ts';
 import { createRng } from '../src/engine/rng.ts';
 import { dataPath } from '../src/io/dataPath.ts';
 import { createTokenTagger } from '../src/models/ner/tokenTagger.ts';
 import { iterateConll } from '../src/text/conll.ts';
-
-/** Thrown for a bad `pseudo-label` command line. */
-export class PseudoLabelUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, {
-      stage: 'training',
-      hint: 'npm run train -- pseudo-label --model <bundle> --out <file.conll> [--input sentences.txt]',
-    });
-  }
-}
 
 const CORPORA = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'];
 
@@ -56,33 +45,38 @@ export interface PseudoLabelSummary {
   out: string;
 }
 
-/** Runs the recipe (argv after the recipe name); prints and returns its summary. */
-export async function runPseudoLabelRecipe(argv: string[]): Promise<PseudoLabelSummary> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      out: { type: 'string' },
-      input: { type: 'string' },
-      exclude: { type: 'string', multiple: true },
-      max: { type: 'string', default: '12000' },
-      pool: { type: 'string' },
-      'empty-share': { type: 'string', default: '0.2' },
-      'max-tokens': { type: 'string', default: '120' },
-      seed: { type: 'string', default: '1' },
-    },
-  });
+/** Runs the recipe (argv after the recipe name); prints and returns its summary (undefined for --help). */
+export async function runPseudoLabelRecipe(argv: string[]): Promise<PseudoLabelSummary | undefined> {
+  const options = {
+    model: { type: 'string' },
+    out: { type: 'string' },
+    input: { type: 'string' },
+    exclude: { type: 'string', multiple: true },
+    max: { type: 'string', default: '12000' },
+    pool: { type: 'string' },
+    'empty-share': { type: 'string', default: '0.2' },
+    'max-tokens': { type: 'string', default: '120' },
+    seed: { type: 'string', default: '1' },
+  } as const;
+  const parsed = parseRecipeArgs(
+    'train pseudo-label',
+    argv,
+    options,
+    'npm run train -- pseudo-label --model <bundle> --out <file.conll> [--input sentences.txt] [--exclude f ...] [--max 12000] [--pool n] [--empty-share 0.2] [--max-tokens 120] [--seed 1]',
+  );
+  if (!parsed) return undefined;
+  const v = parsed.values;
   if (!v.model || !existsSync(v.model))
-    throw new PseudoLabelUsageError(`pseudo-label: --model <teacher bundle> is required (got ${v.model})`);
-  if (!v.out) throw new PseudoLabelUsageError('pseudo-label: --out <file.conll> is required');
+    throw new TrainUsageError(`pseudo-label: --model <teacher bundle> is required (got ${v.model})`);
+  if (!v.out) throw new TrainUsageError('pseudo-label: --out <file.conll> is required');
   const input = v.input ?? dataPath('corpus', 'biomed_sentences.txt');
-  if (!existsSync(input)) throw new PseudoLabelUsageError(`pseudo-label: --input ${input} does not exist`);
+  if (!existsSync(input)) throw new TrainUsageError(`pseudo-label: --input ${input} does not exist`);
   const max = Number(v.max);
   const emptyShare = Number(v['empty-share']);
   const maxTokens = Number(v['max-tokens']);
   const pool = Number(v.pool ?? String(max * 3));
   if (!(max > 0) || !(pool >= max) || !(emptyShare >= 0 && emptyShare <= 1) || !(maxTokens > 0))
-    throw new PseudoLabelUsageError('pseudo-label: need --max > 0, --pool >= --max, 0 <= --empty-share <= 1');
+    throw new TrainUsageError('pseudo-label: need --max > 0, --pool >= --max, 0 <= --empty-share <= 1');
   const excludeFiles = v.exclude ?? defaultExclusions();
   const excluded = sentenceKeys(excludeFiles);
 

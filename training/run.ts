@@ -1,7 +1,6 @@
 // `npm run train -- <recipe> [options]`: drives the Python recipes (Debian's /usr/bin/python3 with
 // PyTorch), then scores the exported bundle with the TypeScript runtime (`eval ner`) and writes the
 // figures into model.json and the model card, so the card always states what the engine reaches.
-import { StreamError } from '../src/engine/errors.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,9 @@ import { retokenizeLabeled } from '../src/text/retokenize.ts';
 import { styleFor } from '../src/text/tokenize.ts';
 import { finalizeBundle } from './lib/card.ts';
 import { runNiced } from './lib/runNiced.ts';
+import { TrainUsageError } from './lib/recipeArgs.ts';
+
+export { TrainUsageError } from './lib/recipeArgs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -91,13 +93,6 @@ gene-names (the name lexicon of the document rule dropGeneNames; training/geneNa
   [--predictions <ner-tagging output on dev, rule off>] [--out <dir>] (default models/gene-names)
   --python <path>      default /usr/bin/python3`;
 
-/** Thrown for a bad command line; the message lists the valid choices. */
-export class TrainUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, { stage: 'training' });
-  }
-}
-
 function runPython(python: string, args: string[], cwd: string): Promise<void> {
   return runNiced(python, args, cwd, 'train');
 }
@@ -129,51 +124,56 @@ export async function runTrain(argv: string[]): Promise<void> {
     await (await import('./pseudoLabel.ts')).runPseudoLabelRecipe(argv.slice(1));
     return;
   }
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      train: { type: 'string', multiple: true },
-      dev: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      epochs: { type: 'string' },
-      'max-steps': { type: 'string' },
-      'max-train': { type: 'string' },
-      'max-dev': { type: 'string' },
-      'time-budget': { type: 'string' },
-      w2v: { type: 'string' },
-      corpus: { type: 'string' },
-      'w2v-max-lines': { type: 'string' },
-      'tag-column': { type: 'string' },
-      'verify-out': { type: 'string' },
-      retokenize: { type: 'string' },
-      'lr-decay': { type: 'string' },
-      hidden: { type: 'string' },
-      threads: { type: 'string' },
-      'average-last': { type: 'string' },
-      'lm-corpus': { type: 'string', multiple: true },
-      'lm-epochs': { type: 'string' },
-      'lm-minutes': { type: 'string' },
-      'lm-max-steps': { type: 'string' },
-      'lm-cache': { type: 'string' },
-      'lm-init': { type: 'string' },
-      'encoder-lr-scale': { type: 'string' },
-      'lm-seed': { type: 'string' },
-      'retokenize-mode': { type: 'string', default: 'replace' },
-      split: { type: 'string' },
-      'data-root': { type: 'string' },
-      export: { type: 'string' },
-      temperature: { type: 'string' },
-      device: { type: 'string' },
-      'no-eval': { type: 'boolean', default: false },
-      'with-dev': { type: 'boolean', default: false },
-      select: { type: 'string' },
-      python: { type: 'string', default: '/usr/bin/python3' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const options = {
+    data: { type: 'string' },
+    train: { type: 'string', multiple: true },
+    dev: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    epochs: { type: 'string' },
+    'max-steps': { type: 'string' },
+    'max-train': { type: 'string' },
+    'max-dev': { type: 'string' },
+    'time-budget': { type: 'string' },
+    w2v: { type: 'string' },
+    corpus: { type: 'string' },
+    'w2v-max-lines': { type: 'string' },
+    'tag-column': { type: 'string' },
+    'verify-out': { type: 'string' },
+    retokenize: { type: 'string' },
+    'lr-decay': { type: 'string' },
+    hidden: { type: 'string' },
+    threads: { type: 'string' },
+    'average-last': { type: 'string' },
+    'lm-corpus': { type: 'string', multiple: true },
+    'lm-epochs': { type: 'string' },
+    'lm-minutes': { type: 'string' },
+    'lm-max-steps': { type: 'string' },
+    'lm-cache': { type: 'string' },
+    'lm-init': { type: 'string' },
+    'encoder-lr-scale': { type: 'string' },
+    'lm-seed': { type: 'string' },
+    'retokenize-mode': { type: 'string', default: 'replace' },
+    split: { type: 'string' },
+    'data-root': { type: 'string' },
+    export: { type: 'string' },
+    temperature: { type: 'string' },
+    device: { type: 'string' },
+    'no-eval': { type: 'boolean', default: false },
+    'with-dev': { type: 'boolean', default: false },
+    select: { type: 'string' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    help: { type: 'boolean', default: false },
+  } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (e) {
+    throw new TrainUsageError(
+      `train: ${(e as Error).message.split('.')[0]}; npm run train -- --help lists the options`,
+    );
+  }
+  const { values: v, positionals } = parsed;
   const recipe = positionals[0];
   if (v.help || !recipe) {
     process.stdout.write(USAGE + '\n');

@@ -268,8 +268,8 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
     const input = join(dir, 'unlabeled.txt');
     // a dev sentence among the unlabeled ones must be left out; duplicates count once
     writeFileSync(input, [devFirst, ...lines, lines[0]].join('\n') + '\n');
-    const run = (out: string, seed: string) =>
-      runPseudoLabelRecipe([
+    const run = async (out: string, seed: string) => {
+      const summary = await runPseudoLabelRecipe([
         '--model',
         teacher,
         '--input',
@@ -287,6 +287,9 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         '--seed',
         seed,
       ]);
+      if (!summary) throw new Error('pseudo-label returned no summary');
+      return summary;
+    };
     const a = await run(join(dir, 'pseudo-a.conll'), '1');
     const b = await run(join(dir, 'pseudo-b.conll'), '1');
     const c = await run(join(dir, 'pseudo-c.conll'), '2');

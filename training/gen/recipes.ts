@@ -1,12 +1,11 @@
 // `npm run train -- relations|generator [options]`: the relation classifier and the BioAug generator.
 // The generator's fine-tuning pairs are written by the engine's own `training-pairs` command first,
 // so corruption has one implementation (TypeScript) for training and serving.
-import { StreamError } from '../../src/engine/errors.ts';
+import { parseRecipeArgs, TrainUsageError } from '../lib/recipeArgs.ts';
 import { runNiced } from '../lib/runNiced.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { dataPath } from '../../src/io/dataPath.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -16,13 +15,6 @@ const root = resolve(training, '..');
 /** The recipes this module runs. */
 export const GEN_RECIPES = ['relations', 'generator'] as const;
 const DATASETS = ['bc5cdr', 'ncbi', 'bc2gm', 'jnlpba', 'ebmnlp'];
-
-/** A bad command line for these recipes; the message names the valid choices. */
-export class GenRecipeUsageError extends StreamError {
-  constructor(message: string) {
-    super(message, { stage: 'training', hint: 'npm run train -- <recipe> --help lists the options' });
-  }
-}
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
   return runNiced(cmd, args, cwd, 'train');
@@ -40,43 +32,49 @@ function concat(files: string[], out: string, headLines = 0): void {
 
 /** Runs `relations` or `generator` with `npm run train` arguments (argv[0] is the recipe). */
 export async function runGenRecipe(argv: string[]): Promise<void> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      datasets: { type: 'string', default: DATASETS.join(',') },
-      size: { type: 'string', default: '500' },
-      n: { type: 'string', default: '5' },
-      epochs: { type: 'string' },
-      'max-steps': { type: 'string' },
-      'max-sentences': { type: 'string' },
-      'max-lines': { type: 'string' },
-      'pretrain-minutes': { type: 'string' },
-      'finetune-minutes': { type: 'string' },
-      'vocab-size': { type: 'string' },
-      'd-model': { type: 'string' },
-      layers: { type: 'string' },
-      ffn: { type: 'string' },
-      heads: { type: 'string' },
-      device: { type: 'string' },
-      work: { type: 'string' },
-      stages: { type: 'string' },
-      'no-eval': { type: 'boolean', default: false },
-      reference: { type: 'boolean', default: false },
-      python: { type: 'string', default: '/usr/bin/python3' },
-    },
-  });
-  const recipe = positionals[0];
+  const recipe = argv[0];
   if (!recipe || !(GEN_RECIPES as readonly string[]).includes(recipe))
-    throw new GenRecipeUsageError(
+    throw new TrainUsageError(
       `train: unknown recipe ${JSON.stringify(recipe)}; valid: ${GEN_RECIPES.join(', ')}`,
     );
+  const options = {
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    datasets: { type: 'string', default: DATASETS.join(',') },
+    size: { type: 'string', default: '500' },
+    n: { type: 'string', default: '5' },
+    epochs: { type: 'string' },
+    'max-steps': { type: 'string' },
+    'max-sentences': { type: 'string' },
+    'max-lines': { type: 'string' },
+    'pretrain-minutes': { type: 'string' },
+    'finetune-minutes': { type: 'string' },
+    'vocab-size': { type: 'string' },
+    'd-model': { type: 'string' },
+    layers: { type: 'string' },
+    ffn: { type: 'string' },
+    heads: { type: 'string' },
+    device: { type: 'string' },
+    work: { type: 'string' },
+    stages: { type: 'string' },
+    'no-eval': { type: 'boolean', default: false },
+    reference: { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  } as const;
+  const parsed = parseRecipeArgs(
+    `train ${recipe}`,
+    argv.slice(1),
+    options,
+    `npm run train -- ${recipe} ${Object.keys(options)
+      .map((o) => `[--${o}]`)
+      .join(' ')}  (training/README.md describes each)`,
+  );
+  if (!parsed) return;
+  const v = parsed.values;
   const datasets = v.datasets!.split(',').filter((d) => d !== '');
   for (const d of datasets)
     if (!DATASETS.includes(d))
-      throw new GenRecipeUsageError(`train ${recipe}: unknown dataset ${d}; valid: ${DATASETS.join(', ')}`);
+      throw new TrainUsageError(`train ${recipe}: unknown dataset ${d}; valid: ${DATASETS.join(', ')}`);
   const python = v.python!;
   const pass = (keys: readonly string[]): string[] =>
     keys
@@ -161,7 +159,7 @@ export async function runGenRecipe(argv: string[]): Promise<void> {
   concat(devFiles.length ? devFiles : trainFiles.slice(0, 1), devPairs, 400);
   const out = resolve(v.out ?? resolve(root, 'models/generator'));
   const corpus = dataPath('corpus/biomed_sentences.txt');
-  if (!existsSync(corpus)) throw new GenRecipeUsageError(`train generator: corpus ${corpus} does not exist`);
+  if (!existsSync(corpus)) throw new TrainUsageError(`train generator: corpus ${corpus} does not exist`);
   await run(
     python,
     [
