@@ -148,11 +148,21 @@ describe('bioaug-stream augment', () => {
       ['fever', 'now'],
     ];
     const out = join(dir, 'scores.jsonl');
-    const r = await cli(
-      'augment',
-      ...['--method', 'mr', '--p', '1', '--input', input, '--n', '3', '--format', 'jsonl'],
-      ...['--include-original', '--output', out],
-    );
+    // Relative paths: the sentence ids (and so the forked random draws) come from the input path as
+    // given, so a fixed name makes the draws the same on every run; with the temp dir's random name, all
+    // six copies drew their own mention back once in 64 runs and the last check failed.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    let r: { code: number; stderr: string };
+    try {
+      r = await cli(
+        'augment',
+        ...['--method', 'mr', '--p', '1', '--input', 'scores.conll', '--n', '3', '--format', 'jsonl'],
+        ...['--include-original', '--output', 'scores.jsonl', '--seed', '1'],
+      );
+    } finally {
+      process.chdir(cwd);
+    }
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(out, 'utf8')
       .trim()
@@ -160,6 +170,7 @@ describe('bioaug-stream augment', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown> & { tokens: string[]; method: string });
     const copies = lines.filter((l) => l.method !== 'original');
     expect(copies).toHaveLength(6);
+    expect(copies[0]!.id).toBe('scores.conll:0:mr:0');
     // An original has no scores; a copy has every score field, snake_case like the rest of the line.
     expect(Object.keys(lines.find((l) => l.method === 'original')!)).toEqual([
       ...['id', 'source_id', 'method', 'n', 'tokens', 'tags'],
