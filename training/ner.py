@@ -47,6 +47,10 @@ def main(argv=None):
     p.add_argument("--train-repeat", type=int, nargs="+", default=None,
                    help="per --train file, how many times its sentences appear in each epoch (e.g. 2 1: the "
                         "first file up-weighted twice against the second); the vocabularies count one copy")
+    p.add_argument("--finetune-first", action="store_true",
+                   help="after training stops, continue from the selected state on the first --train file alone "
+                        "(the gold sentences, after gold + augmentations), with the same evaluations and patience; "
+                        "its steps count toward --max-steps and the best state of both stages is exported")
     p.add_argument("--max-train", type=int, default=0, help="use only the first N training sentences")
     p.add_argument("--max-dev", type=int, default=0, help="use only the first N dev sentences")
     p.add_argument("--time-budget", type=float, default=25.0, help="minutes; stop starting epochs after it")
@@ -97,6 +101,8 @@ def main(argv=None):
         train = train[: a.max_train]
     if a.train_repeat is not None and (len(a.train_repeat) != len(a.train) or min(a.train_repeat) < 1):
         sys.exit(f"ner: --train-repeat needs one integer >= 1 per --train file ({len(a.train)}), got {a.train_repeat}")
+    if a.finetune_first and (len(a.train) < 2 or not a.eval_every or not a.patience or a.select != "best"):
+        sys.exit("ner: --finetune-first needs two or more --train files, --eval-every, --patience and --select best")
     if a.train_repeat is not None and a.max_train:
         sys.exit("ner: --train-repeat and --max-train cannot be combined")
     dev = read_dev(a.dev, a.tag_col, a.bare_type, a.max_dev)
@@ -240,6 +246,40 @@ def main(argv=None):
         # Epochs or time ran out between two evaluations: the last steps count too.
         m, _ = evaluate(epoch)
         print(f"step {step} (epoch {epoch}, last): dev F1 {m['f1']:.2f}", flush=True)
+    finetune = None
+    if a.finetune_first and not (a.max_steps and step >= a.max_steps):
+        # Second stage: from the selected state, the first training file alone (gold after gold + augmented),
+        # a fresh optimizer, the same evaluations; patience counts from the selected F1.
+        model.load_state_dict(best[1])
+        ft_data = encode(per_file[0], wvocab, cvocab, lmap, max_word_len)
+        opt = torch.optim.Adam(param_groups(model, a.lr, a.encoder_lr_scale), lr=a.lr)
+        start_step, start_f1 = step, best[0]
+        stop.update(since_best=0, best_f1=best[0], early=False)
+        ft_epochs = 0
+        while not stop["early"] and not (a.max_steps and step >= a.max_steps):
+            epoch += 1
+            ft_epochs += 1
+            model.train()
+            for bidx in bucketed_batches(ft_data, a.batch_size, rng):
+                W, C, M, Y = batchify([ft_data[i] for i in bidx], word_dropout=0.05, rng=rng)
+                loss, _, _ = adaptive_loss(model, model.emissions(W, C, M), Y, M)
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                opt.step()
+                step += 1
+                last = bool(a.max_steps and step >= a.max_steps)
+                if step % a.eval_every == 0 or last:
+                    m, a_val = evaluate(epoch)
+                    print(f"step {step} (fine-tune epoch {ft_epochs}): dev F1 {m['f1']:.2f}"
+                          f"{' (best)' if stop['best_step'] == step else ''}", flush=True)
+                    if stop["early"] or last:
+                        break
+        finetune = {"start_step": start_step, "steps": step - start_step, "epochs": ft_epochs,
+                    "sentences": len(ft_data), "selected_f1_before": start_f1, "best_f1": best[0],
+                    "improved": best[0] > start_f1}
+        print(f"ner: fine-tune on {a.train[0]}: {step - start_step} steps, dev F1 {start_f1:.2f} -> {best[0]:.2f}"
+              f" ({'kept' if finetune['improved'] else 'first stage kept'})", flush=True)
     averaged = None
     if a.average_last >= 2 and len(epoch_states) >= 2 and a.select == "best":
         # Weight averaging of the last epochs (one model, no inference cost): kept only if dev says so.
@@ -266,7 +306,7 @@ def main(argv=None):
             "recipe": "training/ner.py", "data": a.data_desc or " ".join(a.train), "dev": a.dev,
             "seed": a.seed, "command": a.command, "epochs_run": epoch, "best_epoch": ep, "select": a.select,
             "steps_run": step, "best_step": stop["best_step"], "stopped_early": stop["early"],
-            "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat,
+            "eval_every": a.eval_every, "patience": a.patience, "train_repeat": a.train_repeat, "finetune": finetune,
             "lm_pretraining": lm_info, "encoder_lr_scale": a.encoder_lr_scale, "adaptive_loss_a": a_final, "history": history, "averaged": averaged, "dev_metrics_python": metrics,
             "train_sentences": len(train), "train_minutes": round((time.time() - t0) / 60, 1),
         },

@@ -112,8 +112,8 @@ def export_bundle(model, out, name, labels, wvocab, cvocab, max_word_len, constr
         "training": {k: info[k] for k in ("epochs_run", "best_epoch", "adaptive_loss_a", "history",
                                           "train_sentences", "train_minutes", "steps_run", "best_step",
                                           "stopped_early", "eval_every", "patience", "train_repeat", "averaged",
-                                          "lm_pretraining", "encoder_lr_scale")
-                                         if k in info and (k not in ("averaged", "lm_pretraining") or info[k] is not None)
+                                          "lm_pretraining", "encoder_lr_scale", "finetune")
+                                         if k in info and (k not in ("averaged", "lm_pretraining", "finetune") or info[k] is not None)
                                          and (k != "encoder_lr_scale" or info[k] != 1.0)},
         "metrics": {"dev": {"precision": round(dm.get("precision", 0), 2), "recall": round(dm.get("recall", 0), 2),
                             "f1": round(dm.get("f1", 0), 2), "source": "training/ner.py (python decode)"}},

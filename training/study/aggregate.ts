@@ -48,6 +48,11 @@ export interface CellResult {
   stopped_early?: boolean;
   /** Times each gold sentence was seen per epoch against once per augmentation (1: not up-weighted). */
   gold_weight?: number;
+  /**
+   * The gold-only second stage (--finetune-gold): its steps, whether it beat the first stage on the dev
+   * subset, and that subset's F1 before and after (the full-dev F1 is `f1`).
+   */
+  finetune?: { steps: number; improved: boolean; selectF1Before: number; selectF1After: number };
   /** Set when no augmentation survived and the gold cell's training (identical data and seed) was reused. */
   reused_gold_training?: boolean;
   /** Settings the cell ran with, so a cache hit under other settings is noticed. */

@@ -95,6 +95,11 @@ export interface StudyOptions {
   patience?: number;
   /** Times each gold sentence is seen per epoch against once for each augmentation (1: no up-weighting). */
   goldWeight?: number;
+  /**
+   * Augmented methods: after training on gold + augmentations stops, continue from the selected state on
+   * the gold sentences alone (same evaluations and patience, within the same maximum of steps).
+   */
+  finetuneGold?: boolean;
   batchSize: number;
   /** Dev sentences (the first k of dev.conll) used to pick the exported epoch; 0 = all. */
   selectDev: number;
@@ -163,6 +168,7 @@ export function settingsOf(o: StudyOptions): string {
   if (o.evalEvery) parts.push(`eval-every=${o.evalEvery}`);
   if (o.patience) parts.push(`patience=${o.patience}`);
   if (o.goldWeight !== undefined && o.goldWeight !== 1) parts.push(`gold-weight=${o.goldWeight}`);
+  if (o.finetuneGold) parts.push('finetune-gold=yes');
   if (o.generator && resolve(o.generator) !== resolve(projectRoot, 'models/generator'))
     parts.push(`generator=${generatorKey(o.generator)}`);
   if (o.limitTrain) parts.push(`limit-train=${o.limitTrain}`);
@@ -184,9 +190,9 @@ export function trainingSettingsOf(settings: string, ignore: readonly string[] =
     .join(' ');
 }
 
-/** Settings keys a method's training does not read: gold-only training sees no augmentations to weigh gold against. */
+/** Settings keys a method's training does not read: gold-only training has no augmentations to weigh gold against or to fine-tune after. */
 export function keysIgnoredBy(method: string): string[] {
-  return method === 'gold' ? ['gold-weight'] : [];
+  return method === 'gold' ? ['gold-weight', 'finetune-gold'] : [];
 }
 
 /**
@@ -449,15 +455,23 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
   writeFileSync(trainFile, toConll([...gold, ...augmented]));
   // Gold up-weighting: gold and augmentations as two files, the gold one repeated in every epoch (the
   // recipe's --train-repeat; its vocabularies count one copy, as from train.conll).
+  // Fine-tuning on gold (--finetune-gold) needs the two files apart too: the recipe's --finetune-first.
   const goldWeight = o.goldWeight ?? 1;
+  const finetune = o.finetuneGold === true && c.method !== 'gold' && augmented.length > 0;
   const trainArgs =
-    goldWeight !== 1 && c.method !== 'gold' && augmented.length > 0
+    (goldWeight !== 1 || finetune) && c.method !== 'gold' && augmented.length > 0
       ? (() => {
           const g = join(dir, 'train-gold.conll');
           const a = join(dir, 'train-augmented.conll');
           writeFileSync(g, toConll(gold));
           writeFileSync(a, toConll(augmented));
-          return ['--train', g, a, '--train-repeat', String(goldWeight), '1'];
+          return [
+            '--train',
+            g,
+            a,
+            ...(goldWeight !== 1 ? ['--train-repeat', String(goldWeight), '1'] : []),
+            ...(finetune ? ['--finetune-first'] : []),
+          ];
         })()
       : ['--train', trainFile];
   writeFileSync(
@@ -527,6 +541,7 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
       steps_run?: number;
       best_step?: number;
       stopped_early?: boolean;
+      finetune?: { steps: number; selected_f1_before: number; best_f1: number; improved: boolean } | null;
     };
   };
   const tagger = await loadTagger(bundle);
@@ -557,6 +572,16 @@ async function runCell(c: Cell, o: StudyOptions, root: string): Promise<CellResu
         }
       : {}),
     gold_weight: c.method === 'gold' ? 1 : goldWeight,
+    ...(card.training?.finetune
+      ? {
+          finetune: {
+            steps: card.training.finetune.steps,
+            improved: card.training.finetune.improved,
+            selectF1Before: card.training.finetune.selected_f1_before,
+            selectF1After: card.training.finetune.best_f1,
+          },
+        }
+      : {}),
     generation: stats,
     settings: settingsOf(o),
   };
@@ -605,6 +630,10 @@ export async function runStudy(o: StudyOptions): Promise<StudyRecord[]> {
   if (o.patience && !o.evalEvery)
     throw new StudyUsageError(
       'study: --patience needs --eval-every: counted in epochs, patience would give methods with longer epochs (more augmentations) more steps without improvement',
+    );
+  if (o.finetuneGold && !(o.evalEvery && o.patience))
+    throw new StudyUsageError(
+      'study: --finetune-gold needs --eval-every and --patience: the gold-only stage stops the way the first one does',
     );
   if (o.goldWeight !== undefined && !(Number.isInteger(o.goldWeight) && o.goldWeight >= 1))
     throw new StudyUsageError(`study: --gold-weight must be an integer >= 1, got ${o.goldWeight}`);

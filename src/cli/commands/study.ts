@@ -61,6 +61,10 @@ export function register(program: Command): void {
       'augmented methods: each gold sentence seen n times per epoch, each augmentation once (1 = no up-weighting)',
       '1',
     )
+    .option(
+      '--finetune-gold',
+      'augmented methods: after gold + augmentations, continue on the gold sentences alone (same evaluations, patience and step maximum)',
+    )
     .option('--batch-size <n>', 'training batch size', '8')
     .option('--select-dev <n>', 'pick the exported epoch on the first n dev sentences (0 = all)', '1000')
     .option('--jobs <n>', 'trainings at once', '1')
@@ -115,6 +119,7 @@ export function register(program: Command): void {
         evalEvery: int('eval-every', String(opts.evalEvery), 0),
         patience: int('patience', String(opts.patience), 0),
         goldWeight: int('gold-weight', String(opts.goldWeight), 1),
+        finetuneGold: opts.finetuneGold === true,
         batchSize: int('batch-size', String(opts.batchSize), 1),
         selectDev: int('select-dev', String(opts.selectDev), 0),
         jobs: int('jobs', String(opts.jobs), 1),

@@ -100,11 +100,19 @@ describe('study settings key', () => {
       // A gold cell ignores the gold weight (gold-only training has nothing to weigh gold against); others do not.
       const weighted = settingsOf({ ...conv, goldWeight: 2 });
       const w = folder('d', weighted, []);
-      expect(keysIgnoredBy('gold')).toEqual(['gold-weight']);
+      expect(keysIgnoredBy('gold')).toEqual(['gold-weight', 'finetune-gold']);
       expect(reusableCell(work, w, 'ncbi-100-gold-s1', weighted, keysIgnoredBy('gold'))).toBe(
         join(b, 'ncbi-100-gold-s1'),
       );
       expect(reusableCell(work, w, 'ncbi-100-gold-s1', weighted, keysIgnoredBy('sr'))).toBeNull();
+      // Nor the gold-only second stage (--finetune-gold): gold cells have nothing to fine-tune after.
+      const tuned = settingsOf({ ...conv, finetuneGold: true });
+      expect(tuned).toBe(`${settingsOf(conv)} finetune-gold=yes`);
+      const t = folder('e', tuned, []);
+      expect(reusableCell(work, t, 'ncbi-100-gold-s1', tuned, keysIgnoredBy('gold'))).toBe(
+        join(b, 'ncbi-100-gold-s1'),
+      );
+      expect(reusableCell(work, t, 'ncbi-100-gold-s1', tuned, keysIgnoredBy('bioaug'))).toBeNull();
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -70,6 +70,41 @@ describe.skipIf(skip)('bioaug-stream study: early stopping, gold weight, steps u
     expect(statSync(log).mtimeMs).toBe(before);
   }, 240_000);
 
+  it('--finetune-gold: after gold + augmentations, a gold-only stage from the selected state, within the step maximum', async () => {
+    const tunedOut = join(dir, 'results-ft');
+    const tunedWork = join(dir, 'work-ft');
+    await main([
+      ...['node', 'bioaug-stream', 'study', '--dataset', 'ncbi', '--size', '100', '--seeds', '1'],
+      ...['--methods', 'sis', '--n', '2', '--steps', '80', '--eval-every', '5', '--patience', '2'],
+      ...['--finetune-gold', '--select-dev', '40', '--limit-train', '12', '--limit-dev', '40'],
+      ...['--no-w2v', '--out', tunedOut, '--work', tunedWork],
+    ]);
+    const [hash] = readdirSync(tunedWork);
+    const root = join(tunedWork, hash!);
+    expect(readFileSync(join(root, 'settings.txt'), 'utf8')).toContain('patience=2 finetune-gold=yes');
+    const cell = join(root, 'ncbi-100-sis-s1');
+    const r = JSON.parse(readFileSync(join(cell, 'result.json'), 'utf8')) as CellResult;
+    const log = readFileSync(join(cell, 'train.log'), 'utf8');
+    // Gold and augmentations as two files: the first stage reads both, the second the gold one alone.
+    expect(log).toContain('ner: 36 train / 40 dev sentences');
+    expect(log).toMatch(/ner: fine-tune on \S*train-gold\.conll: \d+ steps, dev F1 /);
+    expect(r.finetune).toBeDefined();
+    expect(r.finetune!.steps).toBeGreaterThan(0);
+    expect(r.finetune!.selectF1After).toBeGreaterThanOrEqual(r.finetune!.selectF1Before);
+    expect(r.finetune!.improved).toBe(r.finetune!.selectF1After > r.finetune!.selectF1Before);
+    // Both stages together stay under the maximum, and the exported step is one of theirs.
+    expect(r.steps_run).toBeLessThanOrEqual(80);
+    expect(r.best_step).toBeLessThanOrEqual(r.steps_run!);
+    const card = JSON.parse(readFileSync(join(cell, 'bundle', 'model.json'), 'utf8')) as {
+      training: { finetune: { start_step: number; steps: number; sentences: number } };
+    };
+    expect(card.training.finetune.sentences).toBe(12);
+    expect(card.training.finetune.start_step + card.training.finetune.steps).toBe(r.steps_run);
+    await expect(
+      main([...argv.slice(0, 3), '--finetune-gold', '--methods', 'sis', '--out', out, '--work', work]),
+    ).rejects.toThrow(/--finetune-gold needs --eval-every and --patience/);
+  }, 240_000);
+
   it('refuses a patience counted in epochs (longer epochs for more augmentations) and a fractional gold weight', async () => {
     await expect(
       main([...argv.slice(0, 3), '--patience', '2', '--methods', 'gold', '--out', out, '--work', work]),
