@@ -223,14 +223,24 @@ export async function runTrain(argv: string[]): Promise<void> {
     throw new TrainUsageError(`train: --tag-column must be an integer >= 2, got ${v['tag-column']}`);
   for (const f of [...train, dev])
     if (!existsSync(f)) throw new TrainUsageError(`train ${recipe}: data file ${f} does not exist`);
+  // Every command-line check before any work (word2vec on the whole corpus takes minutes).
+  const select = v['with-dev'] ? 'last' : (v.select ?? 'best');
+  if (select !== 'best' && select !== 'last')
+    throw new TrainUsageError(`train: --select must be best or last, got ${select}`);
+  if (v['with-dev'] && v.select === 'best')
+    throw new TrainUsageError('train: --with-dev trains on dev, so --select best cannot apply');
+  if (select === 'last' && recipe !== 'ner')
+    throw new TrainUsageError('train: --with-dev and --select apply to the ner recipe only');
+  if (v['lm-corpus']?.length && recipe !== 'ner')
+    throw new TrainUsageError('train: --lm-corpus applies to the ner recipe only');
+  if (v.retokenize && v['retokenize-mode'] !== 'replace' && v['retokenize-mode'] !== 'add')
+    throw new TrainUsageError(`train: --retokenize-mode must be replace or add, got ${v['retokenize-mode']}`);
   await ensureW2v(false);
   let pyTrain = train;
   let pyDev = dev;
   if (v.retokenize) {
     const dir = resolve(here, 'work/retok', `${name}-${v.retokenize}`);
     const mode = v['retokenize-mode'];
-    if (mode !== 'replace' && mode !== 'add')
-      throw new TrainUsageError(`train: --retokenize-mode must be replace or add, got ${mode}`);
     const retok = train.map((f, i) =>
       retokenizeFile(f, resolve(dir, `train-${i}.conll`), v.retokenize!, tagColumn),
     );
@@ -292,20 +302,8 @@ export async function runTrain(argv: string[]): Promise<void> {
     if (v[k]) args.push(`--${k}`, v[k]!);
   // a path: Python runs in training/, the user's relative path is from where they typed it
   for (const k of ['verify-out', 'lm-cache'] as const) if (v[k]) args.push(`--${k}`, resolve(v[k]!));
-  if (v['lm-corpus']?.length) {
-    if (recipe !== 'ner') throw new TrainUsageError('train: --lm-corpus applies to the ner recipe only');
-    args.push('--lm-corpus', ...v['lm-corpus'].map((f) => resolve(f)));
-  }
-  const select = v['with-dev'] ? 'last' : (v.select ?? 'best');
-  if (select !== 'best' && select !== 'last')
-    throw new TrainUsageError(`train: --select must be best or last, got ${select}`);
-  if (v['with-dev'] && v.select === 'best')
-    throw new TrainUsageError('train: --with-dev trains on dev, so --select best cannot apply');
-  if (select === 'last') {
-    if (recipe !== 'ner')
-      throw new TrainUsageError('train: --with-dev and --select apply to the ner recipe only');
-    args.push('--select', 'last');
-  }
+  if (v['lm-corpus']?.length) args.push('--lm-corpus', ...v['lm-corpus'].map((f) => resolve(f)));
+  if (select === 'last') args.push('--select', 'last');
   await runPython(python, args, here);
   if (recipe === 'ner')
     recordNerProvenance(resolve(out), {

@@ -144,9 +144,16 @@ describe.skipIf(skip)('training recipes (smoke)', () => {
         expect(withDev.provenance.training).toBe('train+dev');
         expect(withDev.provenance.data).toContain('ner-dev.conll');
         expect(bundleSawData(both, dev)).toMatch(/train\+dev build/);
+        // A bad command line fails before any work: no word2vec is trained for it (on a fresh clone the
+        // default vectors are missing, and training them on the whole corpus takes minutes).
+        const never = join(dir, 'never-trained.kv');
         await expect(
-          runTrain(['ner', '--train', train, '--dev', dev, '--with-dev', '--select', 'best']),
+          runTrain(['ner', '--train', train, '--dev', dev, '--with-dev', '--select', 'best', '--w2v', never]),
         ).rejects.toThrow(/--select best cannot apply/);
+        await expect(
+          runTrain(['keywords', '--train', train, '--dev', dev, '--lm-corpus', corpus, '--w2v', never]),
+        ).rejects.toThrow(/--lm-corpus applies to the ner recipe only/);
+        expect(existsSync(never)).toBe(false);
       }
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('eval ner --model');
       const tokenizer = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
